@@ -1,0 +1,3 @@
+"""bpviz: watch backpropagation, phase by phase."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,178 @@
+"""Activation functions σ, each beside its derivative σ′.
+
+Every function writes into ``out`` when given one (the fast training step
+reuses preallocated buffers) and never warns at large ``|u|``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+FloatArray = np.ndarray
+
+__all__ = ["ACTIVATIONS", "Activation", "get_activation"]
+
+
+@dataclass(frozen=True, slots=True)
+class Activation:
+    """One nonlinearity σ with its derivative σ′.
+
+    Attributes
+    ----------
+    name : str
+        Lookup key, e.g. ``"sigmoid"``.
+    f : callable
+        ``f(u, out=None) -> o``, o = σ(u), elementwise.
+    df : callable
+        ``df(u, o, out=None) -> σ′(u)``. Both u and o = σ(u) are passed so
+        that σ′ can use whichever is cheaper (sigmoid: o·(1 − o)).
+    formula : str
+        σ in the lecture's notation, for the formula panel.
+    dformula : str
+        σ′ in the lecture's notation.
+    elementwise : bool
+        False only for softmax, whose δ comes fused with its loss.
+    """
+
+    name: str
+    f: Callable[..., FloatArray]
+    df: Callable[..., FloatArray]
+    formula: str
+    dformula: str
+    elementwise: bool = True
+
+
+def _sigmoid(u: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    """σ(u) = 1 / (1 + e^(−u)), computed as ½(1 + tanh(u/2)): never overflows."""
+    out = np.multiply(u, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5
+    return out
+
+
+def _dsigmoid(u: FloatArray, o: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    """σ′(u) = σ(u)·(1 − σ(u)) = o·(1 − o)."""
+    out = np.subtract(1.0, o, out=out)
+    out *= o
+    return out
+
+
+def _tanh(u: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    """σ(u) = tanh(u)."""
+    return np.tanh(u, out=out)
+
+
+def _dtanh(u: FloatArray, o: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    """σ′(u) = 1 − tanh²(u) = 1 − o²."""
+    out = np.multiply(o, o, out=out)
+    np.subtract(1.0, out, out=out)
+    return out
+
+
+def _relu(u: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    """σ(u) = max(0, u)."""
+    return np.maximum(u, 0.0, out=out)
+
+
+def _drelu(u: FloatArray, o: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    """σ′(u) = 1 if u > 0 else 0."""
+    return np.greater(u, 0.0, out=out, casting="unsafe") if out is not None else (
+        (u > 0).astype(u.dtype)
+    )
+
+
+LEAK = 0.01
+
+
+def _leaky_relu(u: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    """σ(u) = max(0.01·u, u)."""
+    tmp = np.multiply(u, LEAK)
+    return np.maximum(u, tmp, out=out)
+
+
+def _dleaky_relu(u: FloatArray, o: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    """σ′(u) = 1 if u > 0 else 0.01."""
+    res = np.where(u > 0, 1.0, LEAK).astype(u.dtype, copy=False)
+    if out is None:
+        return res
+    out[...] = res
+    return out
+
+
+def _linear(u: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    """σ(u) = u."""
+    if out is None:
+        return u.copy()
+    np.copyto(out, u)
+    return out
+
+
+def _dlinear(u: FloatArray, o: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    """σ′(u) = 1."""
+    if out is None:
+        return np.ones_like(u)
+    out.fill(1.0)
+    return out
+
+
+def _softmax(u: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    """σ(u)_k = e^(u_k) / Σ_m e^(u_m), row by row, shifted by the row maximum."""
+    shifted = u - u.max(axis=1, keepdims=True)
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=1, keepdims=True)
+    if out is None:
+        return shifted
+    np.copyto(out, shifted)
+    return out
+
+
+def _dsoftmax(u: FloatArray, o: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    """Diagonal of the softmax Jacobian, o·(1 − o); the full δ is fused with its loss."""
+    return _dsigmoid(u, o, out)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation("sigmoid", _sigmoid, _dsigmoid, "σ(u) = 1/(1+e^(−u))", "σ′(u) = o·(1−o)"),
+        Activation("tanh", _tanh, _dtanh, "σ(u) = tanh(u)", "σ′(u) = 1−o²"),
+        Activation("relu", _relu, _drelu, "σ(u) = max(0, u)", "σ′(u) = [u > 0]"),
+        Activation(
+            "leaky_relu",
+            _leaky_relu,
+            _dleaky_relu,
+            "σ(u) = max(0.01u, u)",
+            "σ′(u) = 1 if u > 0 else 0.01",
+        ),
+        Activation("linear", _linear, _dlinear, "σ(u) = u", "σ′(u) = 1"),
+        Activation(
+            "softmax",
+            _softmax,
+            _dsoftmax,
+            "σ(u)_k = e^(u_k)/Σ_m e^(u_m)",
+            "(fused with the loss)",
+            elementwise=False,
+        ),
+    )
+}
+
+
+def get_activation(name: str | Activation) -> Activation:
+    """Return the activation called ``name``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the valid ones.
+    """
+    if isinstance(name, Activation):
+        return name
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        valid = ", ".join(ACTIVATIONS)
+        raise ValueError(f"unknown activation {name!r}; choose one of {valid}") from None

@@ -1,0 +1,690 @@
+"""Training data: built-in toy sets and user CSV files.
+
+Everything here is pure NumPy and the standard library. A :class:`Dataset`
+holds read-only ``float64`` arrays, already split into a training and a
+test part, plus the ``params`` needed to rebuild it exactly.
+
+Built-in sets (see :data:`DATASET_NAMES`)
+-----------------------------------------
+``lecture``
+    One sample with round numbers, ``X = [[1.0, 0.5]]``, ``Y = [[1.0]]``,
+    small enough to backpropagate by hand on the board. Marked as a
+    regression task so the app uses squared error, as lectures usually do.
+``xor4``
+    The classic four-point XOR problem.
+``circle``, ``xor``, ``gauss``, ``spiral``
+    The classification sets of TensorFlow Playground (``dataset.ts`` in
+    tensorflow/playground), inputs in about [-6, 6]. Playground's labels
+    -1 / +1 become 0 / 1 here, so a sigmoid output unit fits them.
+``plane``, ``multi_gauss``
+    Playground's regression sets. Playground's targets lie in about
+    [-1, 1]; here they are **scaled into [0, 1]** (and clipped there) so a
+    sigmoid output unit can reach them.
+``sine``
+    One input, ``y = (sin(x) + 1) / 2`` on ``x`` in [-3, 3].
+
+Noise
+-----
+``noise`` is a fraction in [0, 1]; 1.0 corresponds to the largest value of
+Playground's noise slider (50, i.e. 0.5 inside Playground's generators).
+As in Playground, noise moves the points for ``gauss`` and ``spiral`` but
+for ``circle``, ``xor``, ``plane`` and ``multi_gauss`` it perturbs where
+the *label* is looked up, so the inputs stay the same and some labels
+become "wrong". For ``sine`` it is added to the target.
+
+All randomness comes from ``np.random.default_rng(seed)`` and the random
+draws do not depend on ``noise``, so equal arguments give bit-identical
+arrays and changing only ``noise`` changes only what noise affects.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import operator
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "DATASET_LABELS",
+    "DATASET_NAMES",
+    "Dataset",
+    "DatasetError",
+    "load_csv",
+    "make_dataset",
+]
+
+#: Largest ``n_samples`` :func:`make_dataset` accepts.
+MAX_SAMPLES = 1_000_000
+#: Largest ``test_fraction`` accepted; every split keeps a training sample.
+MAX_TEST_FRACTION = 0.9
+
+# Playground's noise slider goes up to 50 and its generators get slider/100.
+_PLAYGROUND_MAX_NOISE = 0.5
+
+TASKS = ("classification", "regression")
+
+
+class DatasetError(ValueError):
+    """Bad dataset arguments or a malformed CSV file.
+
+    The message is a single line naming the file, the 1-based line number
+    and the column where they apply. The same facts are also available as
+    attributes so a GUI can point at them.
+
+    Parameters
+    ----------
+    message : str
+        The complete, human-readable message.
+    path : str, optional
+        File the error is about.
+    line : int, optional
+        1-based line number, as a text editor shows it.
+    column : str, optional
+        Name of the offending column.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """A dataset split into training and test parts.
+
+    The arrays are copied to C-contiguous ``float64`` and made read-only
+    when the object is created. Two datasets compare equal when all fields,
+    including the array contents, are equal.
+
+    Attributes
+    ----------
+    name : str
+        Built-in name such as ``"spiral"``, or the CSV file's name.
+    X_train, Y_train : numpy.ndarray
+        Training inputs ``(n_train, n_in)`` and targets ``(n_train, n_out)``.
+    X_test, Y_test : numpy.ndarray
+        Test inputs ``(n_test, n_in)`` and targets ``(n_test, n_out)``;
+        ``n_test`` may be 0.
+    task : str
+        ``"classification"`` (targets in {0, 1}) or ``"regression"``.
+    input_names, output_names : tuple of str
+        One name per input column and per output column.
+    params : dict
+        JSON-serialisable arguments that rebuild this dataset:
+        ``make_dataset(**params)`` for built-ins (the dict includes
+        ``"name"``), ``load_csv(**params)`` for CSV files (it includes
+        ``"path"``).
+    """
+
+    name: str
+    X_train: np.ndarray
+    Y_train: np.ndarray
+    X_test: np.ndarray
+    Y_test: np.ndarray
+    task: str
+    input_names: tuple[str, ...]
+    output_names: tuple[str, ...]
+    params: dict
+
+    def __post_init__(self) -> None:
+        arrays = {}
+        for field in ("X_train", "Y_train", "X_test", "Y_test"):
+            arr = np.array(getattr(self, field), dtype=np.float64, order="C")
+            if arr.ndim != 2:
+                raise DatasetError(f"Dataset {self.name!r}: {field} must be 2-D, got shape {arr.shape}")
+            arr.flags.writeable = False
+            arrays[field] = arr
+        x_tr, y_tr, x_te, y_te = arrays.values()
+        if x_tr.shape[0] != y_tr.shape[0] or x_te.shape[0] != y_te.shape[0]:
+            raise DatasetError(f"Dataset {self.name!r}: X and Y have different numbers of rows")
+        if x_te.shape[1] != x_tr.shape[1] or y_te.shape[1] != y_tr.shape[1]:
+            raise DatasetError(f"Dataset {self.name!r}: train and test have different columns")
+        input_names = tuple(self.input_names)
+        output_names = tuple(self.output_names)
+        if len(input_names) != x_tr.shape[1] or len(output_names) != y_tr.shape[1]:
+            raise DatasetError(f"Dataset {self.name!r}: column names do not match the array widths")
+        if self.task not in TASKS:
+            raise DatasetError(f"Dataset {self.name!r}: task must be one of {TASKS}, got {self.task!r}")
+        for field, arr in arrays.items():
+            object.__setattr__(self, field, arr)
+        object.__setattr__(self, "input_names", input_names)
+        object.__setattr__(self, "output_names", output_names)
+        object.__setattr__(self, "params", dict(self.params))
+
+    @property
+    def n_inputs(self) -> int:
+        """Number of input columns."""
+        return self.X_train.shape[1]
+
+    @property
+    def n_outputs(self) -> int:
+        """Number of output columns."""
+        return self.Y_train.shape[1]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Dataset):
+            return NotImplemented
+        return (
+            self.name == other.name
+            and self.task == other.task
+            and self.input_names == other.input_names
+            and self.output_names == other.output_names
+            and self.params == other.params
+            and all(
+                np.array_equal(getattr(self, f), getattr(other, f))
+                for f in ("X_train", "Y_train", "X_test", "Y_test")
+            )
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.task, self.input_names, self.output_names,
+                     self.X_train.shape, self.X_test.shape))
+
+
+# ---------------------------------------------------------------------------
+# Argument checks shared by make_dataset and load_csv
+# ---------------------------------------------------------------------------
+
+def _as_int(value: object, what: str) -> int:
+    if isinstance(value, bool):
+        raise DatasetError(f"{what} must be an integer, got {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise DatasetError(f"{what} must be an integer, got {value!r}") from None
+
+
+def _as_float(value: object, what: str) -> float:
+    if isinstance(value, bool):
+        raise DatasetError(f"{what} must be a number, got {value!r}")
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise DatasetError(f"{what} must be a number, got {value!r}") from None
+
+
+def _check_split_args(test_fraction: object, seed: object) -> tuple[float, int]:
+    fraction = _as_float(test_fraction, "test_fraction")
+    if not 0.0 <= fraction <= MAX_TEST_FRACTION:
+        raise DatasetError(f"test_fraction must be between 0 and {MAX_TEST_FRACTION}, got {fraction!r}")
+    seed_int = _as_int(seed, "seed")
+    if seed_int < 0:
+        raise DatasetError(f"seed must be >= 0, got {seed_int}")
+    return fraction, seed_int
+
+
+def _split(
+    X: np.ndarray, Y: np.ndarray, test_fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle the rows and cut off ``round(n * test_fraction)`` test rows.
+
+    At least one row always stays in the training part.
+    """
+    n = X.shape[0]
+    n_test = min(int(round(n * test_fraction)), n - 1)
+    order = rng.permutation(n)
+    test, train = order[:n_test], order[n_test:]
+    return X[train], Y[train], X[test], Y[test]
+
+
+# ---------------------------------------------------------------------------
+# Playground-style generators. Each takes (n, noise, rng), where noise is
+# already in Playground's units (0 .. 0.5), and returns X (n, n_in), Y (n, 1).
+# Noise arrays are drawn even when noise == 0 so the random stream, and with
+# it every point, is the same for every noise level.
+# ---------------------------------------------------------------------------
+
+def _halves(n: int) -> tuple[int, int]:
+    """Sizes of the positive and the negative class; they add up to ``n``."""
+    return n - n // 2, n // 2
+
+
+def _circle(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    radius = 5.0
+    parts = []
+    for count, (r_lo, r_hi) in zip(_halves(n), [(0.0, 0.5 * radius), (0.7 * radius, radius)]):
+        r = rng.uniform(r_lo, r_hi, count)
+        angle = rng.uniform(0.0, 2.0 * np.pi, count)
+        xy = np.column_stack([r * np.sin(angle), r * np.cos(angle)])
+        shift = rng.uniform(-radius, radius, (count, 2)) * noise
+        label = np.hypot(*(xy + shift).T) < 0.5 * radius
+        parts.append((xy, label))
+    X = np.concatenate([p[0] for p in parts])
+    Y = np.concatenate([p[1] for p in parts]).astype(np.float64)
+    return X, Y[:, None]
+
+
+def _xor(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    padding = 0.3
+    X = rng.uniform(-5.0, 5.0, (n, 2))
+    X += np.where(X > 0, padding, -padding)  # keep points off the axes
+    shift = rng.uniform(-5.0, 5.0, (n, 2)) * noise
+    moved = X + shift
+    Y = (moved[:, 0] * moved[:, 1] >= 0).astype(np.float64)
+    return X, Y[:, None]
+
+
+def _gauss(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    # Playground maps noise 0 .. 0.5 linearly to a variance of 0.5 .. 4.
+    variance = 0.5 + noise / _PLAYGROUND_MAX_NOISE * 3.5
+    n_pos, n_neg = _halves(n)
+    pos = rng.normal(2.0, math.sqrt(variance), (n_pos, 2))
+    neg = rng.normal(-2.0, math.sqrt(variance), (n_neg, 2))
+    Y = np.concatenate([np.ones(n_pos), np.zeros(n_neg)])
+    return np.concatenate([pos, neg]), Y[:, None]
+
+
+def _spiral(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    parts = []
+    for count, delta in zip(_halves(n), [0.0, np.pi]):
+        i = np.arange(count) / count
+        r = 5.0 * i
+        t = 1.75 * 2.0 * np.pi * i + delta
+        jitter = rng.uniform(-1.0, 1.0, (count, 2)) * noise
+        parts.append(np.column_stack([r * np.sin(t), r * np.cos(t)]) + jitter)
+    n_pos, n_neg = _halves(n)
+    Y = np.concatenate([np.ones(n_pos), np.zeros(n_neg)])
+    return np.concatenate(parts), Y[:, None]
+
+
+def _plane(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    radius = 6.0
+    X = rng.uniform(-radius, radius, (n, 2))
+    shift = rng.uniform(-radius, radius, (n, 2)) * noise
+    s = (X + shift).sum(axis=1)
+    # Playground: label = (x + y) / 10. Here x + y in [-12, 12] maps onto
+    # [0, 1] exactly; noise can push past the ends, which are clipped.
+    Y = np.clip((s + 2.0 * radius) / (4.0 * radius), 0.0, 1.0)
+    return X, Y[:, None]
+
+
+_MULTI_GAUSS_CENTRES = np.array(
+    [[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]],
+    dtype=np.float64,
+)
+
+
+def _multi_gauss(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    radius = 6.0
+    X = rng.uniform(-radius, radius, (n, 2))
+    shift = rng.uniform(-radius, radius, (n, 2)) * noise
+    moved = X + shift
+    centres, signs = _MULTI_GAUSS_CENTRES[:, :2], _MULTI_GAUSS_CENTRES[:, 2]
+    dist = np.linalg.norm(moved[:, None, :] - centres[None, :, :], axis=2)  # (n, 6)
+    bumps = signs * np.clip(1.0 - dist / 2.0, 0.0, 1.0)  # Playground's label per centre
+    # Playground keeps the bump of largest magnitude, in [-1, 1]; map to [0, 1].
+    strongest = bumps[np.arange(n), np.argmax(np.abs(bumps), axis=1)]
+    return X, ((strongest + 1.0) / 2.0)[:, None]
+
+
+def _sine(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    x = rng.uniform(-3.0, 3.0, n)
+    # noise = 1 (Playground 0.5) shifts targets by up to +-0.25, a quarter of
+    # their range; the result is clipped to stay in [0, 1].
+    jitter = rng.uniform(-0.5, 0.5, n) * noise
+    y = np.clip((np.sin(x) + 1.0) / 2.0 + jitter, 0.0, 1.0)
+    return x[:, None], y[:, None]
+
+
+@dataclass(frozen=True, slots=True)
+class _BuiltIn:
+    label: str
+    task: str
+    input_names: tuple[str, ...]
+    generate: Callable[[int, float, np.random.Generator], tuple[np.ndarray, np.ndarray]] | None = None
+    fixed_X: tuple[tuple[float, ...], ...] = ()
+    fixed_Y: tuple[tuple[float, ...], ...] = ()
+
+
+_XY = ("x1", "x2")
+_BUILT_INS: dict[str, _BuiltIn] = {
+    "lecture": _BuiltIn(
+        "Lecture example (1 sample, by hand)", "regression", _XY,
+        fixed_X=((1.0, 0.5),), fixed_Y=((1.0,),),
+    ),
+    "xor4": _BuiltIn(
+        "XOR, 4 points (classification)", "classification", _XY,
+        fixed_X=((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)),
+        fixed_Y=((0.0,), (1.0,), (1.0,), (0.0,)),
+    ),
+    "circle": _BuiltIn("Circle (classification)", "classification", _XY, _circle),
+    "xor": _BuiltIn("XOR quadrants (classification)", "classification", _XY, _xor),
+    "gauss": _BuiltIn("Two Gaussians (classification)", "classification", _XY, _gauss),
+    "spiral": _BuiltIn("Spiral (classification)", "classification", _XY, _spiral),
+    "plane": _BuiltIn("Plane (regression)", "regression", _XY, _plane),
+    "multi_gauss": _BuiltIn("Multi-Gaussian (regression)", "regression", _XY, _multi_gauss),
+    "sine": _BuiltIn("Sine, 1 input (regression)", "regression", ("x",), _sine),
+}
+
+#: Every built-in dataset name, in menu order.
+DATASET_NAMES: tuple[str, ...] = tuple(_BUILT_INS)
+#: Human-readable label for each name in :data:`DATASET_NAMES`.
+DATASET_LABELS: dict[str, str] = {name: spec.label for name, spec in _BUILT_INS.items()}
+
+
+def make_dataset(
+    name: str,
+    *,
+    n_samples: int = 200,
+    noise: float = 0.0,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+) -> Dataset:
+    """Build one of the built-in datasets.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`DATASET_NAMES`.
+    n_samples : int, default 200
+        Total number of samples before the split, 2 .. 1 000 000.
+        Ignored by ``"xor4"`` and ``"lecture"`` (but still checked).
+    noise : float, default 0.0
+        Noise level in [0, 1]; 1 is Playground's maximum. Ignored by
+        ``"xor4"`` and ``"lecture"``.
+    test_fraction : float, default 0.2
+        Share of samples held out for testing, in [0, 0.9]. The count is
+        rounded and at least one training sample is kept. ``"xor4"`` and
+        ``"lecture"`` have no test split.
+    seed : int, default 0
+        Seed for ``numpy.random.default_rng``; equal arguments give
+        bit-identical arrays.
+
+    Returns
+    -------
+    Dataset
+        Read-only arrays. Classification targets are 0 or 1, regression
+        targets lie in [0, 1]. ``params`` holds all arguments, so
+        ``make_dataset(**ds.params)`` rebuilds it.
+
+    Raises
+    ------
+    DatasetError
+        For an unknown name or an argument out of range.
+
+    Examples
+    --------
+    >>> ds = make_dataset("spiral", n_samples=100, noise=0.2, seed=1)
+    >>> ds.X_train.shape, ds.Y_test.shape
+    ((80, 2), (20, 1))
+    """
+    if not isinstance(name, str) or name not in _BUILT_INS:
+        raise DatasetError(f"unknown dataset {name!r}; valid names: {', '.join(DATASET_NAMES)}")
+    n = _as_int(n_samples, "n_samples")
+    if not 2 <= n <= MAX_SAMPLES:
+        raise DatasetError(f"n_samples must be between 2 and {MAX_SAMPLES:_}, got {n}")
+    noise_f = _as_float(noise, "noise")
+    if not 0.0 <= noise_f <= 1.0:
+        raise DatasetError(f"noise must be between 0 and 1, got {noise_f!r}")
+    fraction, seed_int = _check_split_args(test_fraction, seed)
+
+    spec = _BUILT_INS[name]
+    if spec.generate is None:
+        X_train = np.array(spec.fixed_X, dtype=np.float64)
+        Y_train = np.array(spec.fixed_Y, dtype=np.float64)
+        X_test = np.empty((0, X_train.shape[1]))
+        Y_test = np.empty((0, Y_train.shape[1]))
+    else:
+        rng = np.random.default_rng(seed_int)
+        X, Y = spec.generate(n, noise_f * _PLAYGROUND_MAX_NOISE, rng)
+        X_train, Y_train, X_test, Y_test = _split(X, Y, fraction, rng)
+
+    return Dataset(
+        name=name,
+        X_train=X_train,
+        Y_train=Y_train,
+        X_test=X_test,
+        Y_test=Y_test,
+        task=spec.task,
+        input_names=spec.input_names,
+        output_names=("y",),
+        params={"name": name, "n_samples": n, "noise": noise_f,
+                "test_fraction": fraction, "seed": seed_int},
+    )
+
+
+# ---------------------------------------------------------------------------
+# CSV files
+# ---------------------------------------------------------------------------
+
+def _short(text: str, limit: int = 40) -> str:
+    """``repr`` of a cell, shortened so error messages stay on one line."""
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    return repr(text)
+
+
+def _read_rows(path: str | os.PathLike) -> list[tuple[int, list[str]]]:
+    """Read a CSV file into ``(line_number, cells)`` pairs, blank lines dropped."""
+    where = str(path)
+    if not isinstance(path, (str, os.PathLike)):
+        raise DatasetError(f"path must be a str or os.PathLike, got {path!r}")
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise DatasetError(f"{where}: file not found", path=where) from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise DatasetError(f"{where}: cannot read file ({reason})", path=where) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DatasetError(
+            f"{where}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x})", path=where, line=line
+        ) from None
+
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    rows: list[tuple[int, list[str]]] = []
+    last_line = 0
+    try:
+        for cells in reader:
+            first_line, last_line = last_line + 1, reader.line_num
+            if len(cells) <= 1 and not "".join(cells).strip():
+                continue  # blank line
+            rows.append((first_line, [cell.strip() for cell in cells]))
+    except csv.Error as exc:
+        line = reader.line_num
+        raise DatasetError(f"{where}: line {line}: malformed CSV ({exc})", path=where, line=line) from None
+    return rows
+
+
+def _parse_number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _resolve_columns(
+    selection: object, header: list[str], what: str, where: str
+) -> list[int] | None:
+    """Turn names / 0-based indices into a list of distinct column indices."""
+    if selection is None:
+        return None
+    items = [selection] if isinstance(selection, (str, int, np.integer)) else selection
+    try:
+        items = list(items)  # type: ignore[call-overload]
+    except TypeError:
+        raise DatasetError(f"{where}: {what} must be a list of column names or indices", path=where) from None
+    if not items:
+        raise DatasetError(f"{where}: {what} is empty", path=where)
+    indices: list[int] = []
+    for item in items:
+        if isinstance(item, str):
+            if item.strip() not in header:
+                raise DatasetError(
+                    f"{where}: {what}: no column named {item!r}; columns are {', '.join(map(repr, header))}",
+                    path=where, column=item,
+                )
+            index = header.index(item.strip())
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+            index = int(item)
+            if not -len(header) <= index < len(header):
+                raise DatasetError(
+                    f"{where}: {what}: column index {index} out of range, the file has "
+                    f"{len(header)} columns (0..{len(header) - 1})",
+                    path=where,
+                )
+            index %= len(header)
+        else:
+            raise DatasetError(f"{where}: {what}: {item!r} is neither a column name nor an index", path=where)
+        if index in indices:
+            raise DatasetError(
+                f"{where}: {what}: column {header[index]!r} is listed twice", path=where, column=header[index]
+            )
+        indices.append(index)
+    return indices
+
+
+def load_csv(
+    path: str | os.PathLike,
+    *,
+    input_columns: Sequence[str | int] | None = None,
+    output_columns: Sequence[str | int] | None = None,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+) -> Dataset:
+    """Load a dataset from a comma-separated UTF-8 file with a header row.
+
+    Blank lines are skipped, cells are stripped of surrounding spaces and
+    only the selected columns have to be numeric (other columns, such as an
+    id or a comment, may hold anything).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file. Its first non-blank line names the columns.
+    input_columns : sequence of str or int, optional
+        Input columns, by header name or 0-based index. Default: every
+        column that is not an output.
+    output_columns : sequence of str or int, optional
+        Output columns, by header name or 0-based index. Default: the last
+        column.
+    test_fraction : float, default 0.2
+        Share of rows held out for testing, in [0, 0.9]; at least one row
+        stays in the training part.
+    seed : int, default 0
+        Seed of the shuffle that precedes the split.
+
+    Returns
+    -------
+    Dataset
+        ``name`` is the file name; ``task`` is ``"classification"`` when
+        every output value is 0 or 1, else ``"regression"``; ``params``
+        (with ``"path"`` and the columns by name) rebuilds it via
+        ``load_csv(**ds.params)``.
+
+    Raises
+    ------
+    DatasetError
+        With a one-line message naming the file, line and column, for an
+        unreadable, empty or malformed file, a bad column selection, fewer
+        than 2 data rows, or bad ``test_fraction`` / ``seed``.
+    """
+    where = str(path)
+    fraction, seed_int = _check_split_args(test_fraction, seed)
+    rows = _read_rows(path)
+    if not rows:
+        raise DatasetError(f"{where}: file is empty", path=where)
+
+    header_line, header = rows[0]
+    if all(_parse_number(cell) is not None for cell in header):
+        raise DatasetError(
+            f"{where}: line {header_line}: missing header row; the first line must name the columns, "
+            f"e.g. 'x1,x2,y'",
+            path=where, line=header_line,
+        )
+    for i, column in enumerate(header):
+        if not column:
+            raise DatasetError(
+                f"{where}: line {header_line}: column {i} has an empty name", path=where, line=header_line
+            )
+        if column in header[:i]:
+            raise DatasetError(
+                f"{where}: line {header_line}: column name {column!r} appears twice",
+                path=where, line=header_line, column=column,
+            )
+    if len(header) < 2:
+        raise DatasetError(
+            f"{where}: line {header_line}: need at least 2 columns (inputs and an output), "
+            f"header has {len(header)}",
+            path=where, line=header_line,
+        )
+
+    outputs = _resolve_columns(output_columns, header, "output_columns", where)
+    inputs = _resolve_columns(input_columns, header, "input_columns", where)
+    if outputs is None:
+        outputs = [len(header) - 1]
+    if inputs is None:
+        inputs = [i for i in range(len(header)) if i not in outputs]
+        if not inputs:
+            raise DatasetError(f"{where}: no columns left for the inputs", path=where)
+    for index in inputs:
+        if index in outputs:
+            raise DatasetError(
+                f"{where}: column {header[index]!r} is both an input and an output",
+                path=where, column=header[index],
+            )
+
+    data_rows = rows[1:]
+    if len(data_rows) < 2:
+        raise DatasetError(
+            f"{where}: only {len(data_rows)} data row(s) after the header, need at least 2", path=where
+        )
+    wanted = inputs + outputs
+    values = np.empty((len(data_rows), len(wanted)))
+    for r, (line, cells) in enumerate(data_rows):
+        if len(cells) != len(header):
+            raise DatasetError(
+                f"{where}: line {line} has {len(cells)} fields, header has {len(header)}",
+                path=where, line=line,
+            )
+        for c, index in enumerate(wanted):
+            cell, column = cells[index], header[index]
+            prefix = f"{where}: line {line}, column {column!r}:"
+            if not cell:
+                raise DatasetError(f"{prefix} empty cell", path=where, line=line, column=column)
+            number = _parse_number(cell)
+            if number is None:
+                raise DatasetError(
+                    f"{prefix} {_short(cell)} is not a number", path=where, line=line, column=column
+                )
+            if not math.isfinite(number):
+                raise DatasetError(
+                    f"{prefix} {_short(cell)} is not a finite number", path=where, line=line, column=column
+                )
+            values[r, c] = number
+
+    X, Y = values[:, : len(inputs)], values[:, len(inputs) :]
+    task = "classification" if np.all((Y == 0.0) | (Y == 1.0)) else "regression"
+    X_train, Y_train, X_test, Y_test = _split(X, Y, fraction, np.random.default_rng(seed_int))
+    input_names = tuple(header[i] for i in inputs)
+    output_names = tuple(header[i] for i in outputs)
+    return Dataset(
+        name=Path(path).name,
+        X_train=X_train,
+        Y_train=Y_train,
+        X_test=X_test,
+        Y_test=Y_test,
+        task=task,
+        input_names=input_names,
+        output_names=output_names,
+        params={"path": where, "input_columns": list(input_names), "output_columns": list(output_names),
+                "test_fraction": fraction, "seed": seed_int},
+    )

@@ -1,0 +1,176 @@
+"""Loss functions Err(y, ŷ) with the δ they give at the output layer.
+
+The lecture's loss is the sum of squares, Err = Σ(y − ŷ)², whose output δ is
+δ_k = −2(y − ŷ)·σ′(u_k). Every loss here turns the output layer's u, o = ŷ
+and σ′(u) into δ_k = ∂Err/∂u_k for each sample of the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+FloatArray = np.ndarray
+
+__all__ = ["LOSSES", "Loss", "get_loss"]
+
+
+@dataclass(frozen=True, slots=True)
+class Loss:
+    """A loss with its value and its output δ.
+
+    Attributes
+    ----------
+    name : str
+        Lookup key, e.g. ``"sse"``.
+    label : str
+        Human name for menus.
+    value : callable
+        ``value(y, u, o) -> float``: Err over the whole batch.
+    output_delta : callable
+        ``output_delta(y, u, o, dsigma, out) -> out``: δ_k = ∂Err/∂u_k,
+        shape (batch, n_out). ``dsigma`` is σ′(u_k) (ignored by the fused
+        cross-entropy forms).
+    formula : str
+        Err in the lecture's notation.
+    delta_formula : str
+        δ_k in the lecture's notation.
+    requires_output : str or None
+        The output activation this loss needs (cross-entropies), else None.
+    """
+
+    name: str
+    label: str
+    value: Callable[[FloatArray, FloatArray, FloatArray], float]
+    output_delta: Callable[..., FloatArray]
+    formula: str
+    delta_formula: str
+    requires_output: str | None = None
+
+
+def _sse_value(y: FloatArray, u: FloatArray, o: FloatArray) -> float:
+    """Err = Σ (y − ŷ)² over samples and outputs."""
+    diff = y - o
+    return float(np.vdot(diff, diff))
+
+
+def _sse_delta(y, u, o, dsigma, out):
+    """δ_k = −2(y − ŷ)·σ′(u_k)."""
+    np.subtract(o, y, out=out)  # −(y − ŷ)
+    out *= 2.0
+    out *= dsigma
+    return out
+
+
+def _mse_value(y, u, o):
+    """Err = (1/(N·K)) Σ (y − ŷ)², the mean over samples and outputs."""
+    return _sse_value(y, u, o) / y.size
+
+
+def _mse_delta(y, u, o, dsigma, out):
+    """δ_k = −(2/(N·K))(y − ŷ)·σ′(u_k)."""
+    np.subtract(o, y, out=out)
+    out *= 2.0 / y.size
+    out *= dsigma
+    return out
+
+
+def _half_value(y, u, o):
+    """Err = ½ Σ (y − ŷ)²."""
+    return 0.5 * _sse_value(y, u, o)
+
+
+def _half_delta(y, u, o, dsigma, out):
+    """δ_k = −(y − ŷ)·σ′(u_k)."""
+    np.subtract(o, y, out=out)
+    out *= dsigma
+    return out
+
+
+def _bce_value(y, u, o):
+    """Err = −Σ [y·ln ŷ + (1 − y)·ln(1 − ŷ)], with ŷ = σ(u), computed from u.
+
+    Uses ln(1 + e^u) − y·u, which never takes the log of 0.
+    """
+    return float(np.sum(np.logaddexp(0.0, u) - y * u))
+
+
+def _ce_delta(y, u, o, dsigma, out):
+    """δ_k = ŷ_k − y_k (the sigmoid's or softmax's σ′ cancels with the loss)."""
+    np.subtract(o, y, out=out)
+    return out
+
+
+def _softmax_ce_value(y, u, o):
+    """Err = −Σ y_k·ln ŷ_k with ŷ = softmax(u), via log-sum-exp."""
+    m = u.max(axis=1, keepdims=True)
+    log_z = m + np.log(np.exp(u - m).sum(axis=1, keepdims=True))
+    return float(-np.sum(y * (u - log_z)))
+
+
+LOSSES: dict[str, Loss] = {
+    loss.name: loss
+    for loss in (
+        Loss(
+            "sse",
+            "Sum of squares Σ(y−ŷ)²",
+            _sse_value,
+            _sse_delta,
+            "Err = Σ(y−ŷ)²",
+            "δ_k = −2(y−ŷ)·σ′(u_k)",
+        ),
+        Loss(
+            "mse",
+            "Mean squared error",
+            _mse_value,
+            _mse_delta,
+            "Err = (1/N)·Σ(y−ŷ)²",
+            "δ_k = −(2/N)(y−ŷ)·σ′(u_k)",
+        ),
+        Loss(
+            "half_sse",
+            "Half sum of squares ½Σ(y−ŷ)²",
+            _half_value,
+            _half_delta,
+            "Err = ½·Σ(y−ŷ)²",
+            "δ_k = −(y−ŷ)·σ′(u_k)",
+        ),
+        Loss(
+            "bce",
+            "Binary cross-entropy (sigmoid output)",
+            _bce_value,
+            _ce_delta,
+            "Err = −Σ[y·ln ŷ + (1−y)·ln(1−ŷ)]",
+            "δ_k = ŷ_k − y_k",
+            requires_output="sigmoid",
+        ),
+        Loss(
+            "softmax_ce",
+            "Softmax cross-entropy (multi-class)",
+            _softmax_ce_value,
+            _ce_delta,
+            "Err = −Σ y_k·ln ŷ_k",
+            "δ_k = ŷ_k − y_k",
+            requires_output="softmax",
+        ),
+    )
+}
+
+
+def get_loss(name: str | Loss) -> Loss:
+    """Return the loss called ``name``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the valid ones.
+    """
+    if isinstance(name, Loss):
+        return name
+    try:
+        return LOSSES[name]
+    except KeyError:
+        valid = ", ".join(LOSSES)
+        raise ValueError(f"unknown loss {name!r}; choose one of {valid}") from None

@@ -1,0 +1,630 @@
+"""Training: data, η and friends, counters, loss history, the phase walk.
+
+:class:`Trainer` runs iterations fast (:meth:`Trainer.run`) or walks one
+iteration phase by phase in the lecture's order (:meth:`Trainer.phases`,
+:meth:`Trainer.step_phase`), and can step back through the last iterations
+bit for bit (:meth:`Trainer.step_back`). It knows nothing about threads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from .network import (
+    Network,
+    UpdateRule,
+    Workspace,
+    apply_update,
+    forward_layer,
+    hidden_delta,
+    layer_gradient,
+    output_delta,
+    train_step,
+)
+from .state import STAGES, Phase, Snapshot, frozen_copy, frozen_tuple
+
+FloatArray = np.ndarray
+
+__all__ = ["DivergenceError", "LossHistory", "Trainer", "phase_plan"]
+
+#: Memory the step-back history may use at most (it keeps at least 2 iterations).
+HISTORY_BYTES = 256 * 2**20
+HISTORY_DEPTH = 128
+
+
+class DivergenceError(ArithmeticError):
+    """Err or θ became inf/NaN; the trainer has restored the last finite state."""
+
+
+def phase_plan(n_layers: int) -> tuple[Phase, ...]:
+    """The phases of one iteration for a network with ``n_layers`` neuron layers.
+
+    Forward layer by layer, Err, output δ, hidden δ right to left, gradients,
+    update: the order of the lecture notes' algorithm (section 6).
+    """
+    last = n_layers - 1
+    steps: list[tuple[str, int | None, str, str]] = []
+    for l in range(1, last + 1):  # noqa: E741
+        steps.append(("forward", l, STAGES[0], f"Forward: u and o of layer {l}"))
+    steps.append(("error", None, STAGES[0], "Err = Σ(y−ŷ)² for the batch"))
+    steps.append(("output_delta", last, STAGES[1], f"Output δ_k (layer {last})"))
+    for l in range(last - 1, 0, -1):  # noqa: E741
+        steps.append(("hidden_delta", l, STAGES[1], f"Hidden δ_i of layer {l}"))
+    steps.append(("gradients", None, STAGES[1], "Gradients ∂Err/∂θ_iℓ = δ_i·o_ℓ"))
+    steps.append(("update", None, STAGES[2], "Update θ_iℓ ← θ_iℓ − η·δ_i·o_ℓ"))
+    count = len(steps)
+    return tuple(
+        Phase(index=i, count=count, kind=k, layer=l, stage=s, title=t)
+        for i, (k, l, s, t) in enumerate(steps)
+    )
+
+
+class _Growing:
+    """A float array that doubles its buffer when full."""
+
+    __slots__ = ("buf", "n")
+
+    def __init__(self, dtype: Any = np.float64) -> None:
+        self.buf = np.empty(1024, dtype=dtype)
+        self.n = 0
+
+    def append(self, value: float) -> None:
+        if self.n == self.buf.shape[0]:
+            self.buf = np.concatenate([self.buf, np.empty_like(self.buf)])
+        self.buf[self.n] = value
+        self.n += 1
+
+    def view(self) -> FloatArray:
+        return self.buf[: self.n]
+
+
+class LossHistory:
+    """Every iteration's batch Err, and the full training/test Err when evaluated.
+
+    ``batch_err[m]`` is the Err of iteration m + 1 (before its update).
+    """
+
+    def __init__(self) -> None:
+        self._batch = _Growing()
+        self._eval_it = _Growing(np.int64)
+        self._train = _Growing()
+        self._test = _Growing()
+
+    def __len__(self) -> int:
+        return self._batch.n
+
+    @property
+    def batch_err(self) -> FloatArray:
+        """Batch Err per iteration (a view; copy it to keep it)."""
+        return self._batch.view()
+
+    @property
+    def eval_iteration(self) -> FloatArray:
+        """The iteration count at each evaluation."""
+        return self._eval_it.view()
+
+    @property
+    def train_err(self) -> FloatArray:
+        """Err over the whole training set at each evaluation."""
+        return self._train.view()
+
+    @property
+    def test_err(self) -> FloatArray:
+        """Err over the whole test set at each evaluation (NaN without a test set)."""
+        return self._test.view()
+
+    @property
+    def n_eval(self) -> int:
+        """Number of evaluations."""
+        return self._eval_it.n
+
+    def append_batch(self, err: float) -> None:
+        """Record one iteration's batch Err."""
+        self._batch.append(err)
+
+    def append_eval(self, iteration: int, train: float, test: float) -> None:
+        """Record an evaluation of the full sets."""
+        self._eval_it.append(iteration)
+        self._train.append(train)
+        self._test.append(test)
+
+    def truncate(self, n_batch: int, n_eval: int) -> None:
+        """Forget everything after ``n_batch`` iterations and ``n_eval`` evaluations."""
+        self._batch.n = min(self._batch.n, n_batch)
+        for g in (self._eval_it, self._train, self._test):
+            g.n = min(g.n, n_eval)
+
+
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    """What, besides θ, restores the trainer to the start of an iteration."""
+
+    iteration: int
+    epoch: int
+    pos: int
+    order: FloatArray
+    rng_state: dict
+    n_batch: int
+    n_eval: int
+    walked: bool  # the iteration that followed was walked phase by phase
+
+
+class Trainer:
+    """Trains a :class:`Network` on a dataset with an :class:`UpdateRule`.
+
+    Parameters
+    ----------
+    net : Network
+    X_train, Y_train : arrays
+        Training inputs (n, n_0) and targets (n, n_out).
+    X_test, Y_test : arrays, optional
+        Test set (may have 0 rows).
+    rule : UpdateRule
+        η, momentum, regularisation and clipping.
+    batch_size : int or None
+        1 for one-sample SGD, n for full batch (None means full batch).
+    seed : int
+        Seeds the shuffling of each epoch.
+    """
+
+    def __init__(
+        self,
+        net: Network,
+        X_train: FloatArray,
+        Y_train: FloatArray,
+        X_test: FloatArray | None = None,
+        Y_test: FloatArray | None = None,
+        rule: UpdateRule | None = None,
+        batch_size: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.net = net
+        self.rule = rule or UpdateRule()
+        self.seed = int(seed)
+        dt = net.dtype
+        X_train = np.asarray(X_train, dtype=dt)
+        Y_train = np.asarray(Y_train, dtype=dt)
+        if X_test is None or Y_test is None:
+            X_test = np.empty((0, net.sizes[0]), dtype=dt)
+            Y_test = np.empty((0, net.sizes[-1]), dtype=dt)
+        X_test = np.asarray(X_test, dtype=dt)
+        Y_test = np.asarray(Y_test, dtype=dt)
+        for name, X, Y in (("training", X_train, Y_train), ("test", X_test, Y_test)):
+            if X.ndim != 2 or X.shape[1] != net.sizes[0]:
+                raise ValueError(
+                    f"the network has {net.sizes[0]} inputs but the {name} data has "
+                    f"shape {X.shape}"
+                )
+            if Y.ndim != 2 or Y.shape != (X.shape[0], net.sizes[-1]):
+                raise ValueError(
+                    f"the network has {net.sizes[-1]} outputs but the {name} targets "
+                    f"have shape {Y.shape}"
+                )
+        if X_train.shape[0] < 1:
+            raise ValueError("the training set is empty")
+        self.X_train, self.Y_train = X_train, Y_train
+        self.X_test, self.Y_test = X_test, Y_test
+        b = net.b
+        self._X_ext = np.empty((X_train.shape[0], X_train.shape[1] + b), dtype=dt)
+        if b:
+            self._X_ext[:, 0] = 1.0
+        self._X_ext[:, b:] = X_train
+        self._eval_ws: dict[str, Workspace] = {}
+        self.history = LossHistory()
+        self._snap_batch = 0
+        self._snap_eval = 0
+        self.set_batch_size(batch_size)
+        self._reset_state()
+
+    # -- configuration --------------------------------------------------------
+
+    @property
+    def n_train(self) -> int:
+        """Number of training samples."""
+        return int(self.X_train.shape[0])
+
+    def set_batch_size(self, batch_size: int | None) -> None:
+        """1 = one-sample SGD, n_train (or None) = full batch; takes effect at once."""
+        n = self.n_train
+        bs = n if batch_size is None else int(batch_size)
+        if bs < 1:
+            raise ValueError(f"the batch size must be at least 1, got {bs}")
+        self.batch_size = min(bs, n)
+        self._batches_per_epoch = -(-n // self.batch_size)
+        # Evaluate the full sets every iteration while that costs no more than
+        # about two steps; otherwise once an epoch.
+        n_all = n + self.X_test.shape[0]
+        self.eval_every = 1 if n_all <= 2 * self.batch_size else self._batches_per_epoch
+        self._ws_filled = None
+
+    def set_rule(self, rule: UpdateRule) -> None:
+        """Change η, momentum, regularisation or clipping from the next update on."""
+        self.rule = rule
+        if rule.momentum and self._velocity is None:
+            self._velocity = np.zeros_like(self.net.params)
+
+    def set_lr(self, lr: float) -> None:
+        """Change η only."""
+        self.set_rule(replace(self.rule, lr=float(lr)))
+
+    def reset(self) -> None:
+        """Back to the seeded initial weights, iteration 0, empty history."""
+        self.net.initialize()
+        self.history = LossHistory()
+        self._snap_batch = 0
+        self._snap_eval = 0
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self.iteration = 0
+        self.epoch = 0
+        self._rng = np.random.default_rng(self.seed)
+        self._velocity = np.zeros_like(self.net.params) if self.rule.momentum else None
+        self._new_epoch_order()
+        self._pos = 0
+        n_params = self.net.params.size * self.net.params.itemsize
+        depth = max(2, min(HISTORY_DEPTH, HISTORY_BYTES // max(1, 2 * n_params)))
+        self._ring = np.empty((depth, self.net.params.size), dtype=self.net.dtype)
+        self._vring: FloatArray | None = None
+        self._marks: deque[_Mark] = deque(maxlen=depth)
+        self._last_ws: Workspace | None = None
+        self._walk: Iterator[Phase] | None = None
+        self._walk_ws: Workspace | None = None
+        self._walk_phase: Phase | None = None
+        self._walk_old: tuple[FloatArray, ...] | None = None
+        self._last_phase: Phase | None = None
+        self._ws_filled = None
+        self._evaluate_if_due(force=True)
+
+    def _new_epoch_order(self) -> None:
+        self._order = self._rng.permutation(self.n_train)
+        self._order_rng_state = self._rng.bit_generator.state
+
+    # -- batches ------------------------------------------------------------
+
+    def _next_batch(self) -> Workspace:
+        """Fill a workspace with the next batch (reshuffling at each epoch)."""
+        if self._pos >= self.n_train:
+            self._pos = 0
+            self._new_epoch_order()
+        bs = min(self.batch_size, self.n_train - self._pos)
+        ws = self.net._cached_workspace(bs)
+        if bs == self.n_train:
+            # Full batch: order does not change a sum, fill once.
+            if self._ws_filled is not ws:
+                np.copyto(ws.o_ext[0], self._X_ext)
+                np.copyto(ws.y, self.Y_train)
+                self._ws_filled = ws
+        else:
+            idx = self._order[self._pos : self._pos + bs]
+            np.take(self._X_ext, idx, axis=0, out=ws.o_ext[0])
+            np.take(self.Y_train, idx, axis=0, out=ws.y)
+        self._pos += bs
+        return ws
+
+    def _fresh_batch_ws(self) -> Workspace:
+        """A new workspace holding the next batch (for the phase walk)."""
+        cached = self._next_batch()
+        ws = self.net.workspace(cached.batch)
+        np.copyto(ws.o_ext[0], cached.o_ext[0])
+        np.copyto(ws.y, cached.y)
+        return ws
+
+    # -- history for step back ---------------------------------------------
+
+    def _mark(self, walked: bool) -> None:
+        """Remember the start of the coming iteration."""
+        depth = self._ring.shape[0]
+        row = self.iteration % depth
+        np.copyto(self._ring[row], self.net.params)
+        if self._velocity is not None:
+            if self._vring is None:
+                self._vring = np.zeros_like(self._ring)
+            np.copyto(self._vring[row], self._velocity)
+        self._marks.append(
+            _Mark(
+                self.iteration,
+                self.epoch,
+                self._pos,
+                self._order,
+                self._order_rng_state,
+                self.history._batch.n,
+                self.history._eval_it.n,
+                walked,
+            )
+        )
+
+    def _restore(self, mark: _Mark) -> None:
+        row = mark.iteration % self._ring.shape[0]
+        np.copyto(self.net.params, self._ring[row])
+        if self._velocity is not None:
+            if self._vring is not None:
+                np.copyto(self._velocity, self._vring[row])
+            else:
+                self._velocity.fill(0.0)
+        self.iteration, self.epoch, self._pos = mark.iteration, mark.epoch, mark.pos
+        self._order = mark.order
+        self._order_rng_state = mark.rng_state
+        self._rng.bit_generator.state = mark.rng_state
+        self.history.truncate(mark.n_batch, mark.n_eval)
+        self._snap_batch = min(self._snap_batch, mark.n_batch)
+        self._snap_eval = min(self._snap_eval, mark.n_eval)
+        self._ws_filled = None
+        self._last_ws = None
+        self._walk = None
+        self._walk_ws = None
+        self._walk_phase = None
+        self._last_phase = None
+
+    @property
+    def can_step_back(self) -> bool:
+        """True when there is a phase or an iteration to undo."""
+        return self._walk_phase is not None or bool(self._marks)
+
+    # -- iterations ---------------------------------------------------------
+
+    def _finish_iteration(self, ws: Workspace, err: float) -> None:
+        """Check for divergence, then advance the counters and the history."""
+        if not (math.isfinite(err) and math.isfinite(float(self.net.params.sum()))):
+            mark = self._marks.pop()
+            self._restore(mark)
+            what = "Err" if not math.isfinite(err) else "a weight θ"
+            raise DivergenceError(
+                f"{what} became {'NaN' if math.isnan(err) else 'infinite'} at iteration "
+                f"{mark.iteration + 1} (η = {self.rule.lr:g}): training diverged. "
+                f"The weights of iteration {mark.iteration} have been kept; lower η, "
+                "clip the gradients or choose a smaller initialisation."
+            )
+        self.iteration += 1
+        if self._pos >= self.n_train:
+            self.epoch += 1
+        self.history.append_batch(err)
+        self._last_ws = ws
+        self._evaluate_if_due()
+
+    def step(self) -> float:
+        """One fast iteration on the next batch; finishes a half-walked one first.
+
+        Returns
+        -------
+        float
+            The batch Err before the update.
+
+        Raises
+        ------
+        DivergenceError
+            Err or θ became inf/NaN; the last finite state is kept.
+        """
+        if self._walk is not None:
+            return self.finish_walk()
+        self._mark(walked=False)
+        ws = self._next_batch()
+        err = train_step(self.net, ws, self.rule, self._velocity)
+        self._last_phase = None
+        self._finish_iteration(ws, err)
+        return err
+
+    def run(self, n: int) -> float:
+        """Run ``n`` fast iterations; returns the last batch Err."""
+        err = float("nan")
+        for _ in range(int(n)):
+            err = self.step()
+        return err
+
+    def phases(self) -> Iterator[Phase]:
+        """Walk the next iteration phase by phase, in the lecture's order.
+
+        A plain generator: each ``next()`` computes one phase and yields its
+        :class:`Phase`; after the last (the update) the iteration is complete
+        and the counters have advanced. It uses the same per-layer functions
+        as :func:`~bpviz.engine.network.train_step`, so walking all phases gives
+        bit-identical θ to :meth:`step`.
+        """
+        net = self.net
+        self._mark(walked=True)
+        ws = self._fresh_batch_ws()
+        self._walk_ws = ws
+        plan = phase_plan(net.n_layers)
+        last = net.n_layers - 1
+        err = float("nan")
+        for phase in plan:
+            kind, l = phase.kind, phase.layer  # noqa: E741
+            if kind == "forward":
+                forward_layer(
+                    net.theta[l - 1], ws.o_ext[l - 1], net.layer_activation(l), ws.u[l], ws.o[l]
+                )
+            elif kind == "error":
+                err = net.loss.value(ws.y, ws.u[last], ws.o[last])
+                ws.err = err
+            elif kind == "output_delta":
+                output_delta(
+                    net.loss,
+                    net.output_activation,
+                    ws.y,
+                    ws.u[l],
+                    ws.o[l],
+                    ws.dsigma[l],
+                    ws.delta[l],
+                )
+            elif kind == "hidden_delta":
+                hidden_delta(
+                    net.activation,
+                    ws.u[l],
+                    ws.o[l],
+                    ws.delta[l + 1],
+                    net.weights[l],
+                    ws.dsigma[l],
+                    ws.delta[l],
+                )
+            elif kind == "gradients":
+                for k in range(last):
+                    layer_gradient(ws.delta[k + 1], ws.o_ext[k], ws.grad_theta[k])
+            else:  # update
+                self._walk_old = tuple(t.copy() for t in net.theta)
+                apply_update(
+                    net.params, ws.grad, self.rule, ws.step, self._velocity, net.weight_mask
+                )
+                self._walk = None
+                self._walk_phase = None
+                self._last_phase = phase
+                self._finish_iteration(ws, err)
+                yield phase
+                return
+            self._walk_phase = phase
+            self._last_phase = phase
+            yield phase
+
+    def step_phase(self) -> Phase:
+        """Advance the walk by one phase (starting a new iteration if none is open)."""
+        if self._walk is None:
+            self._walk = self.phases()
+        return next(self._walk)
+
+    def finish_walk(self) -> float:
+        """Run the remaining phases of a half-walked iteration; returns its Err."""
+        while self._walk is not None:
+            self.step_phase()
+        return float(self.history.batch_err[-1])
+
+    @property
+    def walk_phase(self) -> Phase | None:
+        """The last phase computed of a half-walked iteration, or None."""
+        return self._walk_phase
+
+    def step_back(self) -> bool:
+        """Undo the last phase (mid-walk) or the last iteration, bit for bit.
+
+        After a walked iteration, stepping back lands on its last phase before
+        the update. Returns False when there is nothing left to undo.
+        """
+        if self._walk_phase is not None:
+            target = self._walk_phase.index  # phases to replay: 0 .. index − 1
+            mark = self._marks.pop()
+        elif self._marks:
+            mark = self._marks.pop()
+            target = phase_plan(self.net.n_layers)[-1].index if mark.walked else 0
+        else:
+            return False
+        self._restore(mark)
+        for _ in range(target):
+            self.step_phase()
+        return True
+
+    # -- evaluation -----------------------------------------------------------
+
+    def _err_on(self, key: str, X: FloatArray, Y: FloatArray) -> float:
+        if X.shape[0] == 0:
+            return float("nan")
+        ws = self._eval_ws.get(key)
+        net = self.net
+        if ws is None or ws.batch != X.shape[0] or ws.o_ext[0].dtype != net.dtype:
+            ws = self._eval_ws[key] = net.workspace(X.shape[0])
+            np.copyto(ws.o[0], X)
+            np.copyto(ws.y, Y)
+        net.forward_into(ws)
+        return net.loss.value(ws.y, ws.u[-1], ws.o[-1])
+
+    def evaluate(self) -> tuple[float, float]:
+        """Err over the whole training set and the whole test set (NaN if empty)."""
+        return (
+            self._err_on("train", self.X_train, self.Y_train),
+            self._err_on("test", self.X_test, self.Y_test),
+        )
+
+    def _evaluate_if_due(self, force: bool = False) -> None:
+        if force or self.iteration % self.eval_every == 0:
+            train, test = self.evaluate()
+            self.history.append_eval(self.iteration, train, test)
+
+    # -- state for other threads --------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """An immutable copy of the current state, with the losses since the last one.
+
+        Each call moves the loss cursor: the history reaches the receiver in
+        batches, every value exactly once.
+        """
+        net = self.net
+        h = self.history
+        losses_from, eval_from = self._snap_batch, self._snap_eval
+        new_losses = frozen_copy(h.batch_err[losses_from:])
+        new_eval_it = frozen_copy(h.eval_iteration[eval_from:])
+        new_train = frozen_copy(h.train_err[eval_from:])
+        new_test = frozen_copy(h.test_err[eval_from:])
+        self._snap_batch, self._snap_eval = len(h), h.n_eval
+        phase = self._walk_phase or self._last_phase
+        ws = self._walk_ws if phase is not None else self._last_ws
+        u = o = delta = gw = gb = None
+        x = y = None
+        err = None
+        old_w = old_b = None
+        if ws is not None:
+            done = phase.index if phase is not None else 10**9
+            plan = phase_plan(net.n_layers) if phase is not None else None
+            last = net.n_layers - 1
+            n_fwd = last  # forward phases are indices 0 .. last − 1
+            x, y = frozen_copy(ws.o[0]), frozen_copy(ws.y)
+            # Forward phase l − 1 computes layer l.
+            computed = [True] + [l - 1 <= done for l in range(1, net.n_layers)]  # noqa: E741
+            u = tuple(
+                frozen_copy(ws.u[l]) if l and computed[l] else None
+                for l in range(net.n_layers)  # noqa: E741
+            )
+            o = tuple(
+                frozen_copy(ws.o[l]) if computed[l] else None
+                for l in range(net.n_layers)  # noqa: E741
+            )
+            if done >= n_fwd:
+                err = float(ws.err)
+            dl: list[FloatArray | None] = [None] * net.n_layers
+            if plan is not None:
+                for p in plan[: done + 1]:
+                    if p.kind in ("output_delta", "hidden_delta"):
+                        dl[p.layer] = frozen_copy(ws.delta[p.layer])
+            else:
+                dl = [None, *(frozen_copy(d) for d in ws.delta[1:])]
+            delta = tuple(dl)
+            grads_done = plan is None or done >= plan[-2].index
+            if grads_done:
+                b = net.b
+                gw = tuple(frozen_copy(g[:, b:]) for g in ws.grad_theta)
+                gb = tuple(
+                    frozen_copy(g[:, 0]) if b else frozen_copy(np.zeros(g.shape[0], net.dtype))
+                    for g in ws.grad_theta
+                )
+            if phase is not None and phase.kind == "update" and self._walk_old is not None:
+                old_w = tuple(frozen_copy(t[:, net.b :]) for t in self._walk_old)
+                old_b = tuple(
+                    frozen_copy(t[:, 0]) if net.b else frozen_copy(np.zeros(t.shape[0]))
+                    for t in self._walk_old
+                )
+        return Snapshot(
+            iteration=self.iteration,
+            epoch=self.epoch,
+            phase=phase,
+            weights=frozen_tuple(net.weights),
+            biases=frozen_tuple(net.biases),
+            old_weights=old_w,
+            old_biases=old_b,
+            x=x,
+            y=y,
+            u=u if u is not None else (None,) * net.n_layers,
+            o=o if o is not None else (None,) * net.n_layers,
+            delta=delta if delta is not None else (None,) * net.n_layers,
+            grad_weights=gw,
+            grad_biases=gb,
+            err=err,
+            lr=float(self.rule.lr),
+            losses_from=losses_from,
+            new_losses=new_losses,
+            eval_from=eval_from,
+            new_eval_iterations=new_eval_it,
+            new_train_err=new_train,
+            new_test_err=new_test,
+        )
