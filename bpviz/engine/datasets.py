@@ -146,7 +146,9 @@ class Dataset:
         for field in ("X_train", "Y_train", "X_test", "Y_test"):
             arr = np.array(getattr(self, field), dtype=np.float64, order="C")
             if arr.ndim != 2:
-                raise DatasetError(f"Dataset {self.name!r}: {field} must be 2-D, got shape {arr.shape}")
+                raise DatasetError(
+                    f"Dataset {self.name!r}: {field} must be 2-D, got shape {arr.shape}"
+                )
             arr.flags.writeable = False
             arrays[field] = arr
         x_tr, y_tr, x_te, y_te = arrays.values()
@@ -159,7 +161,9 @@ class Dataset:
         if len(input_names) != x_tr.shape[1] or len(output_names) != y_tr.shape[1]:
             raise DatasetError(f"Dataset {self.name!r}: column names do not match the array widths")
         if self.task not in TASKS:
-            raise DatasetError(f"Dataset {self.name!r}: task must be one of {TASKS}, got {self.task!r}")
+            raise DatasetError(
+                f"Dataset {self.name!r}: task must be one of {TASKS}, got {self.task!r}"
+            )
         for field, arr in arrays.items():
             object.__setattr__(self, field, arr)
         object.__setattr__(self, "input_names", input_names)
@@ -192,13 +196,22 @@ class Dataset:
         )
 
     def __hash__(self) -> int:
-        return hash((self.name, self.task, self.input_names, self.output_names,
-                     self.X_train.shape, self.X_test.shape))
+        return hash(
+            (
+                self.name,
+                self.task,
+                self.input_names,
+                self.output_names,
+                self.X_train.shape,
+                self.X_test.shape,
+            )
+        )
 
 
 # ---------------------------------------------------------------------------
 # Argument checks shared by make_dataset and load_csv
 # ---------------------------------------------------------------------------
+
 
 def _as_int(value: object, what: str) -> int:
     if isinstance(value, bool):
@@ -221,7 +234,9 @@ def _as_float(value: object, what: str) -> float:
 def _check_split_args(test_fraction: object, seed: object) -> tuple[float, int]:
     fraction = _as_float(test_fraction, "test_fraction")
     if not 0.0 <= fraction <= MAX_TEST_FRACTION:
-        raise DatasetError(f"test_fraction must be between 0 and {MAX_TEST_FRACTION}, got {fraction!r}")
+        raise DatasetError(
+            f"test_fraction must be between 0 and {MAX_TEST_FRACTION}, got {fraction!r}"
+        )
     seed_int = _as_int(seed, "seed")
     if seed_int < 0:
         raise DatasetError(f"seed must be >= 0, got {seed_int}")
@@ -236,7 +251,7 @@ def _split(
     At least one row always stays in the training part.
     """
     n = X.shape[0]
-    n_test = min(int(round(n * test_fraction)), n - 1)
+    n_test = min(round(n * test_fraction), n - 1)
     order = rng.permutation(n)
     test, train = order[:n_test], order[n_test:]
     return X[train], Y[train], X[test], Y[test]
@@ -249,6 +264,7 @@ def _split(
 # it every point, is the same for every noise level.
 # ---------------------------------------------------------------------------
 
+
 def _halves(n: int) -> tuple[int, int]:
     """Sizes of the positive and the negative class; they add up to ``n``."""
     return n - n // 2, n // 2
@@ -257,7 +273,9 @@ def _halves(n: int) -> tuple[int, int]:
 def _circle(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     radius = 5.0
     parts = []
-    for count, (r_lo, r_hi) in zip(_halves(n), [(0.0, 0.5 * radius), (0.7 * radius, radius)]):
+    for count, (r_lo, r_hi) in zip(
+        _halves(n), [(0.0, 0.5 * radius), (0.7 * radius, radius)], strict=True
+    ):
         r = rng.uniform(r_lo, r_hi, count)
         angle = rng.uniform(0.0, 2.0 * np.pi, count)
         xy = np.column_stack([r * np.sin(angle), r * np.cos(angle)])
@@ -291,7 +309,7 @@ def _gauss(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, 
 
 def _spiral(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     parts = []
-    for count, delta in zip(_halves(n), [0.0, np.pi]):
+    for count, delta in zip(_halves(n), [0.0, np.pi], strict=True):
         i = np.arange(count) / count
         r = 5.0 * i
         t = 1.75 * 2.0 * np.pi * i + delta
@@ -346,7 +364,9 @@ class _BuiltIn:
     label: str
     task: str
     input_names: tuple[str, ...]
-    generate: Callable[[int, float, np.random.Generator], tuple[np.ndarray, np.ndarray]] | None = None
+    generate: Callable[[int, float, np.random.Generator], tuple[np.ndarray, np.ndarray]] | None = (
+        None
+    )
     fixed_X: tuple[tuple[float, ...], ...] = ()
     fixed_Y: tuple[tuple[float, ...], ...] = ()
 
@@ -354,11 +374,16 @@ class _BuiltIn:
 _XY = ("x1", "x2")
 _BUILT_INS: dict[str, _BuiltIn] = {
     "lecture": _BuiltIn(
-        "Lecture example (1 sample, by hand)", "regression", _XY,
-        fixed_X=((1.0, 0.5),), fixed_Y=((1.0,),),
+        "Lecture example (1 sample, by hand)",
+        "regression",
+        _XY,
+        fixed_X=((1.0, 0.5),),
+        fixed_Y=((1.0,),),
     ),
     "xor4": _BuiltIn(
-        "XOR, 4 points (classification)", "classification", _XY,
+        "XOR, 4 points (classification)",
+        "classification",
+        _XY,
         fixed_X=((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)),
         fixed_Y=((0.0,), (1.0,), (1.0,), (0.0,)),
     ),
@@ -453,14 +478,20 @@ def make_dataset(
         task=spec.task,
         input_names=spec.input_names,
         output_names=("y",),
-        params={"name": name, "n_samples": n, "noise": noise_f,
-                "test_fraction": fraction, "seed": seed_int},
+        params={
+            "name": name,
+            "n_samples": n,
+            "noise": noise_f,
+            "test_fraction": fraction,
+            "seed": seed_int,
+        },
     )
 
 
 # ---------------------------------------------------------------------------
 # CSV files
 # ---------------------------------------------------------------------------
+
 
 def _short(text: str, limit: int = 40) -> str:
     """``repr`` of a cell, shortened so error messages stay on one line."""
@@ -486,7 +517,9 @@ def _read_rows(path: str | os.PathLike) -> list[tuple[int, list[str]]]:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise DatasetError(
-            f"{where}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x})", path=where, line=line
+            f"{where}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x})",
+            path=where,
+            line=line,
         ) from None
 
     reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
@@ -500,7 +533,9 @@ def _read_rows(path: str | os.PathLike) -> list[tuple[int, list[str]]]:
             rows.append((first_line, [cell.strip() for cell in cells]))
     except csv.Error as exc:
         line = reader.line_num
-        raise DatasetError(f"{where}: line {line}: malformed CSV ({exc})", path=where, line=line) from None
+        raise DatasetError(
+            f"{where}: line {line}: malformed CSV ({exc})", path=where, line=line
+        ) from None
     return rows
 
 
@@ -521,7 +556,9 @@ def _resolve_columns(
     try:
         items = list(items)  # type: ignore[call-overload]
     except TypeError:
-        raise DatasetError(f"{where}: {what} must be a list of column names or indices", path=where) from None
+        raise DatasetError(
+            f"{where}: {what} must be a list of column names or indices", path=where
+        ) from None
     if not items:
         raise DatasetError(f"{where}: {what} is empty", path=where)
     indices: list[int] = []
@@ -529,8 +566,10 @@ def _resolve_columns(
         if isinstance(item, str):
             if item.strip() not in header:
                 raise DatasetError(
-                    f"{where}: {what}: no column named {item!r}; columns are {', '.join(map(repr, header))}",
-                    path=where, column=item,
+                    f"{where}: {what}: no column named {item!r}; "
+                    f"columns are {', '.join(map(repr, header))}",
+                    path=where,
+                    column=item,
                 )
             index = header.index(item.strip())
         elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
@@ -543,10 +582,14 @@ def _resolve_columns(
                 )
             index %= len(header)
         else:
-            raise DatasetError(f"{where}: {what}: {item!r} is neither a column name nor an index", path=where)
+            raise DatasetError(
+                f"{where}: {what}: {item!r} is neither a column name nor an index", path=where
+            )
         if index in indices:
             raise DatasetError(
-                f"{where}: {what}: column {header[index]!r} is listed twice", path=where, column=header[index]
+                f"{where}: {what}: column {header[index]!r} is listed twice",
+                path=where,
+                column=header[index],
             )
         indices.append(index)
     return indices
@@ -606,25 +649,31 @@ def load_csv(
     header_line, header = rows[0]
     if all(_parse_number(cell) is not None for cell in header):
         raise DatasetError(
-            f"{where}: line {header_line}: missing header row; the first line must name the columns, "
-            f"e.g. 'x1,x2,y'",
-            path=where, line=header_line,
+            f"{where}: line {header_line}: missing header row; "
+            "the first line must name the columns, e.g. 'x1,x2,y'",
+            path=where,
+            line=header_line,
         )
     for i, column in enumerate(header):
         if not column:
             raise DatasetError(
-                f"{where}: line {header_line}: column {i} has an empty name", path=where, line=header_line
+                f"{where}: line {header_line}: column {i} has an empty name",
+                path=where,
+                line=header_line,
             )
         if column in header[:i]:
             raise DatasetError(
                 f"{where}: line {header_line}: column name {column!r} appears twice",
-                path=where, line=header_line, column=column,
+                path=where,
+                line=header_line,
+                column=column,
             )
     if len(header) < 2:
         raise DatasetError(
             f"{where}: line {header_line}: need at least 2 columns (inputs and an output), "
             f"header has {len(header)}",
-            path=where, line=header_line,
+            path=where,
+            line=header_line,
         )
 
     outputs = _resolve_columns(output_columns, header, "output_columns", where)
@@ -639,13 +688,15 @@ def load_csv(
         if index in outputs:
             raise DatasetError(
                 f"{where}: column {header[index]!r} is both an input and an output",
-                path=where, column=header[index],
+                path=where,
+                column=header[index],
             )
 
     data_rows = rows[1:]
     if len(data_rows) < 2:
         raise DatasetError(
-            f"{where}: only {len(data_rows)} data row(s) after the header, need at least 2", path=where
+            f"{where}: only {len(data_rows)} data row(s) after the header, need at least 2",
+            path=where,
         )
     wanted = inputs + outputs
     values = np.empty((len(data_rows), len(wanted)))
@@ -653,7 +704,8 @@ def load_csv(
         if len(cells) != len(header):
             raise DatasetError(
                 f"{where}: line {line} has {len(cells)} fields, header has {len(header)}",
-                path=where, line=line,
+                path=where,
+                line=line,
             )
         for c, index in enumerate(wanted):
             cell, column = cells[index], header[index]
@@ -667,7 +719,10 @@ def load_csv(
                 )
             if not math.isfinite(number):
                 raise DatasetError(
-                    f"{prefix} {_short(cell)} is not a finite number", path=where, line=line, column=column
+                    f"{prefix} {_short(cell)} is not a finite number",
+                    path=where,
+                    line=line,
+                    column=column,
                 )
             values[r, c] = number
 
@@ -685,6 +740,11 @@ def load_csv(
         task=task,
         input_names=input_names,
         output_names=output_names,
-        params={"path": where, "input_columns": list(input_names), "output_columns": list(output_names),
-                "test_fraction": fraction, "seed": seed_int},
+        params={
+            "path": where,
+            "input_columns": list(input_names),
+            "output_columns": list(output_names),
+            "test_fraction": fraction,
+            "seed": seed_int,
+        },
     )

@@ -130,6 +130,9 @@ class Snapshot:
         The batch the iteration used, (batch, n_0) and (batch, n_out).
     u, o, delta : tuples
         Per neuron layer, (batch, n_l), or None as above.
+    dsigma : tuple
+        σ′(u) per neuron layer, as the engine computed it for δ (None until
+        that layer's δ phase).
     grad_weights, grad_biases : tuples or None
         ∂Err/∂θ for the batch (sum over its samples).
     err : float or None
@@ -161,6 +164,7 @@ class Snapshot:
     u: MaybeArrays
     o: MaybeArrays
     delta: MaybeArrays
+    dsigma: MaybeArrays
     grad_weights: tuple[FloatArray, ...] | None
     grad_biases: tuple[FloatArray, ...] | None
     err: float | None

@@ -560,7 +560,7 @@ class Trainer:
         self._snap_batch, self._snap_eval = len(h), h.n_eval
         phase = self._walk_phase or self._last_phase
         ws = self._walk_ws if phase is not None else self._last_ws
-        u = o = delta = gw = gb = None
+        u = o = delta = dsigma = gw = gb = None
         x = y = None
         err = None
         old_w = old_b = None
@@ -583,13 +583,12 @@ class Trainer:
             if done >= n_fwd:
                 err = float(ws.err)
             dl: list[FloatArray | None] = [None] * net.n_layers
-            if plan is not None:
-                for p in plan[: done + 1]:
-                    if p.kind in ("output_delta", "hidden_delta"):
-                        dl[p.layer] = frozen_copy(ws.delta[p.layer])
-            else:
-                dl = [None, *(frozen_copy(d) for d in ws.delta[1:])]
-            delta = tuple(dl)
+            ds: list[FloatArray | None] = [None] * net.n_layers
+            for l in range(1, net.n_layers):  # noqa: E741
+                if plan is None or done >= plan[-2 - l].index:
+                    dl[l] = frozen_copy(ws.delta[l])
+                    ds[l] = frozen_copy(ws.dsigma[l])
+            delta, dsigma = tuple(dl), tuple(ds)
             grads_done = plan is None or done >= plan[-2].index
             if grads_done:
                 b = net.b
@@ -617,6 +616,7 @@ class Trainer:
             u=u if u is not None else (None,) * net.n_layers,
             o=o if o is not None else (None,) * net.n_layers,
             delta=delta if delta is not None else (None,) * net.n_layers,
+            dsigma=dsigma if dsigma is not None else (None,) * net.n_layers,
             grad_weights=gw,
             grad_biases=gb,
             err=err,

@@ -33,6 +33,7 @@ def all_rows(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
 # Built-in datasets
 # ---------------------------------------------------------------------------
 
+
 def test_names_and_labels_cover_every_built_in():
     assert set(DATASET_NAMES) == set(GENERATED) | set(FIXED)
     assert len(set(DATASET_NAMES)) == len(DATASET_NAMES)
@@ -159,11 +160,15 @@ def test_dataset_copies_its_input_arrays():
 def test_dataset_rejects_inconsistent_shapes():
     x = np.zeros((3, 2))
     with pytest.raises(DatasetError):
-        Dataset("t", x, np.zeros((2, 1)), x[:0], np.zeros((0, 1)), "regression", ("a", "b"), ("y",), {})
+        Dataset(
+            "t", x, np.zeros((2, 1)), x[:0], np.zeros((0, 1)), "regression", ("a", "b"), ("y",), {}
+        )
     with pytest.raises(DatasetError):
         Dataset("t", x, np.zeros((3, 1)), x[:0], np.zeros((0, 1)), "regression", ("a",), ("y",), {})
     with pytest.raises(DatasetError):
-        Dataset("t", x, np.zeros((3, 1)), x[:0], np.zeros((0, 1)), "ranking", ("a", "b"), ("y",), {})
+        Dataset(
+            "t", x, np.zeros((3, 1)), x[:0], np.zeros((0, 1)), "ranking", ("a", "b"), ("y",), {}
+        )
 
 
 @pytest.mark.parametrize("name", CLASSIFICATION)
@@ -290,7 +295,9 @@ def csv_error(path, **kwargs) -> DatasetError:
 
 def test_csv_round_trip_by_name_and_by_index(tmp_path):
     path = write(tmp_path, GOOD_CSV)
-    by_name = load_csv(path, input_columns=["x1", "x2"], output_columns=["y"], test_fraction=0.4, seed=3)
+    by_name = load_csv(
+        path, input_columns=["x1", "x2"], output_columns=["y"], test_fraction=0.4, seed=3
+    )
     by_index = load_csv(path, input_columns=[1, 2], output_columns=[3], test_fraction=0.4, seed=3)
     assert by_name == by_index
     assert by_name.name == "data.csv"
@@ -298,8 +305,11 @@ def test_csv_round_trip_by_name_and_by_index(tmp_path):
     assert by_name.task == "classification"
     assert by_name.X_train.shape == (3, 2) and by_name.X_test.shape == (2, 2)
     assert by_name.params == {
-        "path": str(path), "input_columns": ["x1", "x2"], "output_columns": ["y"],
-        "test_fraction": 0.4, "seed": 3,
+        "path": str(path),
+        "input_columns": ["x1", "x2"],
+        "output_columns": ["y"],
+        "test_fraction": 0.4,
+        "seed": 3,
     }
     # Every row of the file survives the shuffle and split, unchanged.
     X, Y = all_rows(by_name)
@@ -429,7 +439,11 @@ def test_csv_too_few_rows(tmp_path, text):
 
 @pytest.mark.parametrize(
     "header, needle",
-    [("x,,y", "line 1: column 1 has an empty name"), ("x,x,y", "'x' appears twice"), ("only", "2 columns")],
+    [
+        ("x,,y", "line 1: column 1 has an empty name"),
+        ("x,x,y", "'x' appears twice"),
+        ("only", "2 columns"),
+    ],
 )
 def test_csv_bad_header(tmp_path, header, needle):
     width = header.count(",") + 1
@@ -473,19 +487,25 @@ def test_csv_path_of_wrong_type():
 # ---------------------------------------------------------------------------
 
 FUZZ = settings(
-    max_examples=150, deadline=None, database=None,
+    max_examples=150,
+    deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 
 csv_like_text = st.lists(
     st.lists(
         st.one_of(
-            st.sampled_from(["x", "y", "1", "0", "-2.5", "1e3", "nan", "inf", "", " ", "abc", '"', '"a,b"']),
-            st.text(alphabet="0123456789.-+eE,\"\n\r ab\x00\ufeff", max_size=6),
+            st.sampled_from(
+                ["x", "y", "1", "0", "-2.5", "1e3", "nan", "inf", "", " ", "abc", '"', '"a,b"']
+            ),
+            st.text(alphabet='0123456789.-+eE,"\n\r ab\x00\ufeff', max_size=6),
         ),
-        min_size=0, max_size=5,
+        min_size=0,
+        max_size=5,
     ).map(",".join),
-    min_size=0, max_size=8,
+    min_size=0,
+    max_size=8,
 ).map("\n".join)
 
 
