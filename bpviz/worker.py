@@ -1,0 +1,441 @@
+"""The training worker: owns the Trainer on its own QThread.
+
+The GUI sends commands (queued slot calls) and receives immutable
+:class:`~bpviz.engine.Snapshot` objects; nothing mutable is shared and no
+lock is needed. A tick runs about 10 ms of training, then the worker emits
+one snapshot at most every 1/60 s; the snapshots' loss cursor carries every
+loss value to the GUI exactly once.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
+
+from .engine import DivergenceError, Snapshot, gradient_check
+from .engine.datasets import Dataset
+from .engine.experiment import Setup, build
+
+__all__ = ["Rebuilt", "TrainingSession", "TrainingWorker"]
+
+#: Seconds of training per tick at full speed.
+TICK_SECONDS = 0.010
+#: Shortest time between two snapshots (about 60 per second).
+SNAPSHOT_INTERVAL = 1 / 60
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """Sent after the worker (re)built its trainer: what the views must know."""
+
+    setup: Setup
+    config: dict[str, Any]
+    dataset: Dataset
+
+
+class TrainingWorker(QObject):
+    """Drives a :class:`~bpviz.engine.Trainer`; move it to a QThread, then call :meth:`start`.
+
+    Signals
+    -------
+    snapshot_ready(Snapshot)
+        At most about 60 a second while playing, and after every command.
+    playing_changed(bool)
+        Play/pause state.
+    rebuilt(Rebuilt)
+        After start, reset of the architecture or the dataset.
+    diverged(str)
+        Err or θ became inf/NaN; the worker paused and kept the last finite state.
+    failed(str)
+        An error inside the worker (training paused; the thread lives on).
+    gradcheck_ready(object)
+        A :class:`~bpviz.engine.GradCheck` after :meth:`run_gradient_check`.
+    """
+
+    snapshot_ready = Signal(object)
+    playing_changed = Signal(bool)
+    rebuilt = Signal(object)
+    diverged = Signal(str)
+    failed = Signal(str)
+    gradcheck_ready = Signal(object)
+
+    def __init__(self, setup: Setup | None = None) -> None:
+        super().__init__()
+        self._setup = setup or Setup()
+        self._trainer: Any = None
+        self._dataset: Dataset | None = None
+        self._timer: QTimer | None = None
+        self._playing = False
+        self._pace = 0.0  # iterations per second; 0 = as fast as possible
+        self._pace_t0 = 0.0
+        self._pace_done = 0
+        self._last_emit = 0.0
+        self._chunk = 1
+        self.iterations_run = 0  # for benchmarks; read only in the worker's thread
+
+    # -- life cycle ---------------------------------------------------------
+
+    @Slot()
+    def start(self) -> None:
+        """Build the trainer and the timer in the worker's thread; emit the first snapshot."""
+        self._timer = QTimer(self)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._tick)
+        if not self._rebuild(self._setup):
+            self._rebuild(Setup())
+
+    @Slot()
+    def stop(self) -> None:
+        """Stop training for good (before the thread quits)."""
+        self._set_playing(False)
+
+    # -- commands -----------------------------------------------------------
+
+    @Slot()
+    def play(self) -> None:
+        """Start training continuously."""
+        if self._trainer is not None:
+            self._set_playing(True)
+
+    @Slot()
+    def pause(self) -> None:
+        """Stop training; the last snapshot carries every loss so far."""
+        if self._playing:
+            self._set_playing(False)
+            self._emit()
+
+    @Slot()
+    def toggle(self) -> None:
+        """Play if paused, pause if playing."""
+        if self._playing:
+            self.pause()
+        else:
+            self.play()
+
+    @Slot()
+    def step(self) -> None:
+        """Pause, then run exactly one iteration (finishing a half-walked one)."""
+        self.pause()
+        self._guarded(self._trainer.step)
+        self._emit()
+
+    @Slot()
+    def step_phase(self) -> None:
+        """Pause, then compute exactly one phase of the current iteration."""
+        self.pause()
+        self._guarded(self._trainer.step_phase)
+        self._emit()
+
+    @Slot()
+    def step_back(self) -> None:
+        """Pause, then undo the last phase or iteration (bit for bit)."""
+        self.pause()
+        self._guarded(self._trainer.step_back)
+        self._emit()
+
+    @Slot()
+    def reset(self) -> None:
+        """Pause and go back to the initial weights, iteration 0."""
+        self.pause()
+        self._guarded(self._trainer.reset)
+        self._emit()
+
+    @Slot(float)
+    def set_pace(self, iterations_per_second: float) -> None:
+        """Iterations per second while playing; 0 (or less) = as fast as possible."""
+        self._pace = max(0.0, float(iterations_per_second))
+        self._restart_pace()
+
+    @Slot(object)
+    def configure(self, changes: dict[str, Any]) -> None:
+        """Change settings; those that change the network or the data rebuild it.
+
+        η, batch size, momentum, regularisation and clipping apply live, from
+        the next iteration on. Anything else (architecture, activations, loss,
+        initialiser, seed, dataset) pauses and rebuilds.
+        """
+        live = {"lr", "momentum", "l1", "l2", "clip_value", "clip_norm", "batch_size"}
+        try:
+            new = self._setup.with_(**changes)
+        except (TypeError, ValueError) as exc:
+            self.failed.emit(f"Invalid setting: {exc}")
+            return
+        if set(changes) <= live and self._trainer is not None:
+            try:
+                rule = new.rule()
+                self._trainer.set_rule(rule)
+                self._trainer.set_batch_size(new.batch_size)
+            except ValueError as exc:
+                self.failed.emit(f"Invalid setting: {exc}")
+                return
+            self._setup = new
+            self._emit()
+            return
+        was_playing = self._playing
+        self._set_playing(False)
+        if self._rebuild(new) and was_playing:
+            self._set_playing(True)
+
+    @Slot(object)
+    def load_setup(self, setup: Setup) -> None:
+        """Replace the whole experiment (a preset or a loaded file)."""
+        self._set_playing(False)
+        self._rebuild(setup)
+
+    @Slot(int, int, int, float)
+    def set_weight(self, k: int, i: int, src: int, value: float) -> None:
+        """Set one θ by hand (src = −1 is the bias θ_i0)."""
+        net = self._trainer.net
+        try:
+            if src < 0:
+                if not net.bias:
+                    raise ValueError("this network has no biases")
+                net.biases[k][i] = value
+            else:
+                net.weights[k][i, src] = value
+        except (IndexError, ValueError) as exc:
+            self.failed.emit(f"Cannot set that weight: {exc}")
+            return
+        self._emit()
+
+    @Slot()
+    def run_gradient_check(self) -> None:
+        """Compare backprop with finite differences on the current weights."""
+        tr = self._trainer
+        n = min(tr.n_train, 32)
+        result = self._guarded(gradient_check, tr.net, tr.X_train[:n], tr.Y_train[:n])
+        if result is not None:
+            self.gradcheck_ready.emit(result)
+
+    @Slot()
+    def request_snapshot(self) -> None:
+        """Emit a snapshot now."""
+        self._emit()
+
+    # -- internals ----------------------------------------------------------
+
+    def _rebuild(self, setup: Setup) -> bool:
+        try:
+            trainer, dataset = build(setup)
+        except Exception as exc:  # noqa: BLE001 - reported, the old trainer stays
+            self.failed.emit(f"Could not build that network: {exc}")
+            return False
+        self._trainer, self._dataset, self._setup = trainer, dataset, setup
+        self.rebuilt.emit(Rebuilt(setup, trainer.net.config(), dataset))
+        self._emit()
+        return True
+
+    def _set_playing(self, playing: bool) -> None:
+        if playing == self._playing or self._timer is None:
+            return
+        self._playing = playing
+        if playing:
+            self._restart_pace()
+            self._timer.start()
+        else:
+            self._timer.stop()
+        self.playing_changed.emit(playing)
+
+    def _restart_pace(self) -> None:
+        self._pace_t0 = time.perf_counter()
+        self._pace_done = 0
+        if self._timer is not None:
+            # Slow paces tick at most ~100 times a second; full speed ticks continuously.
+            self._timer.setInterval(0 if self._pace == 0 or self._pace > 100 else 10)
+
+    def _guarded(self, fn, *args):
+        """Call ``fn``; report divergence and errors as signals, pausing training."""
+        try:
+            return fn(*args)
+        except DivergenceError as exc:
+            self._set_playing(False)
+            self._emit()
+            self.diverged.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 - the thread must survive anything
+            self._set_playing(False)
+            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            self.failed.emit(f"Training stopped by an error: {detail}")
+        return None
+
+    def _emit(self) -> None:
+        if self._trainer is None:
+            return
+        snap: Snapshot = self._trainer.snapshot()
+        self._last_emit = time.perf_counter()
+        self.snapshot_ready.emit(snap)
+
+    @Slot()
+    def _tick(self) -> None:
+        if not self._playing:
+            return
+        tr = self._trainer
+        start = time.perf_counter()
+        deadline = start + TICK_SECONDS
+        try:
+            if self._pace > 0:
+                due = int((start - self._pace_t0) * self._pace) - self._pace_done
+                due = min(due, max(1, int(self._pace * TICK_SECONDS * 4)))
+                if due <= 0:
+                    return
+                for _ in range(due):
+                    tr.step()
+                self._pace_done += due
+                self.iterations_run += due
+            else:
+                # Run in chunks sized to take ~1 ms, checking the clock between.
+                chunk = self._chunk
+                while True:
+                    t = time.perf_counter()
+                    for _ in range(chunk):
+                        tr.step()
+                    self.iterations_run += chunk
+                    now = time.perf_counter()
+                    if now - t < 0.0005:
+                        chunk *= 2
+                    elif now - t > 0.002 and chunk > 1:
+                        chunk //= 2
+                    if now >= deadline:
+                        break
+                self._chunk = chunk
+        except DivergenceError as exc:
+            self._set_playing(False)
+            self._emit()
+            self.diverged.emit(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001
+            self._set_playing(False)
+            self._emit()
+            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            self.failed.emit(f"Training stopped by an error: {detail}")
+            return
+        if time.perf_counter() - self._last_emit >= SNAPSHOT_INTERVAL:
+            self._emit()
+
+
+class TrainingSession(QObject):
+    """The GUI's handle on a worker and its thread.
+
+    Lives in the GUI thread. Its methods emit signals that reach the worker's
+    slots as queued calls, so they return at once and never touch the
+    trainer. The worker's own signals (``session.worker.snapshot_ready`` …)
+    arrive in the GUI thread as queued calls too.
+    """
+
+    _play = Signal()
+    _pause = Signal()
+    _toggle = Signal()
+    _step = Signal()
+    _step_phase = Signal()
+    _step_back = Signal()
+    _reset = Signal()
+    _configure = Signal(object)
+    _pace = Signal(float)
+    _load_setup = Signal(object)
+    _set_weight = Signal(int, int, int, float)
+    _gradcheck = Signal()
+    _snapshot = Signal()
+
+    def __init__(self, setup: Setup | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("bpviz-training")
+        self.worker = TrainingWorker(setup)
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.start)
+        self.thread.finished.connect(self.worker.deleteLater)
+        w = self.worker
+        for signal, slot in (
+            (self._play, w.play),
+            (self._pause, w.pause),
+            (self._toggle, w.toggle),
+            (self._step, w.step),
+            (self._step_phase, w.step_phase),
+            (self._step_back, w.step_back),
+            (self._reset, w.reset),
+            (self._configure, w.configure),
+            (self._pace, w.set_pace),
+            (self._load_setup, w.load_setup),
+            (self._set_weight, w.set_weight),
+            (self._gradcheck, w.run_gradient_check),
+            (self._snapshot, w.request_snapshot),
+        ):
+            signal.connect(slot, Qt.ConnectionType.QueuedConnection)
+        self._running = False
+
+    def start(self) -> None:
+        """Start the thread; the worker builds its trainer there."""
+        self.thread.start()
+        self._running = True
+
+    def shutdown(self, timeout_ms: int = 2000) -> bool:
+        """Stop training, quit the thread and wait for it; True if it finished."""
+        if not self._running:
+            return True
+        self._running = False
+        if self.thread.isRunning():
+            QMetaObject.invokeMethod(
+                self.worker, "stop", Qt.ConnectionType.BlockingQueuedConnection
+            )
+        self.thread.quit()
+        return self.thread.wait(timeout_ms)
+
+    @property
+    def running(self) -> bool:
+        """True between :meth:`start` and :meth:`shutdown`."""
+        return self._running
+
+    def play(self) -> None:
+        """Start training continuously."""
+        self._play.emit()
+
+    def pause(self) -> None:
+        """Pause training."""
+        self._pause.emit()
+
+    def toggle(self) -> None:
+        """Play/pause."""
+        self._toggle.emit()
+
+    def step(self) -> None:
+        """One iteration."""
+        self._step.emit()
+
+    def step_phase(self) -> None:
+        """One phase of the current iteration."""
+        self._step_phase.emit()
+
+    def step_back(self) -> None:
+        """Undo the last phase or iteration."""
+        self._step_back.emit()
+
+    def reset(self) -> None:
+        """Back to the initial weights."""
+        self._reset.emit()
+
+    def configure(self, **changes: Any) -> None:
+        """Change settings (see :meth:`TrainingWorker.configure`)."""
+        self._configure.emit(changes)
+
+    def set_pace(self, iterations_per_second: float) -> None:
+        """Iterations per second while playing (0 = full speed)."""
+        self._pace.emit(float(iterations_per_second))
+
+    def load_setup(self, setup: Setup) -> None:
+        """Replace the experiment."""
+        self._load_setup.emit(setup)
+
+    def set_weight(self, k: int, i: int, src: int, value: float) -> None:
+        """Set one θ (src = −1: the bias)."""
+        self._set_weight.emit(k, i, src, float(value))
+
+    def run_gradient_check(self) -> None:
+        """Ask for a finite-difference check of the gradients."""
+        self._gradcheck.emit()
+
+    def request_snapshot(self) -> None:
+        """Ask for a snapshot now."""
+        self._snapshot.emit()
