@@ -8,9 +8,15 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     """Start the application; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    from PySide6.QtWidgets import QApplication, QLabel
+    from PySide6.QtWidgets import QApplication
+
+    from . import __version__
+    from .views.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
-    label = QLabel("bpviz")
-    label.show()
+    app.setApplicationName("bpviz")
+    app.setOrganizationName("bpviz")
+    app.setApplicationVersion(__version__)
+    window = MainWindow()
+    window.show()
     return app.exec()

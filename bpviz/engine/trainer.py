@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -141,8 +141,7 @@ class LossHistory:
             g.n = min(g.n, n_eval)
 
 
-@dataclass(frozen=True, slots=True)
-class _Mark:
+class _Mark(NamedTuple):
     """What, besides θ, restores the trainer to the start of an iteration."""
 
     iteration: int
@@ -241,7 +240,9 @@ class Trainer:
         # about two steps; otherwise once an epoch.
         n_all = n + self.X_test.shape[0]
         self.eval_every = 1 if n_all <= 2 * self.batch_size else self._batches_per_epoch
-        self._ws_filled = None
+        self._ws: dict[int, Workspace] = {}
+        if hasattr(self, "_order"):
+            self._gather()
 
     def set_rule(self, rule: UpdateRule) -> None:
         """Change η, momentum, regularisation or clipping from the next update on."""
@@ -279,33 +280,42 @@ class Trainer:
         self._walk_phase: Phase | None = None
         self._walk_old: tuple[FloatArray, ...] | None = None
         self._last_phase: Phase | None = None
-        self._ws_filled = None
         self._evaluate_if_due(force=True)
 
     def _new_epoch_order(self) -> None:
+        """Shuffle for a new epoch: the batches are then contiguous slices."""
         self._order = self._rng.permutation(self.n_train)
         self._order_rng_state = self._rng.bit_generator.state
+        self._gather()
 
-    # -- batches ------------------------------------------------------------
+    def _gather(self) -> None:
+        if self.batch_size >= self.n_train:
+            # Full batch: the order does not change a sum.
+            self._Xs, self._Ys = self._X_ext, self.Y_train
+        else:
+            self._Xs = self._X_ext[self._order]
+            self._Ys = self.Y_train[self._order]
 
     def _next_batch(self) -> Workspace:
-        """Fill a workspace with the next batch (reshuffling at each epoch)."""
-        if self._pos >= self.n_train:
-            self._pos = 0
+        """Point a workspace at the next batch (reshuffling at each epoch).
+
+        The workspace's input and target arrays become views of this epoch's
+        shuffled data, so taking a batch copies nothing.
+        """
+        a = self._pos
+        if a >= self.n_train:
+            a = self._pos = 0
             self._new_epoch_order()
-        bs = min(self.batch_size, self.n_train - self._pos)
-        ws = self.net._cached_workspace(bs)
-        if bs == self.n_train:
-            # Full batch: order does not change a sum, fill once.
-            if self._ws_filled is not ws:
-                np.copyto(ws.o_ext[0], self._X_ext)
-                np.copyto(ws.y, self.Y_train)
-                self._ws_filled = ws
-        else:
-            idx = self._order[self._pos : self._pos + bs]
-            np.take(self._X_ext, idx, axis=0, out=ws.o_ext[0])
-            np.take(self.Y_train, idx, axis=0, out=ws.y)
-        self._pos += bs
+        bs = min(self.batch_size, self.n_train - a)
+        ws = self._ws.get(bs)
+        if ws is None:
+            ws = self._ws[bs] = self.net.workspace(bs)
+        e = a + bs
+        x = self._Xs[a:e]
+        ws.o_ext[0] = x
+        ws.o[0] = x[:, self.net.b :]
+        ws.y = self._Ys[a:e]
+        self._pos = e
         return ws
 
     def _fresh_batch_ws(self) -> Workspace:
@@ -352,10 +362,10 @@ class Trainer:
         self._order = mark.order
         self._order_rng_state = mark.rng_state
         self._rng.bit_generator.state = mark.rng_state
+        self._gather()
         self.history.truncate(mark.n_batch, mark.n_eval)
         self._snap_batch = min(self._snap_batch, mark.n_batch)
         self._snap_eval = min(self._snap_eval, mark.n_eval)
-        self._ws_filled = None
         self._last_ws = None
         self._walk = None
         self._walk_ws = None
@@ -371,7 +381,8 @@ class Trainer:
 
     def _finish_iteration(self, ws: Workspace, err: float) -> None:
         """Check for divergence, then advance the counters and the history."""
-        if not (math.isfinite(err) and math.isfinite(float(self.net.params.sum()))):
+        params = self.net.params
+        if not (math.isfinite(err) and math.isfinite(params.dot(params))):
             mark = self._marks.pop()
             self._restore(mark)
             what = "Err" if not math.isfinite(err) else "a weight θ"

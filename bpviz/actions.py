@@ -1,0 +1,132 @@
+"""Every QAction of the window, with its text, shortcuts and tooltip.
+
+One helper, :func:`act`, builds them all (as ReText does), so a shortcut is
+named in exactly one place and every tooltip shows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+
+__all__ = ["Actions", "act"]
+
+
+def act(
+    parent: QObject,
+    text: str,
+    shortcuts: tuple[str | QKeySequence.StandardKey, ...] = (),
+    tip: str = "",
+    checkable: bool = False,
+) -> QAction:
+    """A QAction whose tooltip names its shortcuts (window-wide)."""
+    action = QAction(text, parent)
+    keys = [QKeySequence(s) for s in shortcuts]
+    if keys:
+        action.setShortcuts(keys)
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    names = " or ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys)
+    plain = text.replace("&", "")
+    action.setToolTip(f"{tip or plain} ({names})" if names else (tip or plain))
+    action.setStatusTip(tip or plain)
+    action.setCheckable(checkable)
+    return action
+
+
+@dataclass(frozen=True, slots=True)
+class Actions:
+    """The window's actions; build with :meth:`create`."""
+
+    play_pause: QAction
+    step_phase: QAction
+    step_iteration: QAction
+    step_back: QAction
+    reset: QAction
+    presenter: QAction
+    show_values: QAction
+    log_y: QAction
+    gradient_check: QAction
+    load_csv: QAction
+    export_loss_png: QAction
+    export_loss_svg: QAction
+    export_loss_csv: QAction
+    export_network_png: QAction
+    export_network_svg: QAction
+    export_phases: QAction
+    open_experiment: QAction
+    save_experiment: QAction
+    quit: QAction
+    shortcuts_help: QAction
+    about: QAction
+
+    @classmethod
+    def create(cls, parent: QObject) -> Actions:
+        """Build every action as a child of ``parent``."""
+        return cls(
+            play_pause=act(parent, "&Play / Pause", ("Space",), "Train continuously, or pause"),
+            step_phase=act(
+                parent,
+                "Step &phase",
+                ("Right", "PgDown"),
+                "Compute the next phase of this iteration (a presentation clicker's "
+                "Page Down works too)",
+            ),
+            step_iteration=act(
+                parent, "Step &iteration", ("Shift+Right",), "Run one whole iteration"
+            ),
+            step_back=act(
+                parent,
+                "Step &back",
+                ("Left", "PgUp"),
+                "Undo the last phase or iteration (Page Up on a clicker)",
+            ),
+            reset=act(parent, "&Reset", ("R", "Ctrl+R"), "Back to the initial weights"),
+            presenter=act(
+                parent,
+                "P&resenter mode",
+                ("F5", "F11"),
+                "Full screen, large fonts: the graph, the formulas and the phase",
+                checkable=True,
+            ),
+            show_values=act(
+                parent, "Show &values", ("V",), "Show u, o and δ beside each neuron", True
+            ),
+            log_y=act(parent, "&Log scale for Err", ("L",), "Logarithmic y axis", True),
+            gradient_check=act(
+                parent,
+                "&Gradient check",
+                ("G",),
+                "Compare backprop with finite differences on the current weights",
+            ),
+            load_csv=act(parent, "Load &CSV data…", ("Ctrl+L",), "Train on a CSV file"),
+            export_loss_png=act(parent, "Export loss plot as &PNG…", ("Ctrl+E",)),
+            export_loss_svg=act(parent, "Export loss plot as &SVG…"),
+            export_loss_csv=act(parent, "Export loss history as &CSV…"),
+            export_network_png=act(parent, "Export network as P&NG…"),
+            export_network_svg=act(parent, "Export network as S&VG…"),
+            export_phases=act(
+                parent, "Export lecture &walk as PNGs…", (), "One PNG per phase, for slides"
+            ),
+            open_experiment=act(parent, "&Open experiment…", ("Ctrl+O",)),
+            save_experiment=act(parent, "&Save experiment…", ("Ctrl+S",)),
+            quit=act(parent, "&Quit", ("Ctrl+Q",), "Quit bpviz"),
+            shortcuts_help=act(parent, "&Keyboard shortcuts", ("F1",)),
+            about=act(parent, "&About bpviz"),
+        )
+
+    def all(self) -> list[QAction]:
+        """Every action, in declaration order."""
+        return [getattr(self, f.name) for f in fields(self)]
+
+    def keyboard(self) -> list[QAction]:
+        """Actions whose shortcuts must work even when a spin box has focus."""
+        return [
+            self.play_pause,
+            self.step_phase,
+            self.step_iteration,
+            self.step_back,
+            self.reset,
+            self.presenter,
+        ]

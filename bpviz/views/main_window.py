@@ -1,0 +1,536 @@
+"""The main window: docks, menus, wiring, orderly shutdown.
+
+Views never talk to each other or to the trainer: the window feeds them
+snapshots from the worker and turns their signals into worker commands.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .. import __version__, settings
+from ..actions import Actions
+from ..engine import get_loss
+from ..engine.experiment import PRESETS, Setup
+from ..worker import Rebuilt, TrainingSession
+from .controls import ControlPanel
+from .formulas import highlight_for, phase_label
+from .inspector import Inspector
+from .loss_plot import LossPlot
+from .network_view import NetworkView
+from .output_view import OutputView
+from .phase_indicator import PhaseIndicator
+
+__all__ = ["MainWindow"]
+
+#: Repaint rate of the views (snapshots may arrive faster; only the latest is drawn).
+FRAME_MS = 16
+
+
+class _ShortcutGuard(QObject):
+    """Lets the window's keyboard shortcuts win over a focused spin box or combo box.
+
+    Qt first offers a key to the focused widget as a ShortcutOverride event; a
+    spin box claims Space and the arrows, so Space would never play. For the
+    keys of our transport actions we decline the override on the widget's
+    behalf, and Qt triggers the window's shortcut instead.
+    """
+
+    def __init__(self, window: QMainWindow, actions: Actions) -> None:
+        super().__init__(window)
+        self._window = window
+        self._keys = {
+            seq.toString()
+            for a in actions.keyboard()
+            for seq in a.shortcuts()
+        }
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(obj, QWidget):
+            if obj.window() is self._window:
+                combo = event.keyCombination()  # type: ignore[attr-defined]
+                if QKeySequence(combo).toString() in self._keys:
+                    event.ignore()
+                    return True
+        return False
+
+
+class MainWindow(QMainWindow):
+    """bpviz's window. Starts its training thread at once."""
+
+    def __init__(self, setup: Setup | None = None, restore: bool = True) -> None:
+        super().__init__()
+        self.setWindowTitle("bpviz — backpropagation, phase by phase")
+        if setup is None and restore:
+            setup = settings.read_setup()
+        self._setup = setup or Setup()
+        self._config: dict[str, Any] = {}
+        self._latest = None
+        self._dirty = False
+        self._selection: tuple | None = None
+        self._sample = 0
+        self._rate_mark: tuple[float, int] | None = None
+        self._rate = 0.0
+        self._last_train_err = float("nan")
+        self._last_test_err = float("nan")
+        self._closing = False
+
+        self.acts = Actions.create(self)
+        for a in self.acts.all():
+            self.addAction(a)
+
+        # -- views --------------------------------------------------------------
+        self.network_view = NetworkView((2, 4, 4, 1), bias=True)
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(
+            "QLabel { background: #fff3cd; color: #5c4400; padding: 8px; font-size: 12pt; }"
+        )
+        self.banner_close = QPushButton("Dismiss")
+        self.banner_close.clicked.connect(self.hide_banner)
+        banner_row = QWidget()
+        bl = QHBoxLayout(banner_row)
+        bl.setContentsMargins(0, 0, 0, 0)
+        bl.addWidget(self.banner, 1)
+        bl.addWidget(self.banner_close)
+        self._banner_row = banner_row
+        banner_row.hide()
+        self.phase_indicator = PhaseIndicator()
+        central = QWidget()
+        cl = QVBoxLayout(central)
+        cl.setContentsMargins(4, 4, 4, 4)
+        cl.addWidget(banner_row)
+        cl.addWidget(self.phase_indicator)
+        cl.addWidget(self.network_view, 1)
+        self.setCentralWidget(central)
+
+        self.controls = ControlPanel(
+            (
+                self.acts.play_pause,
+                self.acts.step_back,
+                self.acts.step_phase,
+                self.acts.step_iteration,
+                self.acts.reset,
+            )
+        )
+        scroll = QScrollArea()
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(330)
+        self.controls_dock = self._dock("Controls", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
+
+        self.loss_plot = LossPlot()
+        self.loss_dock = self._dock("Loss", self.loss_plot, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.output_view = OutputView()
+        self.output_dock = self._dock(
+            "Output", self.output_view, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.inspector = Inspector()
+        self.inspector_dock = self._dock(
+            "Formulas", self.inspector, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.gradcheck_label = QLabel("Press G (Train ▸ Gradient check) to compare backprop "
+                                      "with finite differences.")
+        self.gradcheck_label.setWordWrap(True)
+        self.gradcheck_label.setTextFormat(Qt.TextFormat.RichText)
+        self.gradcheck_label.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.gradcheck_dock = self._dock(
+            "Gradient check", self.gradcheck_label, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.tabifyDockWidget(self.inspector_dock, self.gradcheck_dock)
+        self.inspector_dock.raise_()
+
+        # -- status bar ------------------------------------------------------------
+        self.status_label = QLabel()
+        self.statusBar().addPermanentWidget(self.status_label)
+
+        self._build_menus()
+
+        # -- worker ----------------------------------------------------------------
+        self.session = TrainingSession(self._setup)
+        w = self.session.worker
+        w.snapshot_ready.connect(self._on_snapshot)
+        w.rebuilt.connect(self._on_rebuilt)
+        w.playing_changed.connect(self._on_playing_changed)
+        w.diverged.connect(self._on_diverged)
+        w.failed.connect(self._on_failed)
+        w.gradcheck_ready.connect(self._on_gradcheck)
+
+        a = self.acts
+        a.play_pause.triggered.connect(self.session.toggle)
+        a.step_phase.triggered.connect(self.session.step_phase)
+        a.step_iteration.triggered.connect(self.session.step)
+        a.step_back.triggered.connect(self.session.step_back)
+        a.reset.triggered.connect(self._reset)
+        a.quit.triggered.connect(self.close)
+        a.presenter.toggled.connect(self.set_presenter_mode)
+        a.show_values.toggled.connect(self.network_view.set_show_values)
+        a.log_y.toggled.connect(self.loss_plot.set_log_y)
+        a.gradient_check.triggered.connect(self.session.run_gradient_check)
+        a.shortcuts_help.triggered.connect(self.show_shortcuts)
+        a.about.triggered.connect(self.show_about)
+        a.load_csv.triggered.connect(self.load_csv)
+
+        self.controls.changed.connect(self._on_controls_changed)
+        self.controls.pace_changed.connect(self._on_pace_changed)
+        self.network_view.neuron_selected.connect(
+            lambda l, i: self.select(("neuron", l, i))  # noqa: E741
+        )
+        self.network_view.edge_selected.connect(lambda k, i, s: self.select(("edge", k, i, s)))
+        self.network_view.weight_edited.connect(self.session.set_weight)
+        self.inspector.sample_changed.connect(self._on_sample_changed)
+
+        self._guard = _ShortcutGuard(self, a)
+        QApplication.instance().installEventFilter(self._guard)
+
+        self._frame = QTimer(self)
+        self._frame.setInterval(FRAME_MS)
+        self._frame.timeout.connect(self._repaint)
+        self._frame.start()
+
+        self.resize(1500, 950)
+        if restore:
+            self._restore_settings()
+        self.controls.set_setup(self._setup)
+        self.network_view.setFocus()
+        self.session.start()
+
+    # -- construction helpers -------------------------------------------------------
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title.lower().replace(' ', '-')}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_menus(self) -> None:
+        a = self.acts
+        mb = self.menuBar()
+        file = mb.addMenu("&File")
+        file.addAction(a.open_experiment)
+        file.addAction(a.save_experiment)
+        self.examples_menu = file.addMenu("&Examples")
+        for name, (label, setup) in PRESETS.items():
+            act = self.examples_menu.addAction(label)
+            act.setData(name)
+            act.triggered.connect(lambda _c=False, s=setup: self.load_setup(s))
+        file.addAction(a.load_csv)
+        file.addSeparator()
+        for x in (
+            a.export_loss_png,
+            a.export_loss_svg,
+            a.export_loss_csv,
+            a.export_network_png,
+            a.export_network_svg,
+            a.export_phases,
+        ):
+            file.addAction(x)
+        file.addSeparator()
+        file.addAction(a.quit)
+        train = mb.addMenu("&Train")
+        for x in (a.play_pause, a.step_phase, a.step_iteration, a.step_back, a.reset):
+            train.addAction(x)
+        train.addSeparator()
+        train.addAction(a.gradient_check)
+        view = mb.addMenu("&View")
+        view.addAction(a.presenter)
+        view.addAction(a.show_values)
+        view.addAction(a.log_y)
+        view.addSeparator()
+        for dock in (
+            self.controls_dock,
+            self.loss_dock,
+            self.output_dock,
+            self.inspector_dock,
+            self.gradcheck_dock,
+        ):
+            view.addAction(dock.toggleViewAction())
+        help_ = mb.addMenu("&Help")
+        help_.addAction(a.shortcuts_help)
+        help_.addAction(a.about)
+
+    # -- settings -------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        geometry = settings.read("window/geometry")
+        if not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        state = settings.read("window/state")
+        if not state.isEmpty():
+            self.restoreState(state)
+        pace = settings.read("pace")
+        self.controls.set_pace(pace)
+        self.session.set_pace(pace)
+        self.acts.show_values.setChecked(settings.read("show_values"))
+        self.network_view.set_show_values(settings.read("show_values"))
+        self.acts.log_y.setChecked(settings.read("log_y"))
+
+    def save_settings(self) -> None:
+        """Remember layout, the experiment and view options."""
+        presenting = self.acts.presenter.isChecked()
+        if presenting:
+            self.set_presenter_mode(False)
+        settings.write("window/geometry", self.saveGeometry())
+        settings.write("window/state", self.saveState())
+        settings.write_setup(self._setup)
+        settings.write("show_values", self.acts.show_values.isChecked())
+        settings.write("log_y", self.acts.log_y.isChecked())
+
+    # -- worker → views ---------------------------------------------------------------
+
+    @Slot(object)
+    def _on_rebuilt(self, info: Rebuilt) -> None:
+        self._setup = info.setup
+        self._config = info.config
+        self._selection = None
+        self._sample = 0
+        self.controls.set_setup(info.setup)
+        sizes = info.config["sizes"]
+        self.network_view.set_architecture(sizes, info.config["bias"])
+        self.network_view.set_selection(None, None)
+        self.inspector.set_config(info.config)
+        self.inspector.set_selection(None)
+        self.output_view.set_network(info.config)
+        self.output_view.set_data(info.dataset)
+        self.loss_plot.clear()
+        self.loss_plot.set_loss_formula(get_loss(info.config["loss"]).formula)
+        self._last_train_err = self._last_test_err = float("nan")
+        self._rate_mark = None
+
+    @Slot(object)
+    def _on_snapshot(self, snap: Any) -> None:
+        self.loss_plot.show_snapshot(snap)
+        if len(snap.new_train_err):
+            self._last_train_err = float(snap.new_train_err[-1])
+            self._last_test_err = float(snap.new_test_err[-1])
+        self._latest = snap
+        self._dirty = True
+        now = time.perf_counter()
+        if self._rate_mark is None or snap.iteration < self._rate_mark[1]:
+            self._rate_mark = (now, snap.iteration)
+        elif now - self._rate_mark[0] >= 0.5:
+            self._rate = (snap.iteration - self._rate_mark[1]) / (now - self._rate_mark[0])
+            self._rate_mark = (now, snap.iteration)
+
+    def _repaint(self) -> None:
+        if not self._dirty or self._latest is None:
+            return
+        self._dirty = False
+        snap = self._latest
+        batch = 0 if snap.x is None else snap.x.shape[0]
+        if self._sample >= max(batch, 1):
+            self._sample = 0
+        self.network_view.show_snapshot(snap, self._sample)
+        self.inspector.show_snapshot(snap)
+        self.phase_indicator.show_snapshot(snap)
+        self.output_view.show_snapshot(snap)
+        self._update_highlight()
+        self._update_status()
+
+    def _update_highlight(self) -> None:
+        snap = self._latest
+        if snap is None or snap.phase is None or not self._config:
+            self.network_view.clear_highlight()
+            return
+        neurons, edges, layer = highlight_for(
+            snap.phase, self._selection, self._config["sizes"], self._config["bias"]
+        )
+        self.network_view.set_highlight(neurons, edges, layer)
+
+    def _update_status(self) -> None:
+        snap = self._latest
+        if snap is None:
+            return
+
+        def f(x: float) -> str:
+            return "–" if not np.isfinite(x) else f"{x:.4g}"
+
+        parts = [
+            f"iteration {snap.iteration:,}",
+            f"epoch {snap.epoch:,}",
+            f"train Err {f(self._last_train_err)}",
+            f"test Err {f(self._last_test_err)}",
+            f"{self._rate:,.0f} it/s" if self.session_playing else "paused",
+        ]
+        if snap.phase is not None:
+            parts.insert(0, phase_label(snap.phase))
+        self.status_label.setText("   ·   ".join(parts))
+
+    session_playing = False
+
+    @Slot(bool)
+    def _on_playing_changed(self, playing: bool) -> None:
+        self.session_playing = playing
+        self.acts.play_pause.setText("&Pause" if playing else "&Play")
+        if playing:
+            self._rate_mark = None
+        else:
+            self._rate = 0.0
+        self._dirty = True
+
+    @Slot(str)
+    def _on_diverged(self, message: str) -> None:
+        self.show_banner(f"<b>Training diverged.</b> {message}")
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.show_banner(f"<b>Problem:</b> {message}")
+
+    @Slot(object)
+    def _on_gradcheck(self, result: Any) -> None:
+        rows = "".join(
+            f"<tr><td>θ layer {k} → {k + 1}&nbsp;&nbsp;</td><td>{err:.2e}</td>"
+            f"<td>&nbsp;{'✔' if err < 1e-5 else '✘'}</td></tr>"
+            for k, err in enumerate(result.max_rel_error)
+        )
+        verdict = (
+            "backprop agrees with the finite differences"
+            if result.worst < 1e-5
+            else "backprop and finite differences disagree here (kinks of ReLU can do that)"
+        )
+        self.gradcheck_label.setText(
+            "<p><b>Gradient check</b>: ∂Err/∂θ by backprop vs. a central finite difference of Err</p>"
+            f"<table><tr><th align=left>layer</th><th align=left>max relative error</th></tr>"
+            f"{rows}</table><p>{verdict}.</p>"
+        )
+        self.gradcheck_dock.show()
+        self.gradcheck_dock.raise_()
+
+    # -- user → worker ------------------------------------------------------------------
+
+    def _on_controls_changed(self, change: dict) -> None:
+        self.hide_banner()
+        self.session.configure(**change)
+
+    def _on_pace_changed(self, pace: float) -> None:
+        settings.write("pace", pace)
+        self.session.set_pace(pace)
+
+    def _on_sample_changed(self, sample: int) -> None:
+        self._sample = int(sample)
+        self._dirty = True
+
+    def _reset(self) -> None:
+        self.hide_banner()
+        self.loss_plot.clear()
+        self.session.reset()
+
+    def select(self, selection: tuple | None) -> None:
+        """Explain a neuron ("neuron", l, i) or an edge ("edge", k, i, src) in the panel."""
+        self._selection = selection
+        if selection is None:
+            self.network_view.set_selection(None, None)
+        elif selection[0] == "neuron":
+            self.network_view.set_selection((selection[1], selection[2]), None)
+        else:
+            self.network_view.set_selection(None, tuple(selection[1:]))
+        self.inspector.set_selection(selection)
+        self._dirty = True
+
+    def load_setup(self, setup: Setup) -> None:
+        """Switch to another experiment (a preset or a file)."""
+        self.hide_banner()
+        self.session.load_setup(setup)
+
+    def load_csv(self) -> None:
+        """Ask for a CSV file and train on it."""
+        path, _ = QFileDialog.getOpenFileName(self, "Load CSV data", "", "CSV files (*.csv)")
+        if path:
+            self.hide_banner()
+            self.session.configure(dataset="csv", csv_path=path)
+
+    # -- presenter mode ---------------------------------------------------------------
+
+    def set_presenter_mode(self, on: bool) -> None:
+        """Full screen with large fonts: only the graph, the formulas and the phase."""
+        if self.acts.presenter.isChecked() != on:
+            self.acts.presenter.setChecked(on)
+            return
+        scale = settings.read("presenter_scale") if on else 1.0
+        if on:
+            self._pre_presenter_state = self.saveState()
+            self._pre_presenter_full = self.isFullScreen()
+            for dock in (self.controls_dock, self.loss_dock, self.output_dock,
+                         self.gradcheck_dock):
+                dock.hide()
+            self.inspector_dock.show()
+            self.showFullScreen()
+        else:
+            state = getattr(self, "_pre_presenter_state", None)
+            if state is not None:
+                self.restoreState(state)
+            if not getattr(self, "_pre_presenter_full", False):
+                self.showNormal()
+        self.network_view.set_font_scale(scale)
+        self.network_view.set_high_contrast(on)
+        self.inspector.set_font_scale(scale)
+        self.inspector.set_high_contrast(on)
+        self.phase_indicator.set_font_scale(scale)
+        self.network_view.setFocus()
+
+    # -- messages -----------------------------------------------------------------------
+
+    def show_banner(self, html: str) -> None:
+        """Show a message above the graph until dismissed (never modal)."""
+        self.banner.setText(html)
+        self._banner_row.show()
+
+    def hide_banner(self) -> None:
+        """Hide the message banner."""
+        self._banner_row.hide()
+
+    def show_shortcuts(self) -> None:
+        """List every keyboard shortcut."""
+        rows = "".join(
+            f"<tr><td><b>{' or '.join(s.toString() for s in a.shortcuts())}</b>&nbsp;&nbsp;</td>"
+            f"<td>{a.text().replace('&', '')}</td></tr>"
+            for a in self.acts.all()
+            if a.shortcuts()
+        )
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setText(f"<table>{rows}</table>")
+        box.setModal(False)
+        box.show()
+        self._shortcuts_box = box
+
+    def show_about(self) -> None:
+        """The About box."""
+        QMessageBox.about(
+            self,
+            "About bpviz",
+            f"<h3>bpviz {__version__}</h3><p>Backpropagation, made visible: step through one "
+            "iteration phase by phase, with the lecture's formulas filled in with live "
+            "numbers.</p>",
+        )
+
+    # -- shutdown ---------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        """Save settings, stop the worker thread, then close."""
+        if not self._closing:
+            self._closing = True
+            self._frame.stop()
+            QApplication.instance().removeEventFilter(self._guard)
+            self.save_settings()
+            self.session.shutdown()
+        event.accept()
