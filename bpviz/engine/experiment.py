@@ -206,11 +206,12 @@ PRESETS: dict[str, tuple[str, Setup]] = {
     "exploding": (
         "Exploding gradients: too-large initialisation",
         Setup(
-            dataset="circle",
-            hidden=(8, 8, 8, 8, 8, 8),
+            dataset="plane",
+            hidden=(8, 8, 8, 8),
             activation="linear",
+            output_activation="linear",
             init="large",
-            lr=0.001,
+            lr=1e-9,
         ),
     ),
 }

@@ -412,20 +412,32 @@ class Trainer:
         DivergenceError
             Err or θ became inf/NaN; the last finite state is kept.
         """
-        if self._walk is not None:
-            return self.finish_walk()
-        self._mark(walked=False)
-        ws = self._next_batch()
-        err = train_step(self.net, ws, self.rule, self._velocity)
-        self._last_phase = None
-        self._finish_iteration(ws, err)
-        return err
+        return self.run(1)
 
     def run(self, n: int) -> float:
-        """Run ``n`` fast iterations; returns the last batch Err."""
+        """Run ``n`` fast iterations; returns the last batch Err.
+
+        Overflow inside NumPy raises no warning here: divergence shows up as
+        an inf/NaN Err and becomes a :class:`DivergenceError`.
+        """
         err = float("nan")
-        for _ in range(int(n)):
-            err = self.step()
+        with np.errstate(all="ignore"):
+            if self._walk is not None:
+                err = self.finish_walk()
+                n -= 1
+            net, rule, mark, next_batch, finish = (
+                self.net,
+                self.rule,
+                self._mark,
+                self._next_batch,
+                self._finish_iteration,
+            )
+            for _ in range(int(n)):
+                mark(False)
+                ws = next_batch()
+                err = train_step(net, ws, rule, self._velocity)
+                self._last_phase = None
+                finish(ws, err)
         return err
 
     def phases(self) -> Iterator[Phase]:
@@ -495,7 +507,8 @@ class Trainer:
         """Advance the walk by one phase (starting a new iteration if none is open)."""
         if self._walk is None:
             self._walk = self.phases()
-        return next(self._walk)
+        with np.errstate(all="ignore"):
+            return next(self._walk)
 
     def finish_walk(self) -> float:
         """Run the remaining phases of a half-walked iteration; returns its Err."""
@@ -543,10 +556,11 @@ class Trainer:
 
     def evaluate(self) -> tuple[float, float]:
         """Err over the whole training set and the whole test set (NaN if empty)."""
-        return (
-            self._err_on("train", self.X_train, self.Y_train),
-            self._err_on("test", self.X_test, self.Y_test),
-        )
+        with np.errstate(all="ignore"):
+            return (
+                self._err_on("train", self.X_train, self.Y_train),
+                self._err_on("test", self.X_test, self.Y_test),
+            )
 
     def _evaluate_if_due(self, force: bool = False) -> None:
         if force or self.iteration % self.eval_every == 0:
