@@ -21,7 +21,8 @@ class GradCheck:
         Per weight layer k (joining layer k to k + 1): the largest relative
         error |g_bp − g_fd| / (|g_bp| + |g_fd|) over its θ. Gradients far
         below the layer's largest one (under 1e-4 of it) are compared on that
-        scale instead, since a finite difference cannot resolve them better.
+        scale instead, and all are compared with at least 1e-5·Err: a finite
+        difference cannot resolve them better (its noise is about ulp(Err)/ε).
     backprop, numeric : tuple of arrays
         The two gradients, shaped like ``net.theta[k]``.
     """
@@ -59,6 +60,7 @@ def gradient_check(
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     grads = work.backward(work.forward(X), Y)
+    err0 = work.error(X, Y)
     b = work.b
     bp, fd, rel = [], [], []
     for k, theta in enumerate(work.theta):
@@ -82,7 +84,7 @@ def gradient_check(
             g_fd.reshape(-1)[idx] = num
             pending.append((g_bp.reshape(-1)[idx], num))
         scale = max((abs(a) + abs(n) for a, n in pending), default=0.0)
-        floor = max(1e-4 * scale, 1e-12)
+        floor = max(1e-4 * scale, 1e-5 * abs(err0), 1e-12)
         for ana, num in pending:
             worst = max(worst, abs(ana - num) / max(abs(ana) + abs(num), floor))
         bp.append(g_bp)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .activations import TWO
+
 FloatArray = np.ndarray
 
 __all__ = ["LOSSES", "Loss", "get_loss"]
@@ -52,16 +54,18 @@ class Loss:
 
 def _sse_value(y: FloatArray, u: FloatArray, o: FloatArray) -> float:
     """Err = Σ (y − ŷ)² over samples and outputs."""
-    diff = y - o
+    diff = np.subtract(y, o)
     return float(np.vdot(diff, diff))
+
+
+# The δ formulas take fresh temporaries instead of updating ``out`` in place:
+# on a small net's arrays a ufunc writing over its own input is twice as slow.
 
 
 def _sse_delta(y, u, o, dsigma, out):
     """δ_k = −2(y − ŷ)·σ′(u_k)."""
-    np.subtract(o, y, out=out)  # −(y − ŷ)
-    out *= 2.0
-    out *= dsigma
-    return out
+    minus_2_diff = np.multiply(np.subtract(o, y), TWO[o.dtype])  # −2(y − ŷ)
+    return np.multiply(minus_2_diff, dsigma, out=out)
 
 
 def _mse_value(y, u, o):
@@ -71,10 +75,8 @@ def _mse_value(y, u, o):
 
 def _mse_delta(y, u, o, dsigma, out):
     """δ_k = −(2/(N·K))(y − ŷ)·σ′(u_k)."""
-    np.subtract(o, y, out=out)
-    out *= 2.0 / y.size
-    out *= dsigma
-    return out
+    scaled = np.multiply(np.subtract(o, y), 2.0 / y.size)
+    return np.multiply(scaled, dsigma, out=out)
 
 
 def _half_value(y, u, o):
@@ -84,9 +86,7 @@ def _half_value(y, u, o):
 
 def _half_delta(y, u, o, dsigma, out):
     """δ_k = −(y − ŷ)·σ′(u_k)."""
-    np.subtract(o, y, out=out)
-    out *= dsigma
-    return out
+    return np.multiply(np.subtract(o, y), dsigma, out=out)
 
 
 def _bce_value(y, u, o):

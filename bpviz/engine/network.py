@@ -95,12 +95,8 @@ class UpdateRule:
     @property
     def is_plain(self) -> bool:
         """True for plain gradient descent (no momentum, regularisation or clipping)."""
-        return (
-            self.momentum == 0
-            and self.l1 == 0
-            and self.l2 == 0
-            and self.clip_value is None
-            and self.clip_norm is None
+        return not (
+            self.momentum or self.l1 or self.l2 or self.clip_value or self.clip_norm
         )
 
 
@@ -190,9 +186,11 @@ def hidden_delta(
     delta : (batch, n_i) array
         Written: δ_i.
     """
-    delta_next.dot(weights_next, out=delta)
+    # Into a fresh array, not δ: ``delta *= dsigma`` (a ufunc writing over its
+    # own input) costs twice as much as a product written elsewhere.
+    backprop = delta_next.dot(weights_next)  # Σ_j δ_j θ_ji
     activation.df(u, o, out=dsigma)
-    delta *= dsigma
+    np.multiply(backprop, dsigma, out=delta)
 
 
 def layer_gradient(delta: FloatArray, o_prev_ext: FloatArray, grad: FloatArray) -> None:
@@ -408,6 +406,7 @@ class Network:
                 t[:, 0] = 0.0
         self.weight_mask = mask
         self._workspaces: dict[int, Workspace] = {}
+        self._step_rule = UpdateRule()
         self.initialize(seed)
 
     # -- structure --------------------------------------------------------
@@ -526,14 +525,14 @@ class Network:
     def forward_into(self, ws: Workspace) -> None:
         """Forward pass over ``ws.o_ext[0]`` (already filled), layer by layer."""
         o_ext, u, o, theta = ws.o_ext, ws.u, ws.o, self.theta
-        last = self.n_layers - 1
-        for l in range(1, last + 1):  # noqa: E741
-            act = self.output_activation if l == last else self.activation
+        last, act = len(theta), self.activation
+        for l in range(1, last):  # noqa: E741
             forward_layer(theta[l - 1], o_ext[l - 1], act, u[l], o[l])
+        forward_layer(theta[last - 1], o_ext[last - 1], self.output_activation, u[last], o[last])
 
     def backward_into(self, ws: Workspace) -> None:
         """δ for every layer and ∂Err/∂θ, from a filled forward pass and ``ws.y``."""
-        last = self.n_layers - 1
+        last = len(self.theta)
         u, o, delta, dsigma = ws.u, ws.o, ws.delta, ws.dsigma
         output_delta(
             self.loss, self.output_activation, ws.y, u[last], o[last], dsigma[last], delta[last]
@@ -611,12 +610,16 @@ class Network:
         float
             Err on (X, Y) before the update.
         """
-        self._check_xy(X, Y)
         X, Y = np.asarray(X), np.asarray(Y)
+        self._check_xy(X, Y)
         ws = self._cached_workspace(X.shape[0])
         ws.o[0][...] = X
         ws.y[...] = Y
-        return train_step(self, ws, UpdateRule(lr=lr))
+        rule = self._step_rule
+        if rule.lr != lr:  # validating a new rule costs more than the step
+            rule = self._step_rule = UpdateRule(lr=lr)
+        with np.errstate(all="ignore"):  # divergence shows as an inf/NaN Err, quietly
+            return train_step(self, ws, rule)
 
 
 def train_step(
@@ -632,8 +635,7 @@ def train_step(
     it in ``ws.err``.
     """
     net.forward_into(ws)
-    last = net.n_layers - 1
-    err = net.loss.value(ws.y, ws.u[last], ws.o[last])
+    err = net.loss.value(ws.y, ws.u[-1], ws.o[-1])
     ws.err = err
     net.backward_into(ws)
     apply_update(net.params, ws.grad, rule, ws.step, velocity, net.weight_mask)

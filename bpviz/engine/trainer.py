@@ -267,8 +267,8 @@ class Trainer:
         self.epoch = 0
         self._rng = np.random.default_rng(self.seed)
         self._velocity = np.zeros_like(self.net.params) if self.rule.momentum else None
-        self._new_epoch_order()
         self._pos = 0
+        self._new_epoch_order()
         n_params = self.net.params.size * self.net.params.itemsize
         depth = max(2, min(HISTORY_DEPTH, HISTORY_BYTES // max(1, 2 * n_params)))
         self._ring = np.empty((depth, self.net.params.size), dtype=self.net.dtype)
@@ -289,8 +289,8 @@ class Trainer:
         self._gather()
 
     def _gather(self) -> None:
-        if self.batch_size >= self.n_train:
-            # Full batch: the order does not change a sum.
+        if self.batch_size >= self.n_train and self._pos in (0, self.n_train):
+            # Full batch from an epoch's start: the order does not change a sum.
             self._Xs, self._Ys = self._X_ext, self.Y_train
         else:
             self._Xs = self._X_ext[self._order]
@@ -422,7 +422,7 @@ class Trainer:
         """
         err = float("nan")
         with np.errstate(all="ignore"):
-            if self._walk is not None:
+            if self._walk is not None and n > 0:
                 err = self.finish_walk()
                 n -= 1
             net, rule, mark, next_batch, finish = (
@@ -454,61 +454,61 @@ class Trainer:
         ws = self._fresh_batch_ws()
         self._walk_ws = ws
         plan = phase_plan(net.n_layers)
-        last = net.n_layers - 1
         err = float("nan")
         for phase in plan:
-            kind, l = phase.kind, phase.layer  # noqa: E741
-            if kind == "forward":
-                forward_layer(
-                    net.theta[l - 1], ws.o_ext[l - 1], net.layer_activation(l), ws.u[l], ws.o[l]
-                )
-            elif kind == "error":
-                err = net.loss.value(ws.y, ws.u[last], ws.o[last])
-                ws.err = err
-            elif kind == "output_delta":
-                output_delta(
-                    net.loss,
-                    net.output_activation,
-                    ws.y,
-                    ws.u[l],
-                    ws.o[l],
-                    ws.dsigma[l],
-                    ws.delta[l],
-                )
-            elif kind == "hidden_delta":
-                hidden_delta(
-                    net.activation,
-                    ws.u[l],
-                    ws.o[l],
-                    ws.delta[l + 1],
-                    net.weights[l],
-                    ws.dsigma[l],
-                    ws.delta[l],
-                )
-            elif kind == "gradients":
-                for k in range(last):
-                    layer_gradient(ws.delta[k + 1], ws.o_ext[k], ws.grad_theta[k])
-            else:  # update
-                self._walk_old = tuple(t.copy() for t in net.theta)
-                apply_update(
-                    net.params, ws.grad, self.rule, ws.step, self._velocity, net.weight_mask
-                )
+            with np.errstate(all="ignore"):
+                err = self._compute_phase(phase, ws, err)
+            if phase.kind == "update":
                 self._walk = None
                 self._walk_phase = None
                 self._last_phase = phase
-                self._finish_iteration(ws, err)
+                with np.errstate(all="ignore"):
+                    self._finish_iteration(ws, err)
                 yield phase
                 return
             self._walk_phase = phase
             self._last_phase = phase
             yield phase
 
+    def _compute_phase(self, phase: Phase, ws: Workspace, err: float) -> float:
+        """Compute one phase into ``ws``; returns Err (computed in the error phase)."""
+        net = self.net
+        last = net.n_layers - 1
+        kind, l = phase.kind, phase.layer  # noqa: E741
+        if kind == "forward":
+            forward_layer(
+                net.theta[l - 1], ws.o_ext[l - 1], net.layer_activation(l), ws.u[l], ws.o[l]
+            )
+        elif kind == "error":
+            err = net.loss.value(ws.y, ws.u[last], ws.o[last])
+            ws.err = err
+        elif kind == "output_delta":
+            output_delta(
+                net.loss, net.output_activation, ws.y, ws.u[l], ws.o[l], ws.dsigma[l], ws.delta[l]
+            )
+        elif kind == "hidden_delta":
+            hidden_delta(
+                net.activation,
+                ws.u[l],
+                ws.o[l],
+                ws.delta[l + 1],
+                net.weights[l],
+                ws.dsigma[l],
+                ws.delta[l],
+            )
+        elif kind == "gradients":
+            for k in range(last):
+                layer_gradient(ws.delta[k + 1], ws.o_ext[k], ws.grad_theta[k])
+        else:  # update
+            self._walk_old = tuple(t.copy() for t in net.theta)
+            apply_update(net.params, ws.grad, self.rule, ws.step, self._velocity, net.weight_mask)
+        return err
+
     def step_phase(self) -> Phase:
         """Advance the walk by one phase (starting a new iteration if none is open)."""
         if self._walk is None:
             self._walk = self.phases()
-        with np.errstate(all="ignore"):
-            return next(self._walk)
+        return next(self._walk)
 
     def finish_walk(self) -> float:
         """Run the remaining phases of a half-walked iteration; returns its Err."""
@@ -625,7 +625,7 @@ class Trainer:
             if phase is not None and phase.kind == "update" and self._walk_old is not None:
                 old_w = tuple(frozen_copy(t[:, net.b :]) for t in self._walk_old)
                 old_b = tuple(
-                    frozen_copy(t[:, 0]) if net.b else frozen_copy(np.zeros(t.shape[0]))
+                    frozen_copy(t[:, 0]) if net.b else frozen_copy(np.zeros(t.shape[0], net.dtype))
                     for t in self._walk_old
                 )
         return Snapshot(

@@ -1,0 +1,985 @@
+"""Experiment files: save and load a whole training run as JSON.
+
+A file holds the :class:`~bpviz.engine.experiment.Setup` (architecture,
+activations, loss, initialiser, seeds, hyperparameters, dataset by name and
+parameters), the data itself for CSV datasets, and optionally the state of a
+run: the current θ, the counters and the loss history. Pure Python and NumPy.
+
+Format (version 1)::
+
+    {
+      "format": "bpviz-experiment",
+      "version": 1,
+      "title": "optional menu label",
+      "setup": { ...Setup.to_dict()... },
+      "dataset": null | {"name", "task", "input_names", "output_names",
+                         "X_train", "Y_train", "X_test", "Y_test", "params"},
+      "state": null | {"iteration", "epoch", "params": [θ, flat],
+                       "history": {"batch_err", "eval_iteration",
+                                   "train_err", "test_err"}}
+    }
+
+Floats are written with ``repr``, so θ round-trips bit for bit. NaN (a
+missing test Err) is written as ``null``; NaN and ±inf are never written as
+numbers. Missing ``setup`` fields take :class:`Setup`'s defaults (so files
+stay loadable when a setting is added); unknown fields are errors.
+
+:func:`load_experiment` checks everything and raises :class:`ExperimentError`
+(and nothing else) with a message naming the field, e.g.
+``setup.hidden[1]: expected a positive integer, got 'x'``.
+:func:`save_experiment` writes atomically: a crash mid-save leaves the
+previous file as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .datasets import (
+    DATASET_NAMES,
+    MAX_SAMPLES,
+    MAX_TEST_FRACTION,
+    TASKS,
+    Dataset,
+    DatasetError,
+    load_csv,
+    make_dataset,
+)
+from .experiment import Setup, build
+from .losses import LOSSES
+from .network import INITIALIZERS, MAX_LAYER_SIZE, MAX_PARAMETERS
+from .trainer import LossHistory, Trainer
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "Experiment",
+    "ExperimentError",
+    "History",
+    "atomic_write_bytes",
+    "dumps_experiment",
+    "load_experiment",
+    "parse_experiment",
+    "restore_trainer",
+    "save_experiment",
+]
+
+FORMAT_NAME = "bpviz-experiment"
+FORMAT_VERSION = 1
+
+#: Bounds for integers read from files (seeds, counters, batch sizes).
+MAX_SEED = 2**63 - 1
+MAX_COUNT = 2**63 - 1
+MAX_BATCH = 2**31 - 1
+MAX_HIDDEN_LAYERS = 100
+
+
+class ExperimentError(ValueError):
+    """A bad experiment file or setting, with a one-line message naming the field.
+
+    Attributes
+    ----------
+    reason : str
+        What is wrong, e.g. ``"expected a positive integer, got 'x'"``.
+    field : str or None
+        The field's path in the file, e.g. ``"setup.hidden[1]"``.
+    file : str or None
+        The file, when the error is about one.
+    """
+
+    def __init__(self, reason: str, *, field: str | None = None, file: str | None = None) -> None:
+        self.reason = reason
+        self.field = field
+        self.file = file
+        text = reason if field is None else f"{field}: {reason}"
+        super().__init__(text if file is None else f"{file}: {text}")
+
+    def with_file(self, file: str) -> ExperimentError:
+        """The same error, naming ``file``."""
+        return ExperimentError(self.reason, field=self.field, file=file)
+
+
+@dataclass(frozen=True, eq=False)
+class History:
+    """A loss history as read-only arrays (see :class:`~bpviz.engine.trainer.LossHistory`).
+
+    ``batch_err[m]`` is the batch Err of iteration m + 1; the evaluations of
+    the whole sets happened after ``eval_iteration[k]`` iterations. NaN marks
+    a missing value (no test set).
+    """
+
+    batch_err: np.ndarray = field(default_factory=lambda: _frozen(np.empty(0)))
+    eval_iteration: np.ndarray = field(
+        default_factory=lambda: _frozen(np.empty(0, dtype=np.int64))
+    )
+    train_err: np.ndarray = field(default_factory=lambda: _frozen(np.empty(0)))
+    test_err: np.ndarray = field(default_factory=lambda: _frozen(np.empty(0)))
+
+    @classmethod
+    def of(cls, history: Any) -> History:
+        """A frozen copy of a :class:`LossHistory` (or anything with the four arrays)."""
+        return cls(
+            _frozen(np.array(history.batch_err, dtype=np.float64)),
+            _frozen(np.array(history.eval_iteration, dtype=np.int64)),
+            _frozen(np.array(history.train_err, dtype=np.float64)),
+            _frozen(np.array(history.test_err, dtype=np.float64)),
+        )
+
+    def __len__(self) -> int:
+        return int(self.batch_err.shape[0])
+
+    @property
+    def n_eval(self) -> int:
+        """Number of evaluations."""
+        return int(self.eval_iteration.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class Experiment:
+    """A loaded experiment file, checked.
+
+    Attributes
+    ----------
+    setup : Setup
+        The settings (``setup.params`` are the *initial* θ, if fixed).
+    sizes : tuple of int
+        Neurons per layer, input first, as the dataset and ``setup.hidden``
+        imply.
+    params : (n_params,) float64 array or None
+        The current θ (flat, as ``Network.params``); None for a fresh start.
+    iteration, epoch : int
+        Counters of the saved run (0 for a fresh start).
+    history : History
+        The saved loss history (empty for a fresh start).
+    dataset : Dataset or None
+        The data of a CSV dataset, embedded in the file; None for built-ins.
+    title : str or None
+        Optional label (the built-in examples' menu text).
+    """
+
+    setup: Setup
+    sizes: tuple[int, ...]
+    params: np.ndarray | None = None
+    iteration: int = 0
+    epoch: int = 0
+    history: History = field(default_factory=History)
+    dataset: Dataset | None = None
+    title: str | None = None
+
+    @property
+    def has_state(self) -> bool:
+        """True when the file holds trained weights (not just settings)."""
+        return self.params is not None
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+# ---------------------------------------------------------------------------
+# Checking values read from JSON
+# ---------------------------------------------------------------------------
+
+
+def _got(v: object) -> str:
+    """How a JSON value is named in messages: ``'x'``, ``true``, ``null``, ``a list``."""
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return repr(v if len(v) <= 40 else v[:40] + "...")
+    if isinstance(v, (int, float)):
+        text = repr(v)
+        return text if len(text) <= 40 else text[:40] + "..."
+    if isinstance(v, list):
+        return f"a list of {len(v)} item{'s' if len(v) != 1 else ''}"
+    if isinstance(v, dict):
+        return "an object"
+    return type(v).__name__
+
+
+def _fail(where: str, reason: str) -> ExperimentError:
+    return ExperimentError(reason, field=where)
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _int(v: object, where: str, lo: int = 0, hi: int = MAX_COUNT) -> int:
+    if not _is_int(v):
+        what = "a positive integer" if lo == 1 else "an integer"
+        raise _fail(where, f"expected {what}, got {_got(v)}")
+    if not lo <= v <= hi:  # type: ignore[operator]
+        raise _fail(where, f"expected an integer from {lo} to {hi:_}, got {v}")
+    return int(v)  # type: ignore[call-overload]
+
+
+def _finite(v: object, where: str) -> float:
+    if not _is_number(v):
+        raise _fail(where, f"expected a number, got {_got(v)}")
+    try:
+        x = float(v)  # type: ignore[arg-type]
+    except OverflowError:
+        raise _fail(where, f"expected a finite number, got {_got(v)}") from None
+    if not math.isfinite(x):
+        raise _fail(where, f"expected a finite number, got {x!r}")
+    return x
+
+
+def _float(
+    v: object,
+    where: str,
+    lo: float = 0.0,
+    hi: float = math.inf,
+    hi_open: bool = False,
+    lo_open: bool = False,
+) -> float:
+    x = _finite(v, where)
+    too_low = x <= lo if lo_open else x < lo
+    too_high = x >= hi if hi_open else x > hi
+    if too_low or too_high:
+        left = "(" if lo_open else "["
+        right = ")" if hi_open else "]"
+        upper = "∞" if math.isinf(hi) else f"{hi:g}"
+        raise _fail(where, f"expected a number in {left}{lo:g}, {upper}{right}, got {x!r}")
+    return x
+
+
+def _optional_positive(v: object, where: str) -> float | None:
+    if v is None:
+        return None
+    return _float(v, where, 0.0, lo_open=True)
+
+
+def _str(v: object, where: str) -> str:
+    if not isinstance(v, str):
+        raise _fail(where, f"expected a string, got {_got(v)}")
+    return v
+
+
+def _bool(v: object, where: str) -> bool:
+    if not isinstance(v, bool):
+        raise _fail(where, f"expected true or false, got {_got(v)}")
+    return v
+
+
+def _obj(v: object, where: str) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        raise _fail(where, f"expected an object, got {_got(v)}")
+    return v
+
+
+def _list(v: object, where: str) -> list[Any]:
+    if not isinstance(v, list):
+        raise _fail(where, f"expected a list, got {_got(v)}")
+    return v
+
+
+def _choice(v: object, where: str, names: Sequence[str], what: str) -> str:
+    s = _str(v, where)
+    if s not in names:
+        raise _fail(where, f"unknown {what} {_got(s)}; choose one of {', '.join(names)}")
+    return s
+
+
+def _member(where: str, key: str) -> str:
+    """The path of ``key`` inside ``where``: ``setup.lr``, or ``setup['odd key']``."""
+    if key.isidentifier() and key.isascii():
+        return f"{where}.{key}" if where else key
+    return f"{where}[{key!r}]"
+
+
+def _keys(
+    d: dict[str, Any], where: str, required: Sequence[str], optional: Sequence[str] = ()
+) -> None:
+    """Check that ``d`` has every required key and no unknown one."""
+    for key in required:
+        if key not in d:
+            raise _fail(_member(where, key), "missing")
+    allowed = set(required) | set(optional)
+    unknown = [k for k in d if k not in allowed]
+    if unknown:
+        raise _fail(
+            _member(where, unknown[0]),
+            f"unknown field; expected one of {', '.join(sorted(allowed))}",
+        )
+
+
+def _float_list(v: object, where: str, allow_null: bool = False) -> np.ndarray:
+    """A list of finite numbers (null → NaN when allowed) as a float64 array."""
+    items = _list(v, where)
+    out = np.empty(len(items), dtype=np.float64)
+    for i, x in enumerate(items):
+        if type(x) is float and math.isfinite(x):  # the common case, fast
+            out[i] = x
+        elif x is None and allow_null:
+            out[i] = math.nan
+        else:
+            if x is None:
+                raise _fail(f"{where}[{i}]", "expected a number, got null")
+            out[i] = _finite(x, f"{where}[{i}]")
+    return out
+
+
+def _matrix(v: object, where: str, n_cols: int) -> np.ndarray:
+    """A list of rows of ``n_cols`` finite numbers as an (n, n_cols) array."""
+    rows = _list(v, where)
+    out = np.empty((len(rows), n_cols), dtype=np.float64)
+    for r, row in enumerate(rows):
+        items = _list(row, f"{where}[{r}]")
+        if len(items) != n_cols:
+            raise _fail(f"{where}[{r}]", f"expected {n_cols} numbers, got {len(items)}")
+        for c, x in enumerate(items):
+            out[r, c] = x if type(x) is float and math.isfinite(x) else _finite(
+                x, f"{where}[{r}][{c}]"
+            )
+    return out
+
+
+# ---------------------------------------------------------------------------
+# The setup
+# ---------------------------------------------------------------------------
+
+
+def _hidden(v: object, where: str) -> tuple[int, ...]:
+    items = _list(v, where)
+    if len(items) > MAX_HIDDEN_LAYERS:
+        raise _fail(where, f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(items)}")
+    sizes = []
+    for i, n in enumerate(items):
+        if not _is_int(n) or not 1 <= n <= MAX_LAYER_SIZE:
+            raise _fail(
+                f"{where}[{i}]",
+                f"expected a positive integer up to {MAX_LAYER_SIZE:_}, got {_got(n)}",
+            )
+        sizes.append(int(n))
+    return tuple(sizes)
+
+
+def _params(v: object, where: str) -> tuple[float, ...] | None:
+    if v is None:
+        return None
+    return tuple(_float_list(v, where).tolist())
+
+
+_ELEMENTWISE = tuple(name for name, a in ACTIVATIONS.items() if a.elementwise)
+
+#: One check per Setup field: value, field path -> normalised value.
+_SETUP_CHECKS: dict[str, Callable[[object, str], Any]] = {
+    "dataset": lambda v, w: _choice(v, w, (*DATASET_NAMES, "csv"), "dataset"),
+    "n_samples": lambda v, w: _int(v, w, 2, MAX_SAMPLES),
+    "noise": lambda v, w: _float(v, w, 0.0, 1.0),
+    "test_fraction": lambda v, w: _float(v, w, 0.0, MAX_TEST_FRACTION),
+    "data_seed": lambda v, w: _int(v, w, 0, MAX_SEED),
+    "csv_path": lambda v, w: None if v is None else _str(v, w),
+    "hidden": _hidden,
+    "activation": lambda v, w: _choice(v, w, _ELEMENTWISE, "hidden activation"),
+    "output_activation": lambda v, w: _choice(v, w, tuple(ACTIVATIONS), "activation"),
+    "loss": lambda v, w: _choice(v, w, tuple(LOSSES), "loss"),
+    "init": lambda v, w: _choice(v, w, tuple(INITIALIZERS), "initialiser"),
+    "bias": _bool,
+    "seed": lambda v, w: _int(v, w, 0, MAX_SEED),
+    "batch_size": lambda v, w: _int(v, w, 1, MAX_BATCH),
+    "lr": lambda v, w: _float(v, w, 0.0),
+    "momentum": lambda v, w: _float(v, w, 0.0, 1.0, hi_open=True),
+    "l1": lambda v, w: _float(v, w, 0.0),
+    "l2": lambda v, w: _float(v, w, 0.0),
+    "clip_value": _optional_positive,
+    "clip_norm": _optional_positive,
+    "params": _params,
+}
+
+
+def _generic_check(default: object) -> Callable[[object, str], Any]:
+    """For a Setup field this module does not know yet: the default's JSON type."""
+
+    def check(v: object, where: str) -> Any:
+        if v is None or default is None:
+            return v
+        if isinstance(default, bool):
+            return _bool(v, where)
+        if isinstance(default, int):
+            return _int(v, where, -MAX_COUNT, MAX_COUNT)
+        if isinstance(default, float):
+            return _finite(v, where)
+        if isinstance(default, str):
+            return _str(v, where)
+        if isinstance(default, tuple):
+            return tuple(_list(v, where))
+        return v
+
+    return check
+
+
+def _parse_setup(v: object, where: str = "setup") -> Setup:
+    d = _obj(v, where)
+    defaults = Setup()
+    names = [f.name for f in fields(Setup)]
+    unknown = [k for k in d if k not in names]
+    if unknown:
+        raise _fail(_member(where, unknown[0]), "unknown setting")
+    values: dict[str, Any] = {}
+    for name in names:
+        if name not in d:
+            continue  # missing settings take Setup's defaults
+        check = _SETUP_CHECKS.get(name) or _generic_check(getattr(defaults, name))
+        values[name] = check(d[name], f"{where}.{name}")
+    setup = Setup(**values)
+    loss = LOSSES[setup.loss]
+    if loss.requires_output is not None and setup.output_activation != loss.requires_output:
+        raise _fail(
+            f"{where}.output_activation",
+            f"the {setup.loss} loss needs a {loss.requires_output} output, "
+            f"got {_got(setup.output_activation)}",
+        )
+    if setup.output_activation == "softmax" and setup.loss != "softmax_ce":
+        raise _fail(f"{where}.loss", "a softmax output needs the softmax_ce loss")
+    return setup
+
+
+# ---------------------------------------------------------------------------
+# The embedded dataset
+# ---------------------------------------------------------------------------
+
+_DATASET_KEYS = (
+    "name",
+    "task",
+    "input_names",
+    "output_names",
+    "X_train",
+    "Y_train",
+    "X_test",
+    "Y_test",
+    "params",
+)
+
+
+def _names(v: object, where: str) -> tuple[str, ...]:
+    items = _list(v, where)
+    if not items:
+        raise _fail(where, "expected at least one column name")
+    if len(items) > MAX_LAYER_SIZE:
+        raise _fail(where, f"at most {MAX_LAYER_SIZE:_} columns, got {len(items)}")
+    return tuple(_str(s, f"{where}[{i}]") for i, s in enumerate(items))
+
+
+def _parse_dataset(v: object, where: str = "dataset") -> Dataset:
+    d = _obj(v, where)
+    _keys(d, where, _DATASET_KEYS)
+    name = _str(d["name"], f"{where}.name")
+    task = _choice(d["task"], f"{where}.task", TASKS, "task")
+    inputs = _names(d["input_names"], f"{where}.input_names")
+    outputs = _names(d["output_names"], f"{where}.output_names")
+    arrays = {}
+    for key, width in (
+        ("X_train", len(inputs)),
+        ("Y_train", len(outputs)),
+        ("X_test", len(inputs)),
+        ("Y_test", len(outputs)),
+    ):
+        arrays[key] = _matrix(d[key], f"{where}.{key}", width)
+    for part in ("train", "test"):
+        nx, ny = arrays[f"X_{part}"].shape[0], arrays[f"Y_{part}"].shape[0]
+        if nx != ny:
+            raise _fail(
+                f"{where}.Y_{part}", f"expected {nx} rows (as X_{part} has), got {ny}"
+            )
+    if arrays["X_train"].shape[0] < 1:
+        raise _fail(f"{where}.X_train", "the training set is empty")
+    params = _obj(d["params"], f"{where}.params")
+    try:
+        return Dataset(
+            name=name,
+            task=task,
+            input_names=inputs,
+            output_names=outputs,
+            params=params,
+            **arrays,
+        )
+    except DatasetError as exc:  # pragma: no cover - all checked above
+        raise _fail(where, str(exc)) from None
+
+
+def _io_sizes(setup: Setup, dataset: Dataset | None) -> tuple[int, int, Dataset | None]:
+    """Input and output sizes of the data a setup names (loading a CSV if needed)."""
+    if dataset is not None:
+        return dataset.n_inputs, dataset.n_outputs, dataset
+    if setup.dataset == "csv":
+        if not setup.csv_path:
+            raise _fail("dataset", "a CSV dataset needs its data in the file or setup.csv_path")
+        try:
+            data = load_csv(setup.csv_path, test_fraction=setup.test_fraction, seed=setup.data_seed)
+        except DatasetError as exc:
+            raise _fail("setup.csv_path", str(exc)) from None
+        return data.n_inputs, data.n_outputs, data
+    probe = make_dataset(setup.dataset, n_samples=2, test_fraction=0.0)
+    return probe.n_inputs, probe.n_outputs, None
+
+
+def _n_params(sizes: Sequence[int], bias: bool) -> int:
+    b = 1 if bias else 0
+    return sum(n_out * (n_in + b) for n_in, n_out in zip(sizes, sizes[1:], strict=False))
+
+
+# ---------------------------------------------------------------------------
+# The state
+# ---------------------------------------------------------------------------
+
+
+def _parse_history(v: object, iteration: int, where: str) -> History:
+    d = _obj(v, where)
+    _keys(d, where, ("batch_err", "eval_iteration", "train_err", "test_err"))
+    batch = _float_list(d["batch_err"], f"{where}.batch_err", allow_null=True)
+    if batch.shape[0] != iteration:
+        raise _fail(
+            f"{where}.batch_err",
+            f"expected one value per iteration ({iteration}), got {batch.shape[0]}",
+        )
+    its = _list(d["eval_iteration"], f"{where}.eval_iteration")
+    eval_it = np.empty(len(its), dtype=np.int64)
+    previous = 0
+    for i, k in enumerate(its):
+        w = f"{where}.eval_iteration[{i}]"
+        eval_it[i] = _int(k, w, 0, iteration)
+        if eval_it[i] < previous:
+            raise _fail(w, f"iterations must not decrease, got {k} after {previous}")
+        previous = int(eval_it[i])
+    out = [batch, eval_it]
+    for key in ("train_err", "test_err"):
+        arr = _float_list(d[key], f"{where}.{key}", allow_null=True)
+        if arr.shape[0] != eval_it.shape[0]:
+            raise _fail(
+                f"{where}.{key}",
+                f"expected {eval_it.shape[0]} values (one per evaluation), got {arr.shape[0]}",
+            )
+        out.append(arr)
+    return History(*(_frozen(a) for a in out))
+
+
+# ---------------------------------------------------------------------------
+# Whole documents
+# ---------------------------------------------------------------------------
+
+
+def parse_experiment(doc: object) -> Experiment:
+    """Check a decoded JSON document and turn it into an :class:`Experiment`.
+
+    Raises
+    ------
+    ExperimentError
+        Naming the first bad field.
+    """
+    try:
+        return _parse(doc)
+    except ExperimentError:
+        raise
+    except RecursionError:
+        raise ExperimentError("the document is nested too deeply") from None
+
+
+def _parse(doc: object) -> Experiment:
+    if not isinstance(doc, dict):
+        raise ExperimentError(f"not a bpviz experiment: expected a JSON object, got {_got(doc)}")
+    if doc.get("format") != FORMAT_NAME:
+        if "format" not in doc:
+            raise _fail("format", f"missing; not a bpviz experiment (expected {FORMAT_NAME!r})")
+        raise _fail("format", f"expected {FORMAT_NAME!r}, got {_got(doc['format'])}")
+    if "version" not in doc:
+        raise _fail("version", "missing")
+    version = doc["version"]
+    if not _is_int(version) or version < 1:
+        raise _fail("version", f"expected a positive integer, got {_got(version)}")
+    if version > FORMAT_VERSION:
+        raise _fail(
+            "version",
+            f"the file has format version {version}, but this bpviz reads up to version "
+            f"{FORMAT_VERSION}; update bpviz",
+        )
+    _keys(doc, "", ("format", "version", "setup"), ("title", "dataset", "state"))
+    title = doc.get("title")
+    if title is not None:
+        _str(title, "title")
+    setup = _parse_setup(doc["setup"])
+
+    raw_data = doc.get("dataset")
+    dataset = None
+    if raw_data is not None:
+        if setup.dataset != "csv":
+            raise _fail(
+                "dataset",
+                f"must be null for the built-in dataset {setup.dataset!r} (only CSV data is "
+                "stored in the file)",
+            )
+        dataset = _parse_dataset(raw_data)
+    n_in, n_out, dataset = _io_sizes(setup, dataset)
+    for w, n in (("inputs", n_in), ("outputs", n_out)):
+        if n > MAX_LAYER_SIZE:
+            raise _fail("dataset", f"at most {MAX_LAYER_SIZE:_} {w}, got {n}")
+    sizes = (n_in, *setup.hidden, n_out)
+    n_params = _n_params(sizes, setup.bias)
+    if n_params > MAX_PARAMETERS:
+        raise _fail(
+            "setup.hidden",
+            f"the network {list(sizes)} has {n_params:_} parameters, at most "
+            f"{MAX_PARAMETERS:_} are allowed",
+        )
+    if setup.params is not None and len(setup.params) != n_params:
+        raise _fail(
+            "setup.params",
+            f"expected {n_params} numbers for the network {list(sizes)}, got {len(setup.params)}",
+        )
+    if setup.output_activation == "softmax" and n_out < 2:
+        raise _fail("setup.output_activation", "a softmax output needs at least 2 outputs")
+
+    raw_state = doc.get("state")
+    if raw_state is None:
+        return Experiment(setup=setup, sizes=sizes, dataset=dataset, title=title)
+    state = _obj(raw_state, "state")
+    _keys(state, "state", ("iteration", "epoch", "params", "history"))
+    iteration = _int(state["iteration"], "state.iteration")
+    epoch = _int(state["epoch"], "state.epoch", 0, iteration)
+    params = _float_list(state["params"], "state.params")
+    if params.shape[0] != n_params:
+        raise _fail(
+            "state.params",
+            f"expected {n_params} numbers for the network {list(sizes)}, got {params.shape[0]}",
+        )
+    history = _parse_history(state["history"], iteration, "state.history")
+    return Experiment(
+        setup=setup,
+        sizes=sizes,
+        params=_frozen(params),
+        iteration=iteration,
+        epoch=epoch,
+        history=history,
+        dataset=dataset,
+        title=title,
+    )
+
+
+def _reject_constant(name: str) -> None:
+    raise ExperimentError(f"not valid JSON: {name} is not allowed (write null for a missing value)")
+
+
+def load_experiment(path: str | os.PathLike) -> Experiment:
+    """Read and check an experiment file.
+
+    Nothing outside the returned object changes, so a failed load leaves the
+    open session untouched.
+
+    Raises
+    ------
+    ExperimentError
+        And only that: for a missing or unreadable file, text that is not
+        UTF-8, invalid JSON (with line and column), or any bad field (named
+        by its path, e.g. ``setup.hidden[1]``).
+    """
+    where = os.fspath(path) if isinstance(path, (str, os.PathLike)) else repr(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ExperimentError("file not found", file=where) from None
+    except IsADirectoryError:
+        raise ExperimentError("is a directory, not a file", file=where) from None
+    except (OSError, TypeError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ExperimentError(f"cannot read the file ({reason})", file=where) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ExperimentError(
+            f"line {line}, column {col}: not UTF-8 text (byte 0x{raw[exc.start]:02x})", file=where
+        ) from None
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant)
+    except ExperimentError as exc:
+        raise exc.with_file(where) from None
+    except json.JSONDecodeError as exc:
+        raise ExperimentError(
+            f"line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg})", file=where
+        ) from None
+    except RecursionError:
+        raise ExperimentError("invalid JSON (nested too deeply)", file=where) from None
+    except ValueError as exc:  # e.g. an integer with too many digits
+        raise ExperimentError(f"invalid JSON ({exc})", file=where) from None
+    try:
+        return parse_experiment(doc)
+    except ExperimentError as exc:
+        raise exc.with_file(where) from None
+
+
+# ---------------------------------------------------------------------------
+# Saving
+# ---------------------------------------------------------------------------
+
+
+def _nan_to_none(a: np.ndarray) -> list[float | None]:
+    return [None if math.isnan(x) else x for x in np.asarray(a, dtype=np.float64).tolist()]
+
+
+def _dataset_dict(data: Dataset) -> dict[str, Any]:
+    return {
+        "name": data.name,
+        "task": data.task,
+        "input_names": list(data.input_names),
+        "output_names": list(data.output_names),
+        "X_train": data.X_train.tolist(),
+        "Y_train": data.Y_train.tolist(),
+        "X_test": data.X_test.tolist(),
+        "Y_test": data.Y_test.tolist(),
+        "params": dict(data.params),
+    }
+
+
+def _state_dict(trainer: Trainer) -> dict[str, Any]:
+    params = np.asarray(trainer.net.params, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(params))
+    if bad.size:
+        raise _fail(f"state.params[{bad[0]}]", f"cannot save a non-finite θ ({params[bad[0]]!r})")
+    h = trainer.history
+    return {
+        "iteration": int(trainer.iteration),
+        "epoch": int(trainer.epoch),
+        "params": params.tolist(),
+        "history": {
+            "batch_err": _nan_to_none(h.batch_err),
+            "eval_iteration": [int(k) for k in h.eval_iteration],
+            "train_err": _nan_to_none(h.train_err),
+            "test_err": _nan_to_none(h.test_err),
+        },
+    }
+
+
+def _to_json(o: object) -> object:
+    """``default`` hook of json.dumps: NumPy scalars and arrays."""
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, tuple):
+        return list(o)
+    raise TypeError(f"{type(o).__name__} is not JSON-serialisable")
+
+
+def _dumps(doc: dict[str, Any]) -> str:
+    """Indented JSON, but each list of plain values (θ, a data row) on one line."""
+    token = uuid.uuid4().hex
+    flat: list[str] = []
+
+    def mark(o: object) -> object:
+        if isinstance(o, dict):
+            return {k: mark(v) for k, v in o.items()}
+        if isinstance(o, (list, tuple)):
+            if all(not isinstance(x, (list, tuple, dict)) for x in o):
+                flat.append(
+                    json.dumps(list(o), allow_nan=False, default=_to_json, ensure_ascii=False)
+                )
+                return f"@{token}:{len(flat) - 1}@"
+            return [mark(x) for x in o]
+        return o
+
+    text = json.dumps(mark(doc), indent=1, allow_nan=False, default=_to_json, ensure_ascii=False)
+    for i, chunk in enumerate(flat):
+        text = text.replace(f'"@{token}:{i}@"', chunk, 1)
+    return text + "\n"
+
+
+def dumps_experiment(
+    setup: Setup,
+    trainer: Trainer | None = None,
+    dataset: Dataset | None = None,
+    *,
+    title: str | None = None,
+) -> str:
+    """The JSON text :func:`save_experiment` writes (checked by the loader's rules).
+
+    Raises
+    ------
+    ExperimentError
+        When the result would not load (e.g. the setup does not match the
+        trainer's network, or θ is not finite).
+    """
+    if setup.dataset == "csv":
+        if dataset is None:
+            try:
+                dataset = load_csv(
+                    setup.csv_path or "", test_fraction=setup.test_fraction, seed=setup.data_seed
+                )
+            except DatasetError as exc:
+                raise _fail("setup.csv_path", str(exc)) from None
+        data_dict: dict[str, Any] | None = _dataset_dict(dataset)
+    else:
+        data_dict = None
+    doc: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION}
+    if title is not None:
+        doc["title"] = title
+    doc["setup"] = setup.to_dict()
+    doc["dataset"] = data_dict
+    doc["state"] = None if trainer is None else _state_dict(trainer)
+    try:
+        text = _dumps(doc)
+    except (TypeError, ValueError) as exc:
+        raise ExperimentError(f"cannot be written as JSON ({exc})") from None
+    # Never write a file that would not load: check the very text.
+    parse_experiment(json.loads(text))
+    return text
+
+
+def _umask() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a crash never leaves a half-written file.
+
+    The bytes go to a temporary file in the same directory, which is flushed,
+    fsync'ed and then renamed over ``path`` (:func:`os.replace` is atomic).
+    On any failure the temporary file is removed and ``path`` is unchanged.
+    An existing file's permissions are kept.
+    """
+    target = Path(path)
+    directory = target.parent
+    try:
+        mode = os.stat(target).st_mode & 0o7777
+    except OSError:
+        mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    # Make the rename itself durable (POSIX); not possible everywhere.
+    with contextlib.suppress(OSError, AttributeError):
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def save_experiment(
+    path: str | os.PathLike,
+    setup: Setup,
+    trainer: Trainer | None = None,
+    dataset: Dataset | None = None,
+    *,
+    title: str | None = None,
+) -> None:
+    """Save an experiment: the setup, and the trainer's θ, counters and history.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write (replaced atomically).
+    setup : Setup
+        The settings of the run.
+    trainer : Trainer, optional
+        The run to save; without it the file holds the settings only and
+        loads as a fresh start.
+    dataset : Dataset, optional
+        The data of a CSV dataset (read from ``setup.csv_path`` if not
+        given); ignored for built-in datasets, which are stored by name and
+        parameters.
+    title : str, optional
+        A label stored in the file.
+
+    Raises
+    ------
+    ExperimentError
+        If the experiment cannot be saved (a non-finite θ, a setup that does
+        not match the trainer) or the file cannot be written; the previous
+        file is then unchanged.
+    """
+    text = dumps_experiment(setup, trainer, dataset, title=title)
+    where = os.fspath(path)
+    try:
+        atomic_write_bytes(path, text.encode("utf-8"))
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ExperimentError(f"cannot write the file ({reason})", file=where) from exc
+
+
+# ---------------------------------------------------------------------------
+# Back to a trainer
+# ---------------------------------------------------------------------------
+
+
+def restore_trainer(experiment: Experiment) -> tuple[Trainer, Dataset]:
+    """Build the experiment's trainer and put back its θ, counters and history.
+
+    The network, data and update rule come from ``experiment.setup`` (via
+    :func:`~bpviz.engine.experiment.build`); then θ, ``iteration``,
+    ``epoch`` and the loss history are restored. Not stored, so not
+    restored: the momentum velocity (starts at 0) and the position inside
+    the current epoch's shuffle (training resumes with a fresh shuffle), so
+    the continued run is a valid run but not bit-identical to one that was
+    never saved.
+
+    Raises
+    ------
+    ExperimentError
+        If the network or trainer cannot be built.
+    """
+    try:
+        trainer, data = build(experiment.setup, experiment.dataset)
+    except ValueError as exc:  # DatasetError is a ValueError
+        raise ExperimentError(str(exc), field="setup") from None
+    if experiment.params is None:
+        return trainer, data
+    if trainer.net.params.shape != experiment.params.shape:
+        raise _fail(
+            "state.params",
+            f"expected {trainer.net.params.size} numbers, got {experiment.params.size}",
+        )
+    trainer.net.params[...] = experiment.params
+    trainer.iteration = experiment.iteration
+    trainer.epoch = experiment.epoch
+    history = LossHistory()
+    h = experiment.history
+    for err in h.batch_err.tolist():
+        history.append_batch(err)
+    for k, train, test in zip(
+        h.eval_iteration.tolist(), h.train_err.tolist(), h.test_err.tolist(), strict=True
+    ):
+        history.append_eval(k, train, test)
+    trainer.history = history
+    return trainer, data

@@ -1,0 +1,58 @@
+"""The engine/Qt boundary (STYLE §2): importing the engine loads no Qt."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+QT_PREFIXES = ("PySide6", "shiboken6", "pyqtgraph")
+
+
+def modules_loaded_by(statement: str) -> list[str]:
+    """Run ``statement`` in a fresh interpreter and list the modules it loaded."""
+    code = f"import json, sys\n{statement}\nprint(json.dumps(sorted(sys.modules)))"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import bpviz.engine",
+        "import bpviz",
+        "from bpviz.engine import Network, Trainer, gradient_check",
+    ],
+)
+def test_importing_the_engine_loads_no_qt_module(statement):
+    modules = modules_loaded_by(statement)
+    assert "bpviz.engine" in modules or statement == "import bpviz"
+    qt = [m for m in modules if m.startswith(QT_PREFIXES)]
+    assert qt == []
+
+
+def test_the_engine_runs_a_training_step_without_loading_qt():
+    modules = modules_loaded_by(
+        "import numpy as np\n"
+        "from bpviz.engine import Network, Trainer\n"
+        "net = Network([2, 3, 1], seed=0)\n"
+        "tr = Trainer(net, np.zeros((4, 2)), np.zeros((4, 1)), batch_size=2)\n"
+        "tr.run(3); tr.step_phase(); tr.snapshot()"
+    )
+    assert [m for m in modules if m.startswith(QT_PREFIXES)] == []
