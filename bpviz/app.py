@@ -8,6 +8,12 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     """Start the application; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv:
+        from . import cli
+
+        code = cli.main(argv)
+        if code is not None:
+            return code
     from PySide6.QtWidgets import QApplication
 
     from . import __version__

@@ -34,6 +34,7 @@ previous file as it was.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -121,9 +122,7 @@ class History:
     """
 
     batch_err: np.ndarray = field(default_factory=lambda: _frozen(np.empty(0)))
-    eval_iteration: np.ndarray = field(
-        default_factory=lambda: _frozen(np.empty(0, dtype=np.int64))
-    )
+    eval_iteration: np.ndarray = field(default_factory=lambda: _frozen(np.empty(0, dtype=np.int64)))
     train_err: np.ndarray = field(default_factory=lambda: _frozen(np.empty(0)))
     test_err: np.ndarray = field(default_factory=lambda: _frozen(np.empty(0)))
 
@@ -349,8 +348,8 @@ def _matrix(v: object, where: str, n_cols: int) -> np.ndarray:
         if len(items) != n_cols:
             raise _fail(f"{where}[{r}]", f"expected {n_cols} numbers, got {len(items)}")
         for c, x in enumerate(items):
-            out[r, c] = x if type(x) is float and math.isfinite(x) else _finite(
-                x, f"{where}[{r}][{c}]"
+            out[r, c] = (
+                x if type(x) is float and math.isfinite(x) else _finite(x, f"{where}[{r}][{c}]")
             )
     return out
 
@@ -500,9 +499,7 @@ def _parse_dataset(v: object, where: str = "dataset") -> Dataset:
     for part in ("train", "test"):
         nx, ny = arrays[f"X_{part}"].shape[0], arrays[f"Y_{part}"].shape[0]
         if nx != ny:
-            raise _fail(
-                f"{where}.Y_{part}", f"expected {nx} rows (as X_{part} has), got {ny}"
-            )
+            raise _fail(f"{where}.Y_{part}", f"expected {nx} rows (as X_{part} has), got {ny}")
     if arrays["X_train"].shape[0] < 1:
         raise _fail(f"{where}.X_train", "the training set is empty")
     params = _obj(d["params"], f"{where}.params")
@@ -537,7 +534,7 @@ def _io_sizes(setup: Setup, dataset: Dataset | None) -> tuple[int, int, Dataset 
 
 def _n_params(sizes: Sequence[int], bias: bool) -> int:
     b = 1 if bias else 0
-    return sum(n_out * (n_in + b) for n_in, n_out in zip(sizes, sizes[1:], strict=False))
+    return sum(n_out * (n_in + b) for n_in, n_out in itertools.pairwise(sizes))
 
 
 # ---------------------------------------------------------------------------

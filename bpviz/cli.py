@@ -1,0 +1,398 @@
+"""The command line: ``bpviz`` opens the window, ``bpviz train`` trains without one.
+
+::
+
+    bpviz                                   open the window
+    bpviz --help | --version
+    bpviz examples                          list the built-in examples
+    bpviz train EXPERIMENT.json --steps N --out DIR [--quiet]
+    bpviz train --example xor4 --steps N --out DIR
+
+``train`` loads an experiment file (or a built-in example), trains it with
+the engine for N iterations and writes into DIR (created if needed):
+``loss.csv`` (every iteration's Err, see :func:`bpviz.export.export_csv`),
+``loss.png``, ``loss.svg`` and ``experiment.json`` (the trained experiment,
+loadable in the window). Qt is imported only to draw the plot, on the
+offscreen platform unless ``QT_QPA_PLATFORM`` says otherwise.
+
+Exit codes: 0 success; 1 an output could not be written; 2 bad input (usage,
+an unreadable or invalid experiment file), with one line
+``bpviz: error: ...`` on stderr; 3 training diverged (the outputs of the last
+finite state are still written); 130 interrupted (Ctrl+C; outputs written).
+
+Contract with :mod:`bpviz.app`: ``main(argv)`` returns ``None`` when there
+is no command (open the window), else the process exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import __version__
+
+__all__ = [
+    "EXIT_DIVERGED",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "build_parser",
+    "main",
+]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_DIVERGED = 3
+EXIT_INTERRUPTED = 130
+
+#: Largest --steps accepted.
+MAX_STEPS = 10**9
+#: Largest exported image side, pixels.
+MAX_IMAGE_SIDE = 16384
+
+
+class _UsageError(Exception):
+    """Bad command-line arguments (argparse's error, without its exit)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:
+        raise _UsageError(message)
+
+
+def _error(message: str, stream: TextIO | None = None) -> None:
+    """Write ``bpviz: error: message`` as one line."""
+    text = " ".join(str(message).split())
+    print(f"bpviz: error: {text}", file=stream or sys.stderr)
+
+
+def _count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= n <= MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to {MAX_STEPS:_}, got {n}")
+    return n
+
+
+def _side(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 16 <= n <= MAX_IMAGE_SIDE:
+        raise argparse.ArgumentTypeError(
+            f"expected a size from 16 to {MAX_IMAGE_SIDE} pixels, got {n}"
+        )
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (errors raise instead of exiting)."""
+    parser = _Parser(
+        prog="bpviz",
+        description="Watch backpropagation learn, phase by phase. "
+        "Without a command, bpviz opens its window.",
+        epilog="Exit codes: 0 ok, 1 output not written, 2 bad input, 3 training diverged.",
+    )
+    parser.add_argument("--version", action="version", version=f"bpviz {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = sub.add_parser(
+        "train",
+        help="train an experiment without a window and export its loss",
+        description="Train an experiment without a window; write loss.csv, loss.png, "
+        "loss.svg and the trained experiment.json into DIR.",
+    )
+    train.add_argument(
+        "experiment", nargs="?", metavar="EXPERIMENT.json", help="an experiment file"
+    )
+    train.add_argument(
+        "--example", metavar="NAME", help="a built-in example instead of a file (see 'examples')"
+    )
+    train.add_argument(
+        "--steps", type=_count, required=True, metavar="N", help="iterations to train"
+    )
+    train.add_argument(
+        "--out", required=True, metavar="DIR", help="output directory (created if needed)"
+    )
+    train.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
+    train.add_argument(
+        "--width", type=_side, default=800, metavar="PX", help="loss.png width (800)"
+    )
+    train.add_argument(
+        "--height", type=_side, default=500, metavar="PX", help="loss.png height (500)"
+    )
+    train.set_defaults(func=_cmd_train)
+
+    examples = sub.add_parser("examples", help="list the built-in examples")
+    examples.set_defaults(func=_cmd_examples)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int | None:
+    """Run the command line.
+
+    Returns
+    -------
+    int or None
+        The exit code, or None when no command was given: the caller then
+        opens the window.
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list:
+        return None
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except _UsageError as exc:
+        _error(f"{exc} (see 'bpviz --help')")
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help, --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    if args.command is None:
+        return None
+    return int(args.func(args))
+
+
+# ---------------------------------------------------------------------------
+# bpviz examples
+# ---------------------------------------------------------------------------
+
+
+def _cmd_examples(args: argparse.Namespace) -> int:
+    from .examples import example_paths, example_titles
+
+    titles = example_titles()
+    if not titles:
+        _error("the built-in examples are missing from this installation")
+        return EXIT_FAILED
+    width = max(len(n) for n in titles)
+    for name in example_paths():
+        print(f"{name:<{width}}  {titles[name]}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------
+# bpviz train
+# ---------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line text progress bar on a terminal, redrawn at most 10 times a second.
+
+    It appears only after half a second (short runs stay silent) and only
+    when ``enabled`` (the command enables it for a TTY without --quiet).
+    """
+
+    def __init__(self, total: int, stream: TextIO, enabled: bool, width: int = 24) -> None:
+        self.total = max(1, total)
+        self.stream = stream
+        self.enabled = enabled
+        self.width = width
+        self.start = time.monotonic()
+        self.last = -math.inf
+        self.shown = False
+        self.drawn = 0
+
+    def update(self, done: int, err: float) -> None:
+        """Redraw if it is time to (and always at the end, once shown)."""
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        final = done >= self.total and self.shown
+        if not final and (now - self.start < 0.5 or now - self.last < 0.1):
+            return
+        self.last = now
+        frac = min(1.0, done / self.total)
+        filled = round(frac * self.width)
+        rate = done / max(now - self.start, 1e-9)
+        bar = "#" * filled + "-" * (self.width - filled)
+        line = (
+            f"training [{bar}] {100 * frac:3.0f}% {done}/{self.total} "
+            f"{rate:,.0f} it/s  Err {err:.4g}"
+        )
+        self.drawn = max(self.drawn, len(line))
+        self.stream.write("\r" + line.ljust(self.drawn))
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        """End the bar's line."""
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.shown = False
+
+
+def _train(trainer: Any, steps: int, progress: Progress) -> tuple[int, str | None, bool]:
+    """Run ``steps`` iterations in chunks of about 50 ms.
+
+    Ctrl+C stops the run between two chunks (never inside an iteration, so
+    θ, counters and history stay consistent); a second Ctrl+C aborts.
+    Returns the iterations done, the divergence message (or None) and
+    whether Ctrl+C stopped the run.
+    """
+    from .engine import DivergenceError
+
+    stop = []
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        stop.append(True)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread: no graceful stop
+        previous = None
+    try:
+        start = trainer.iteration
+        chunk = 16
+        err = math.nan
+        while trainer.iteration - start < steps:
+            if stop:
+                return trainer.iteration - start, None, True
+            n = min(chunk, steps - (trainer.iteration - start))
+            t0 = time.perf_counter()
+            try:
+                err = trainer.run(n)
+            except DivergenceError as exc:
+                return trainer.iteration - start, str(exc), False
+            dt = time.perf_counter() - t0
+            chunk = max(1, min(100_000, int(n * 0.05 / max(dt, 1e-6))))
+            progress.update(trainer.iteration - start, err)
+        return trainer.iteration - start, None, bool(stop)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _quiet_qt_messages() -> None:
+    """Drop the offscreen platform's harmless "propagateSizeHints" notice."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    def handler(kind: QtMsgType, context: Any, message: str) -> None:
+        if "propagateSizeHints" in message or kind == QtMsgType.QtDebugMsg:
+            return
+        print(f"bpviz: qt: {' '.join(message.split())}", file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+
+
+def _export_plots(history: Any, out: Path, width: int, height: int, title: str) -> list[str]:
+    """Draw the loss plot offscreen and write loss.png and loss.svg."""
+    from PySide6.QtWidgets import QApplication
+
+    _quiet_qt_messages()
+    app = QApplication.instance() or QApplication(["bpviz"])
+    from . import export
+
+    plot = export.make_loss_plot(history, width, height, title)
+    try:
+        plot.show()
+        app.processEvents()
+        export.export_png(plot.getPlotItem(), out / "loss.png", width, height)
+        export.export_svg(plot.getPlotItem(), out / "loss.svg")
+    finally:
+        plot.close()
+        plot.deleteLater()
+        app.processEvents()
+    return ["loss.png", "loss.svg"]
+
+
+def _load(args: argparse.Namespace) -> tuple[Any, str]:
+    """The experiment named on the command line, and a title for the plot."""
+    from .engine.experiment_io import load_experiment
+
+    if (args.experiment is None) == (args.example is None):
+        raise _UsageError("train needs either EXPERIMENT.json or --example NAME (not both)")
+    if args.example is not None:
+        from .examples import example_paths
+
+        paths = example_paths()
+        if args.example not in paths:
+            names = ", ".join(paths) or "none installed"
+            raise _UsageError(f"unknown example {args.example!r}; choose one of {names}")
+        experiment = load_experiment(paths[args.example])
+        return experiment, args.example
+    experiment = load_experiment(args.experiment)
+    return experiment, experiment.title or Path(args.experiment).stem
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .engine.experiment_io import ExperimentError, restore_trainer, save_experiment
+
+    try:
+        experiment, title = _load(args)
+        trainer, dataset = restore_trainer(experiment)
+    except _UsageError as exc:
+        _error(f"{exc} (see 'bpviz train --help')")
+        return EXIT_USAGE
+    except ExperimentError as exc:
+        _error(exc)
+        return EXIT_USAGE
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _error(f"{out}: cannot create the output directory ({exc.strerror or exc})")
+        return EXIT_USAGE
+
+    progress = Progress(args.steps, sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
+    try:
+        done, diverged, interrupted = _train(trainer, args.steps, progress)
+    finally:
+        progress.close()
+
+    written: list[str] = []
+    try:
+        save_experiment(
+            out / "experiment.json", experiment.setup, trainer, dataset, title=experiment.title
+        )
+        written.append("experiment.json")
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
+        from .export import export_csv
+
+        export_csv(trainer.history, out / "loss.csv")
+        written.append("loss.csv")
+        written += _export_plots(trainer.history, out, args.width, args.height, title)
+    except (OSError, ExperimentError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        _error(f"{out}: cannot write the outputs ({reason})")
+        return EXIT_FAILED
+
+    if diverged is not None:
+        print(f"bpviz: {' '.join(diverged.split())}", file=sys.stderr)
+    if interrupted:
+        print(f"bpviz: interrupted after {done} iterations", file=sys.stderr)
+    if not args.quiet:
+        train_err, test_err = trainer.evaluate()
+        errs = f"Err {train_err:.6g} on the training set"
+        if not math.isnan(test_err):
+            errs += f", {test_err:.6g} on the test set"
+        print(
+            f"bpviz: trained {done} iterations (now at {trainer.iteration}); {errs}; "
+            f"wrote {', '.join(written)} to {out}"
+        )
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_DIVERGED if diverged is not None else EXIT_OK
+
+
+if __name__ == "__main__":  # python -m bpviz.cli: the same as the bpviz command
+    code = main()
+    if code is None:
+        from .app import main as open_window
+
+        code = open_window([])
+    sys.exit(code)

@@ -1,0 +1,349 @@
+"""Exports: PNG size and content, SVG (and the pyqtgraph #3495 workaround), CSV."""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import math
+import xml.dom.minidom
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QLabel
+
+from bpviz import export
+from bpviz.engine.experiment import PRESETS, build
+from bpviz.engine.experiment_io import History
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+svg_module = importlib.import_module("pyqtgraph.exporters.SVGExporter")
+
+
+def trained(name: str, steps: int):
+    trainer, _ = build(PRESETS[name][1])
+    trainer.run(steps)
+    return trainer
+
+
+@pytest.fixture(scope="module")
+def circle_trainer():
+    return trained("circle", 300)
+
+
+@pytest.fixture
+def loss_plot(qtbot, circle_trainer):
+    plot = export.make_loss_plot(circle_trainer.history, 640, 400, "circle")
+    qtbot.addWidget(plot)
+    plot.show()
+    qtbot.waitExposed(plot)
+    return plot
+
+
+def image_stats(image: QImage) -> tuple[int, float]:
+    """Distinct colours and the share of pixels unlike the corner pixel."""
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    w, h = image.width(), image.height()
+    ptr = image.constBits()
+    arr = np.frombuffer(ptr, dtype=np.uint32, count=image.bytesPerLine() // 4 * h)
+    arr = arr.reshape(h, image.bytesPerLine() // 4)[:, :w]
+    colours = len(np.unique(arr))
+    return colours, float(np.mean(arr != arr[0, 0]))
+
+
+def ink_extent(image: QImage) -> tuple[float, float]:
+    """Share of the width and of the height spanned by pixels unlike the corner."""
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    w, h = image.width(), image.height()
+    arr = np.frombuffer(image.constBits(), dtype=np.uint32, count=image.bytesPerLine() // 4 * h)
+    arr = arr.reshape(h, image.bytesPerLine() // 4)[:, :w]
+    ink = arr != arr[0, 0]
+    cols, rows = np.flatnonzero(ink.any(axis=0)), np.flatnonzero(ink.any(axis=1))
+    return (cols[-1] - cols[0] + 1) / w, (rows[-1] - rows[0] + 1) / h
+
+
+def assert_not_blank(image: QImage) -> None:
+    colours, ink = image_stats(image)
+    assert colours > 20, f"only {colours} colours"
+    assert 0.005 < ink < 0.9, f"{ink:.1%} of the pixels differ from the background"
+
+
+# ---------------------------------------------------------------------------
+# PNG
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("width", "height"), [(800, 500), (1200, 300), (300, 900), (641, 401)])
+def test_png_has_exactly_the_requested_size_and_content(loss_plot, tmp_path, width, height):
+    path = tmp_path / "loss.png"
+    size = export.export_png(loss_plot.getPlotItem(), path, width, height)
+    image = QImage(str(path))
+    assert (image.width(), image.height()) == (width, height) == (size.width(), size.height())
+    assert_not_blank(image)
+    # Laid out at the requested aspect ratio: the plot fills the image, no letterbox.
+    fill_w, fill_h = ink_extent(image)
+    assert fill_w > 0.9 and fill_h > 0.85, (fill_w, fill_h)
+
+
+def test_png_export_leaves_the_widget_as_it_was(loss_plot, tmp_path):
+    before = loss_plot.size()
+    export.export_png(loss_plot.getPlotItem(), tmp_path / "x.png", 1000, 200)
+    assert loss_plot.size() == before
+    assert loss_plot.getPlotItem().sceneBoundingRect().height() == pytest.approx(before.height())
+
+
+def test_png_width_only_keeps_the_aspect_ratio(loss_plot, tmp_path):
+    size = export.export_png(loss_plot.getPlotItem(), tmp_path / "x.png", width=1280)
+    assert size == QSize(1280, 800)
+    size = export.export_png(loss_plot.getPlotItem(), tmp_path / "y.png", height=200)
+    assert size == QSize(320, 200)
+    size = export.export_png(loss_plot.getPlotItem(), tmp_path / "z.png")
+    assert size == QSize(640, 400)
+
+
+def test_png_of_the_curve_uses_the_curve_colour(loss_plot, tmp_path):
+    export.export_png(loss_plot.getPlotItem(), tmp_path / "x.png", 800, 500)
+    image = QImage(str(tmp_path / "x.png")).convertToFormat(QImage.Format.Format_RGB32)
+    training_blue = QColor(20, 60, 160).rgb()
+    hits = sum(
+        image.pixel(x, y) == training_blue for x in range(0, 800, 2) for y in range(0, 500, 2)
+    )
+    assert hits > 50
+
+
+@pytest.mark.parametrize("bad", [0, -5, 2.5, True])
+def test_png_size_must_be_a_positive_integer(loss_plot, tmp_path, bad):
+    with pytest.raises(ValueError, match="positive integer"):
+        export.export_png(loss_plot.getPlotItem(), tmp_path / "x.png", bad, 100)
+
+
+def test_png_of_a_scene_with_a_background(qtbot, tmp_path):
+    view = pg.PlotWidget()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    adj = np.array([[0, 1], [1, 2], [0, 2]])
+    graph = pg.GraphItem(pos=np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]]), adj=adj, size=20)
+    view.addItem(graph)
+    size = export.export_png(view.scene(), tmp_path / "g.png", 600, 600, background="w")
+    image = QImage(str(tmp_path / "g.png"))
+    assert (image.width(), image.height()) == (600, 600) == (size.width(), size.height())
+    assert_not_blank(image)
+
+
+# ---------------------------------------------------------------------------
+# SVG
+# ---------------------------------------------------------------------------
+
+
+def path_points(d: str) -> int:
+    return sum("," in token for token in d.split())
+
+
+def test_svg_parses_and_holds_the_curve(loss_plot, tmp_path, circle_trainer):
+    path = tmp_path / "loss.svg"
+    export.export_svg(loss_plot.getPlotItem(), path)
+    root = ET.parse(path).getroot()
+    assert root.tag == f"{SVG_NS}svg"
+    shapes = [*root.iter(f"{SVG_NS}path"), *root.iter(f"{SVG_NS}polyline")]
+    points = [
+        path_points(s.get("d", "")) if s.tag.endswith("path") else len(s.get("points", "").split())
+        for s in shapes
+    ]
+    # The batch-Err curve: one point per iteration (no downsampling at 300 points).
+    assert max(points) >= len(circle_trainer.history) - 1
+    renderer = QSvgRenderer(str(path))
+    assert renderer.isValid()
+    image = QImage(renderer.defaultSize(), QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    renderer.render(painter)
+    painter.end()
+    assert_not_blank(image)
+
+
+def test_svg_keeps_closed_paths(qtbot, tmp_path):
+    """Scatter symbols are closed paths: Qt ≥ 6.11 writes them with Z."""
+    view = pg.PlotWidget()
+    qtbot.addWidget(view)
+    view.resize(300, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.addItem(pg.ScatterPlotItem(x=[0, 1, 2], y=[0, 1, 0], symbol="s", size=12))
+    export.export_svg(view.getPlotItem(), tmp_path / "s.svg")
+    root = ET.parse(tmp_path / "s.svg").getroot()
+    ds = [p.get("d", "") for p in root.iter(f"{SVG_NS}path")]
+    assert any("Z" in d.split() for d in ds)
+    assert QSvgRenderer(str(tmp_path / "s.svg")).isValid()
+
+
+# -- the workaround for pyqtgraph issue #3495 ---------------------------------------------
+
+
+def original_correct_coordinates():
+    current = svg_module.correctCoordinates
+    return getattr(current, "bpviz_wraps", current)
+
+
+def probe(d: str, transform: str = "matrix(2,0,0,3,10,20)"):
+    doc = xml.dom.minidom.parseString(f'<g><g transform="{transform}"><path d="{d}"/></g></g>')
+    return doc.getElementsByTagName("g")[0]
+
+
+def test_installed_pyqtgraph_still_has_the_closepath_bug():
+    """When this fails, pyqtgraph fixed #3495: remove the workaround in bpviz/export.py."""
+    assert export.svg_exporter_has_closepath_bug(original_correct_coordinates())
+    assert export.SVG_CLOSEPATH_PATCHED
+
+
+def test_unpatched_function_fails_on_a_z_terminated_path():
+    node = probe("M0,0 L1,0 L1,1 L0,0 Z")
+    with pytest.raises(ValueError, match="not enough values to unpack"):
+        original_correct_coordinates()(node, [], None, {})
+
+
+def test_patch_replaces_only_correct_coordinates_and_only_once():
+    assert svg_module.correctCoordinates is not original_correct_coordinates()
+    assert not export.svg_exporter_has_closepath_bug(svg_module.correctCoordinates)
+    assert export._patch_svg_exporter() is True  # a second call does not wrap again
+    assert svg_module.correctCoordinates.bpviz_wraps is original_correct_coordinates()
+
+
+@pytest.mark.parametrize(
+    ("d", "expected"),
+    [
+        ("M0,0 L1,0 L1,1 Z", "M10.0,20.0 L12.0,20.0 L12.0,23.0 Z"),
+        (
+            "M0,0 L1,0 Z M5,5 L6,6 Z",
+            "M10.0,20.0 L12.0,20.0 Z M20.0,35.0 L22.0,38.0 Z",
+        ),
+        ("M0,0 L1,1z", "M10.0,20.0 L12.0,23.0 z"),
+        ("M0,0 L1,1", "M10.0,20.0 L12.0,23.0"),  # open paths as before
+        ("M1,1 C2,2 3,3 4,4 Z", "M12.0,23.0 C14.0,26.0 16.0,29.0 18.0,32.0 Z"),
+    ],
+)
+def test_patched_function_transforms_coordinates_and_keeps_z(d, expected):
+    node = probe(d)
+    svg_module.correctCoordinates(node, [], None, {})
+    path = node.getElementsByTagName("path")[0]
+    assert path.getAttribute("d").strip() == expected
+    assert node.getElementsByTagName("g")[0].getAttribute("transform") == ""
+
+
+def test_patched_function_gives_what_the_original_gives_for_open_paths():
+    d = "M0,0 L1,0 L3,4 L5,-1"
+    a, b = probe(d), probe(d)
+    original_correct_coordinates()(a, [], None, {})
+    svg_module.correctCoordinates(b, [], None, {})
+    assert a.toxml() == b.toxml()
+
+
+# ---------------------------------------------------------------------------
+# Widgets as PNG (network view, lecture phases)
+# ---------------------------------------------------------------------------
+
+
+def test_render_widget_png_scales(qtbot, tmp_path, loss_plot):
+    ratio = loss_plot.devicePixelRatioF()
+    size = export.render_widget_png(loss_plot, tmp_path / "a.png")
+    assert size == QSize(round(640 * ratio), round(400 * ratio))
+    size2 = export.render_widget_png(loss_plot, tmp_path / "b.png", scale=2.0)
+    assert size2 == QSize(round(1280 * ratio), round(800 * ratio))
+    for name, s in (("a.png", size), ("b.png", size2)):
+        image = QImage(str(tmp_path / name))
+        assert image.size() == s
+        assert_not_blank(image)
+
+
+def test_render_widget_png_of_a_plain_widget(qtbot, tmp_path):
+    label = QLabel("δ_i = σ′(u_i) Σ_j δ_j θ_ji  " * 2)
+    qtbot.addWidget(label)
+    label.resize(500, 60)
+    label.show()
+    qtbot.waitExposed(label)
+    size = export.render_widget_png(label, tmp_path / "l.png", scale=1.5)
+    assert size == QSize(
+        round(500 * 1.5 * label.devicePixelRatioF()), round(90 * label.devicePixelRatioF())
+    )
+    assert image_stats(QImage(str(tmp_path / "l.png")))[0] > 2
+
+
+@pytest.mark.parametrize("bad", [0, -1, math.nan, 100])
+def test_render_widget_png_rejects_bad_scales(qtbot, tmp_path, bad):
+    label = QLabel("x")
+    qtbot.addWidget(label)
+    with pytest.raises(ValueError, match="scale"):
+        export.render_widget_png(label, tmp_path / "l.png", scale=bad)
+
+
+def test_phase_file_names_sort_in_order(tmp_path):
+    names = [export.phase_png_path(tmp_path, i, 12).name for i in range(12)]
+    assert names[0] == "phase_01.png" and names[-1] == "phase_12.png"
+    assert names == sorted(names)
+    assert export.phase_png_path(tmp_path, 4, 150, "walk").name == "walk_005.png"
+
+
+# ---------------------------------------------------------------------------
+# CSV
+# ---------------------------------------------------------------------------
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+def cell(text: str) -> float:
+    return math.nan if text == "" else float(text)
+
+
+@pytest.mark.parametrize("name", ["circle", "xor4", "spiral"])
+def test_csv_equals_the_engine_history(tmp_path, name):
+    trainer = trained(name, 250)
+    h = trainer.history
+    n = export.export_csv(h, tmp_path / "loss.csv")
+    header, rows = read_csv(tmp_path / "loss.csv")
+    assert header == list(export.CSV_COLUMNS) == ["iteration", "batch_err", "train_err", "test_err"]
+    assert n == len(rows) == 251  # iteration 0 (the initial evaluation) and 1 … 250
+    its = [int(r[0]) for r in rows]
+    assert its == list(range(251))
+    batch = np.array([cell(r[1]) for r in rows])
+    assert math.isnan(batch[0])
+    assert np.array_equal(batch[1:], h.batch_err)  # bit for bit: repr round-trips
+    evaluated = [i for i, r in enumerate(rows) if r[2] != ""]
+    assert evaluated == h.eval_iteration.tolist()
+    train = np.array([cell(rows[i][2]) for i in evaluated])
+    test = np.array([cell(rows[i][3]) for i in evaluated])
+    assert np.array_equal(train, h.train_err)
+    assert np.array_equal(test, h.test_err, equal_nan=True)
+    if name == "xor4":
+        assert all(r[3] == "" for r in rows)  # no test set: empty cells, not "nan"
+
+
+def test_csv_rows_for_unusual_histories():
+    empty = History()
+    assert export.history_rows(empty) == []
+    h = History(
+        np.array([1.0, 2.0]),
+        np.array([0, 2, 2], dtype=np.int64),
+        np.array([5.0, 6.0, 7.0]),
+        np.array([math.nan, 8.0, 9.0]),
+    )
+    rows = export.history_rows(h)
+    assert [r[0] for r in rows] == [0, 1, 2, 2]
+    assert rows[2][1:] == (2.0, 6.0, 8.0)
+    assert math.isnan(rows[3][1]) and rows[3][2:] == (7.0, 9.0)
+
+
+def test_export_csv_is_atomic_and_overwrites(tmp_path):
+    path = tmp_path / "loss.csv"
+    path.write_text("old\n", encoding="utf-8")
+    export.export_csv(trained("xor4", 3).history, path)
+    assert path.read_text(encoding="utf-8").startswith("iteration,batch_err")
+    assert [p.name for p in tmp_path.iterdir()] == ["loss.csv"]
