@@ -9,6 +9,7 @@ loss value to the GUI exactly once.
 
 from __future__ import annotations
 
+import math
 import time
 import traceback
 from dataclasses import dataclass
@@ -19,6 +20,9 @@ from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Sl
 from .engine import DivergenceError, Snapshot, gradient_check
 from .engine.datasets import Dataset
 from .engine.experiment import Setup, build
+from .engine.experiment_io import load_experiment, restore_trainer, save_experiment
+from .engine.trainer import Trainer
+from .export import export_csv
 
 __all__ = ["Rebuilt", "TrainingSession", "TrainingWorker"]
 
@@ -26,6 +30,8 @@ __all__ = ["Rebuilt", "TrainingSession", "TrainingWorker"]
 TICK_SECONDS = 0.010
 #: Shortest time between two snapshots (about 60 per second).
 SNAPSHOT_INTERVAL = 1 / 60
+#: Timer interval (ms) while playing at a set pace.
+PACE_TICK_MS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,10 @@ class TrainingWorker(QObject):
         An error inside the worker (training paused; the thread lives on).
     gradcheck_ready(object)
         A :class:`~bpviz.engine.GradCheck` after :meth:`run_gradient_check`.
+    setup_changed(Setup)
+        After a live change of η, the batch size or the update rule.
+    saved(str)
+        A file was written (an experiment or the loss history as CSV).
     """
 
     snapshot_ready = Signal(object)
@@ -62,6 +72,8 @@ class TrainingWorker(QObject):
     diverged = Signal(str)
     failed = Signal(str)
     gradcheck_ready = Signal(object)
+    setup_changed = Signal(object)
+    saved = Signal(str)
 
     def __init__(self, setup: Setup | None = None) -> None:
         super().__init__()
@@ -139,7 +151,10 @@ class TrainingWorker(QObject):
 
     @Slot()
     def reset(self) -> None:
-        """Pause and go back to the initial weights, iteration 0."""
+        """Pause and go back to the initial weights, iteration 0.
+
+        η and the other live settings stay as they are now.
+        """
         self.pause()
         self._guarded(self._trainer.reset)
         self._emit()
@@ -161,18 +176,21 @@ class TrainingWorker(QObject):
         live = {"lr", "momentum", "l1", "l2", "clip_value", "clip_norm", "batch_size"}
         try:
             new = self._setup.with_(**changes)
-        except (TypeError, ValueError) as exc:
+        except Exception as exc:  # reported; nothing changed
             self.failed.emit(f"Invalid setting: {exc}")
             return
         if set(changes) <= live and self._trainer is not None:
+            tr = self._trainer
             try:
+                # Both checks come before any change: a bad value changes nothing.
                 rule = new.rule()
-                self._trainer.set_rule(rule)
-                self._trainer.set_batch_size(new.batch_size)
-            except ValueError as exc:
+                tr.set_batch_size(new.batch_size)
+                tr.set_rule(rule)
+            except Exception as exc:  # reported; the old settings stay
                 self.failed.emit(f"Invalid setting: {exc}")
                 return
             self._setup = new
+            self.setup_changed.emit(new)
             self._emit()
             return
         was_playing = self._playing
@@ -191,6 +209,13 @@ class TrainingWorker(QObject):
         """Set one θ by hand (src = −1 is the bias θ_i0)."""
         net = self._trainer.net
         try:
+            if not math.isfinite(value):
+                raise ValueError(f"θ must be a finite number, got {value}")
+            if not 0 <= k < len(net.weights):
+                raise IndexError(f"there is no weight layer {k}")
+            n_out, n_in = net.weights[k].shape
+            if not 0 <= i < n_out or not -1 <= src < n_in:
+                raise IndexError(f"there is no θ ({k}, {i}, {src})")
             if src < 0:
                 if not net.bias:
                     raise ValueError("this network has no biases")
@@ -211,6 +236,38 @@ class TrainingWorker(QObject):
         if result is not None:
             self.gradcheck_ready.emit(result)
 
+    @Slot(str)
+    def open_experiment(self, path: str) -> None:
+        """Load an experiment file; on any error the current session stays as it is."""
+        self._set_playing(False)
+        try:
+            experiment = load_experiment(path)
+            trainer, dataset = restore_trainer(experiment)
+        except Exception as exc:  # reported; nothing changed
+            self.failed.emit(f"Could not open {path}: {exc}")
+            return
+        self._install(trainer, dataset, experiment.setup)
+
+    @Slot(str)
+    def save_experiment(self, path: str) -> None:
+        """Save settings, weights and loss history (atomically)."""
+        try:
+            save_experiment(path, self._setup, self._trainer, self._dataset)
+        except Exception as exc:  # reported; the old file is intact
+            self.failed.emit(f"Could not save {path}: {exc}")
+            return
+        self.saved.emit(path)
+
+    @Slot(str)
+    def export_loss_csv(self, path: str) -> None:
+        """Write the whole loss history (iteration, batch/train/test Err) as CSV."""
+        try:
+            export_csv(self._trainer.history, path)
+        except Exception as exc:
+            self.failed.emit(f"Could not write {path}: {exc}")
+            return
+        self.saved.emit(path)
+
     @Slot()
     def request_snapshot(self) -> None:
         """Emit a snapshot now."""
@@ -221,13 +278,16 @@ class TrainingWorker(QObject):
     def _rebuild(self, setup: Setup) -> bool:
         try:
             trainer, dataset = build(setup)
-        except Exception as exc:  # noqa: BLE001 - reported, the old trainer stays
+        except Exception as exc:  # reported, the old trainer stays
             self.failed.emit(f"Could not build that network: {exc}")
             return False
+        self._install(trainer, dataset, setup)
+        return True
+
+    def _install(self, trainer: Trainer, dataset: Dataset, setup: Setup) -> None:
         self._trainer, self._dataset, self._setup = trainer, dataset, setup
         self.rebuilt.emit(Rebuilt(setup, trainer.net.config(), dataset))
         self._emit()
-        return True
 
     def _set_playing(self, playing: bool) -> None:
         if playing == self._playing or self._timer is None:
@@ -244,8 +304,9 @@ class TrainingWorker(QObject):
         self._pace_t0 = time.perf_counter()
         self._pace_done = 0
         if self._timer is not None:
-            # Slow paces tick at most ~100 times a second; full speed ticks continuously.
-            self._timer.setInterval(0 if self._pace == 0 or self._pace > 100 else 10)
+            # A set pace ticks every 10 ms and runs the iterations that are due (never
+            # spinning on an idle timer); full speed ticks continuously.
+            self._timer.setInterval(0 if self._pace == 0 else PACE_TICK_MS)
 
     def _guarded(self, fn, *args):
         """Call ``fn``; report divergence and errors as signals, pausing training."""
@@ -255,7 +316,7 @@ class TrainingWorker(QObject):
             self._set_playing(False)
             self._emit()
             self.diverged.emit(str(exc))
-        except Exception as exc:  # noqa: BLE001 - the thread must survive anything
+        except Exception as exc:  # the thread must survive anything
             self._set_playing(False)
             detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
             self.failed.emit(f"Training stopped by an error: {detail}")
@@ -268,45 +329,56 @@ class TrainingWorker(QObject):
         self._last_emit = time.perf_counter()
         self.snapshot_ready.emit(snap)
 
+    def _train(self, limit: int | None, deadline: float) -> int:
+        """Run up to ``limit`` iterations (None: no limit) until ``deadline``; return how many.
+
+        Iterations run in chunks through :meth:`Trainer.run`, sized to take
+        about 1 ms, so the clock is read rarely and the tick still ends on time.
+        """
+        run = self._trainer.run
+        chunk = self._chunk
+        done = 0
+        try:
+            while limit is None or done < limit:
+                n = chunk if limit is None else min(chunk, limit - done)
+                t = time.perf_counter()
+                run(n)
+                done += n
+                now = time.perf_counter()
+                if n == chunk:
+                    if now - t < 0.0005:
+                        chunk *= 2
+                    elif now - t > 0.002 and chunk > 1:
+                        chunk //= 2
+                if now >= deadline:
+                    break
+        finally:
+            self._chunk = chunk
+            self.iterations_run += done
+        return done
+
     @Slot()
     def _tick(self) -> None:
-        if not self._playing:
+        if not self._playing or self._trainer is None:
             return
-        tr = self._trainer
         start = time.perf_counter()
         deadline = start + TICK_SECONDS
         try:
             if self._pace > 0:
                 due = int((start - self._pace_t0) * self._pace) - self._pace_done
+                # Catch up at most four ticks' worth after a slow tick.
                 due = min(due, max(1, int(self._pace * TICK_SECONDS * 4)))
                 if due <= 0:
                     return
-                for _ in range(due):
-                    tr.step()
-                self._pace_done += due
-                self.iterations_run += due
+                self._pace_done += self._train(due, deadline)
             else:
-                # Run in chunks sized to take ~1 ms, checking the clock between.
-                chunk = self._chunk
-                while True:
-                    t = time.perf_counter()
-                    for _ in range(chunk):
-                        tr.step()
-                    self.iterations_run += chunk
-                    now = time.perf_counter()
-                    if now - t < 0.0005:
-                        chunk *= 2
-                    elif now - t > 0.002 and chunk > 1:
-                        chunk //= 2
-                    if now >= deadline:
-                        break
-                self._chunk = chunk
+                self._train(None, deadline)
         except DivergenceError as exc:
             self._set_playing(False)
             self._emit()
             self.diverged.emit(str(exc))
             return
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # the thread must survive anything
             self._set_playing(False)
             self._emit()
             detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
@@ -338,6 +410,9 @@ class TrainingSession(QObject):
     _set_weight = Signal(int, int, int, float)
     _gradcheck = Signal()
     _snapshot = Signal()
+    _open = Signal(str)
+    _save = Signal(str)
+    _export_csv = Signal(str)
 
     def __init__(self, setup: Setup | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -362,6 +437,9 @@ class TrainingSession(QObject):
             (self._set_weight, w.set_weight),
             (self._gradcheck, w.run_gradient_check),
             (self._snapshot, w.request_snapshot),
+            (self._open, w.open_experiment),
+            (self._save, w.save_experiment),
+            (self._export_csv, w.export_loss_csv),
         ):
             signal.connect(slot, Qt.ConnectionType.QueuedConnection)
         self._running = False
@@ -439,3 +517,15 @@ class TrainingSession(QObject):
     def request_snapshot(self) -> None:
         """Ask for a snapshot now."""
         self._snapshot.emit()
+
+    def open_experiment(self, path: str) -> None:
+        """Load an experiment file (errors arrive as ``worker.failed``)."""
+        self._open.emit(str(path))
+
+    def save_experiment(self, path: str) -> None:
+        """Save the experiment (``worker.saved`` or ``worker.failed`` follows)."""
+        self._save.emit(str(path))
+
+    def export_loss_csv(self, path: str) -> None:
+        """Write the loss history as CSV (``worker.saved`` or ``worker.failed`` follows)."""
+        self._export_csv.emit(str(path))

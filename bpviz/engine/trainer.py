@@ -218,6 +218,7 @@ class Trainer:
         self.history = LossHistory()
         self._snap_batch = 0
         self._snap_eval = 0
+        self._initial_params = net.params.copy()
         self.set_batch_size(batch_size)
         self._reset_state()
 
@@ -255,8 +256,8 @@ class Trainer:
         self.set_rule(replace(self.rule, lr=float(lr)))
 
     def reset(self) -> None:
-        """Back to the seeded initial weights, iteration 0, empty history."""
-        self.net.initialize()
+        """Back to the initial weights (as they were when the trainer was made), iteration 0."""
+        np.copyto(self.net.params, self._initial_params)
         self.history = LossHistory()
         self._snap_batch = 0
         self._snap_eval = 0

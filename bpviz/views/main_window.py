@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -29,10 +30,13 @@ from PySide6.QtWidgets import (
 from .. import __version__, settings
 from ..actions import Actions
 from ..engine import get_loss
-from ..engine.experiment import PRESETS, Setup
+from ..engine.experiment import Setup
+from ..examples import example_paths, example_titles
+from ..export import export_png, export_svg, phase_png_path, render_widget_png
 from ..worker import Rebuilt, TrainingSession
 from .controls import ControlPanel
 from .formulas import highlight_for, phase_label
+from .gradient_plot import GradientPlot
 from .inspector import Inspector
 from .loss_plot import LossPlot
 from .network_view import NetworkView
@@ -143,6 +147,12 @@ class MainWindow(QMainWindow):
         self.output_dock = self._dock(
             "Output", self.output_view, Qt.DockWidgetArea.RightDockWidgetArea
         )
+        self.gradient_plot = GradientPlot()
+        self.gradient_dock = self._dock(
+            "Gradients", self.gradient_plot, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.tabifyDockWidget(self.loss_dock, self.gradient_dock)
+        self.loss_dock.raise_()
         self.inspector = Inspector()
         self.inspector_dock = self._dock(
             "Formulas", self.inspector, Qt.DockWidgetArea.BottomDockWidgetArea
@@ -173,6 +183,8 @@ class MainWindow(QMainWindow):
         w.diverged.connect(self._on_diverged)
         w.failed.connect(self._on_failed)
         w.gradcheck_ready.connect(self._on_gradcheck)
+        w.setup_changed.connect(self._on_setup_changed)
+        w.saved.connect(self._on_saved)
 
         a = self.acts
         a.play_pause.triggered.connect(self.session.toggle)
@@ -188,6 +200,18 @@ class MainWindow(QMainWindow):
         a.shortcuts_help.triggered.connect(self.show_shortcuts)
         a.about.triggered.connect(self.show_about)
         a.load_csv.triggered.connect(self.load_csv)
+        a.open_experiment.triggered.connect(lambda: self.open_experiment())
+        a.save_experiment.triggered.connect(lambda: self.save_experiment())
+        a.export_loss_png.triggered.connect(lambda: self.export_loss_png())
+        a.export_loss_svg.triggered.connect(lambda: self.export_loss_svg())
+        a.export_loss_csv.triggered.connect(lambda: self.export_loss_csv())
+        a.export_network_png.triggered.connect(lambda: self.export_network_png())
+        a.export_network_svg.triggered.connect(lambda: self.export_network_svg())
+        a.export_phases.triggered.connect(lambda: self.export_phases())
+        menu = self.loss_plot.plot_item.getViewBox().menu
+        menu.addSeparator()
+        for x in (a.export_loss_png, a.export_loss_svg, a.export_loss_csv):
+            menu.addAction(x)
 
         self.controls.changed.connect(self._on_controls_changed)
         self.controls.pace_changed.connect(self._on_pace_changed)
@@ -228,11 +252,14 @@ class MainWindow(QMainWindow):
         file = mb.addMenu("&File")
         file.addAction(a.open_experiment)
         file.addAction(a.save_experiment)
+        self.recent_menu = file.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.examples_menu = file.addMenu("&Examples")
-        for name, (label, setup) in PRESETS.items():
-            act = self.examples_menu.addAction(label)
+        titles = example_titles()
+        for name, path in example_paths().items():
+            act = self.examples_menu.addAction(titles.get(name, name))
             act.setData(name)
-            act.triggered.connect(lambda _c=False, s=setup: self.load_setup(s))
+            act.triggered.connect(lambda _c=False, p=str(path): self.open_experiment(p))
         file.addAction(a.load_csv)
         file.addSeparator()
         for x in (
@@ -259,6 +286,7 @@ class MainWindow(QMainWindow):
         for dock in (
             self.controls_dock,
             self.loss_dock,
+            self.gradient_dock,
             self.output_dock,
             self.inspector_dock,
             self.gradcheck_dock,
@@ -312,6 +340,7 @@ class MainWindow(QMainWindow):
         self.output_view.set_network(info.config)
         self.output_view.set_data(info.dataset)
         self.loss_plot.clear()
+        self.gradient_plot.set_layers(len(sizes))
         self.loss_plot.set_loss_formula(get_loss(info.config["loss"]).formula)
         self._last_train_err = self._last_test_err = float("nan")
         self._rate_mark = None
@@ -319,6 +348,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_snapshot(self, snap: Any) -> None:
         self.loss_plot.show_snapshot(snap)
+        self.gradient_plot.show_snapshot(snap)
         if len(snap.new_train_err):
             self._last_train_err = float(snap.new_train_err[-1])
             self._last_test_err = float(snap.new_test_err[-1])
@@ -415,6 +445,150 @@ class MainWindow(QMainWindow):
         self.gradcheck_dock.show()
         self.gradcheck_dock.raise_()
 
+    @Slot(object)
+    def _on_setup_changed(self, setup: Setup) -> None:
+        self._setup = setup
+
+    @Slot(str)
+    def _on_saved(self, path: str) -> None:
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    # -- files ---------------------------------------------------------------------------
+
+    def _ask_save(self, title: str, filt: str, suffix: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self, title, "", filt)
+        if not path:
+            return None
+        if not path.lower().endswith(suffix):
+            path += suffix
+        return path
+
+    def _remember(self, path: str) -> None:
+        recent = [p for p in settings.read("recent_files") if p != path]
+        settings.write("recent_files", [path, *recent][:8])
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = settings.read("recent_files")
+        if not recent:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        for path in recent:
+            act = self.recent_menu.addAction(path)
+            act.triggered.connect(lambda _c=False, p=path: self.open_experiment(p))
+
+    def open_experiment(self, path: str | None = None) -> None:
+        """Open an experiment file; a bad file leaves the session as it is."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Open experiment", "", "bpviz experiments (*.json)"
+            )
+            if not path:
+                return
+        self.hide_banner()
+        if "examples" not in path.replace("\\", "/").split("/")[-2:-1]:
+            self._remember(path)
+        self.session.open_experiment(path)
+
+    def save_experiment(self, path: str | None = None) -> None:
+        """Save settings, weights and the loss history as JSON."""
+        path = path or self._ask_save("Save experiment", "bpviz experiments (*.json)", ".json")
+        if path:
+            self._remember(path)
+            self.session.save_experiment(path)
+
+    def export_loss_png(
+        self, path: str | None = None, width: int | None = None, height: int | None = None
+    ) -> None:
+        """The loss plot as a PNG of a chosen size."""
+        if path is None:
+            path = self._ask_save("Export loss plot as PNG", "PNG images (*.png)", ".png")
+            if not path:
+                return
+        if width is None:
+            width, ok = QInputDialog.getInt(self, "PNG size", "Width in pixels", 1600, 100, 10000)
+            if not ok:
+                return
+        height = height or round(width * 0.6)
+        self.loss_plot.flush()
+        self._guard_file(lambda: export_png(self.loss_plot.plot_item, path, width, height), path)
+
+    def export_loss_svg(self, path: str | None = None) -> None:
+        """The loss plot as SVG (vector)."""
+        path = path or self._ask_save("Export loss plot as SVG", "SVG images (*.svg)", ".svg")
+        if path:
+            self.loss_plot.flush()
+            self._guard_file(lambda: export_svg(self.loss_plot.plot_item, path), path)
+
+    def export_loss_csv(self, path: str | None = None) -> None:
+        """Every iteration's Err, and the evaluations, as CSV."""
+        path = path or self._ask_save("Export loss history as CSV", "CSV files (*.csv)", ".csv")
+        if path:
+            self.session.export_loss_csv(path)
+
+    def export_network_png(self, path: str | None = None, scale: float = 2.0) -> None:
+        """The network picture with its colour legends, at ``scale`` × screen resolution."""
+        path = path or self._ask_save("Export network as PNG", "PNG images (*.png)", ".png")
+        if path:
+            self._guard_file(lambda: render_widget_png(self.network_view, path, scale), path)
+
+    def export_network_svg(self, path: str | None = None) -> None:
+        """The network graph as SVG (vector; the legends are not part of it)."""
+        path = path or self._ask_save("Export network as SVG", "SVG images (*.svg)", ".svg")
+        if path:
+            self._guard_file(lambda: export_svg(self.network_view.canvas.scene(), path), path)
+
+    def export_phases(self, directory: str | None = None, scale: float = 1.5) -> list[str]:
+        """Walk one iteration and save one PNG per phase (phase_01.png …), for slides."""
+        if directory is None:
+            directory = QFileDialog.getExistingDirectory(self, "Folder for the phase PNGs")
+            if not directory:
+                return []
+        self.session.pause()
+        current = self._latest
+        if current is not None and current.phase is not None and not current.phase.is_last:
+            # Finish the half-walked iteration first, so the series starts at phase 1.
+            self.session.step()
+            if self._wait_for(lambda s: s.iteration == current.iteration + 1) is None:
+                self.show_banner("<b>Problem:</b> the worker did not answer in time.")
+                return []
+        target = self.centralWidget()
+        paths: list[str] = []
+        i, count = 0, 1
+        while i < count:
+            self.session.step_phase()
+            snap = self._wait_for(lambda s, i=i: s.phase is not None and s.phase.index == i)
+            if snap is None:
+                self.show_banner("<b>Problem:</b> the worker did not answer in time.")
+                return paths
+            count = snap.phase.count
+            self._repaint()
+            path = str(phase_png_path(directory, i, count))
+            render_widget_png(target, path, scale)
+            paths.append(path)
+            i += 1
+        self.statusBar().showMessage(f"Saved {len(paths)} PNGs in {directory}", 5000)
+        return paths
+
+    def _wait_for(self, pred, timeout_s: float = 10.0):
+        """Process events until a new snapshot satisfying ``pred`` arrives (or time runs out)."""
+        start = time.perf_counter()
+        before = self._latest
+        while time.perf_counter() - start < timeout_s:
+            QApplication.processEvents()
+            snap = self._latest
+            if snap is not None and snap is not before and pred(snap):
+                return snap
+            time.sleep(0.002)
+        return None
+
+    def _guard_file(self, fn, path: str) -> None:
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - shown to the user; the app goes on
+            self.show_banner(f"<b>Could not write {path}:</b> {exc}")
+            return
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+
     # -- user → worker ------------------------------------------------------------------
 
     def _on_controls_changed(self, change: dict) -> None:
@@ -432,6 +606,7 @@ class MainWindow(QMainWindow):
     def _reset(self) -> None:
         self.hide_banner()
         self.loss_plot.clear()
+        self.gradient_plot.clear()
         self.session.reset()
 
     def select(self, selection: tuple | None) -> None:
@@ -470,7 +645,7 @@ class MainWindow(QMainWindow):
             self._pre_presenter_state = self.saveState()
             self._pre_presenter_full = self.isFullScreen()
             for dock in (self.controls_dock, self.loss_dock, self.output_dock,
-                         self.gradcheck_dock):
+                         self.gradient_dock, self.gradcheck_dock):
                 dock.hide()
             self.inspector_dock.show()
             self.showFullScreen()

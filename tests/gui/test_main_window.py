@@ -1,0 +1,439 @@
+"""The main window: actions, shortcuts, controls → engine, settings, shutdown, monkey test."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QSettings, Qt
+from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QComboBox, QDoubleSpinBox, QSpinBox
+
+from bpviz import settings
+from bpviz.engine.experiment import PRESETS, Setup
+from bpviz.views.main_window import MainWindow
+
+SMALL = Setup(dataset="xor4", hidden=(3,), batch_size=4, lr=0.5, test_fraction=0.0)
+TIMEOUT = 20_000
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path):
+    """Point QSettings at a temporary folder: tests never touch real settings."""
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
+    QSettings("bpviz", "bpviz").clear()
+    yield
+
+
+@pytest.fixture
+def make_window(qtbot):
+    windows = []
+
+    def make(setup: Setup | None = SMALL, restore: bool = False) -> MainWindow:
+        w = MainWindow(setup, restore=restore)
+        qtbot.addWidget(w)
+        if not restore:
+            w.resize(1400, 900)
+        w.show()
+        qtbot.waitUntil(lambda: w._latest is not None and bool(w._config), timeout=TIMEOUT)
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        w.close()
+        assert w.session.thread.isFinished() or not w.session.thread.isRunning()
+
+
+@pytest.fixture
+def window(make_window) -> MainWindow:
+    return make_window()
+
+
+def wait_snapshot(qtbot, w: MainWindow, pred, timeout=TIMEOUT):
+    qtbot.waitUntil(lambda: w._latest is not None and pred(w._latest), timeout=timeout)
+    return w._latest
+
+
+def test_window_shows_the_built_in_example_without_files(make_window, qtbot):
+    w = make_window(setup=None)
+    assert w._config["sizes"][0] == 2
+    assert w.isVisible()
+    assert w.network_view.neuron_keys()
+
+
+def test_play_pause_action_starts_and_stops_training(window, qtbot):
+    window.acts.play_pause.trigger()
+    qtbot.waitUntil(lambda: window.session_playing, timeout=TIMEOUT)
+    wait_snapshot(qtbot, window, lambda s: s.iteration > 50)
+    window.acts.play_pause.trigger()
+    qtbot.waitUntil(lambda: not window.session_playing, timeout=TIMEOUT)
+    it = window._latest.iteration
+    qtbot.wait(200)
+    assert window._latest.iteration == it
+
+
+def test_step_phase_action_advances_exactly_one_phase_in_lecture_order(window, qtbot):
+    kinds = []
+    for n in range(5):
+        window.acts.step_phase.trigger()
+        snap = wait_snapshot(qtbot, window, lambda s, n=n: s.phase is not None and s.phase.index == n)
+        kinds.append(snap.phase.kind)
+    assert kinds == ["forward", "forward", "error", "output_delta", "hidden_delta"]
+    assert window._latest.iteration == 0
+
+
+def test_step_iteration_and_step_back_actions(window, qtbot):
+    w0 = window._latest.weights
+    window.acts.step_iteration.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 1)
+    window.acts.step_back.trigger()
+    snap = wait_snapshot(qtbot, window, lambda s: s.iteration == 0)
+    for a, b in zip(w0, snap.weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_reset_action_restores_initial_weights(window, qtbot):
+    w0 = window._latest.weights
+    window.acts.play_pause.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration > 100)
+    window.acts.reset.trigger()
+    snap = wait_snapshot(qtbot, window, lambda s: s.iteration == 0)
+    for a, b in zip(w0, snap.weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_shortcuts_are_the_documented_keys(window):
+    a = window.acts
+    expected = {
+        a.play_pause: ["Space"],
+        a.step_phase: ["Right", "PgDown"],
+        a.step_iteration: ["Shift+Right"],
+        a.step_back: ["Left", "PgUp"],
+        a.reset: ["R", "Ctrl+R"],
+        a.quit: ["Ctrl+Q"],
+        a.presenter: ["F5", "F11"],
+    }
+    for action, keys in expected.items():
+        assert [s.toString() for s in action.shortcuts()] == keys
+        assert keys[0] in action.toolTip()
+
+
+@pytest.mark.parametrize("cls", [QDoubleSpinBox, QSpinBox, QComboBox])
+@pytest.mark.parametrize("key", [Qt.Key.Key_Space, Qt.Key.Key_Right, Qt.Key.Key_Left])
+def test_focused_input_widget_does_not_swallow_transport_shortcuts(window, cls, key):
+    widget = window.controls.findChild(cls)
+    widget.setFocus()
+    event = QKeyEvent(QEvent.Type.ShortcutOverride, key, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+    # Not accepted: Qt then triggers the window's shortcut instead of the widget's key.
+    assert not event.isAccepted()
+
+
+def test_plain_typing_in_a_spin_box_is_left_alone(window):
+    spin = window.controls.lr
+    event = QKeyEvent(QEvent.Type.ShortcutOverride, Qt.Key.Key_5, Qt.KeyboardModifier.NoModifier, "5")
+    QApplication.sendEvent(spin.lineEdit(), event)
+    assert event.isAccepted()
+
+
+def test_learning_rate_spin_box_changes_eta_live(window, qtbot):
+    window.controls.lr.setValue(0.125)
+    wait_snapshot(qtbot, window, lambda s: s.lr == 0.125)
+    assert window.session.worker._trainer.rule.lr == 0.125  # noqa: SLF001
+
+
+def test_batch_size_spin_box_changes_the_batch(window, qtbot):
+    window.controls.batch_size.setValue(2)
+    window.acts.step_iteration.trigger()
+    snap = wait_snapshot(qtbot, window, lambda s: s.iteration == 1)
+    assert snap.x.shape[0] == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "key"),
+    [
+        ("activation", "relu", "activation"),
+        ("output_activation", "linear", "output_activation"),
+        ("init", "he", "init"),
+    ],
+)
+def test_combo_boxes_rebuild_the_network_as_labelled(window, qtbot, name, value, key):
+    combo = getattr(window.controls, name)
+    combo.setCurrentIndex(combo.findData(value))
+    qtbot.waitUntil(lambda: window._config.get(key) == value, timeout=TIMEOUT)
+
+
+def test_loss_combo_picks_the_output_the_loss_needs(window, qtbot):
+    combo = window.controls.loss
+    combo.setCurrentIndex(combo.findData("bce"))
+    qtbot.waitUntil(lambda: window._config.get("loss") == "bce", timeout=TIMEOUT)
+    assert window._config["output_activation"] == "sigmoid"
+    assert "ln" in window.loss_plot.loss_formula()
+
+
+def test_architecture_editor_adds_and_removes_layers_and_neurons(window, qtbot):
+    ed = window.controls.architecture
+    ed.add_layer.click()
+    qtbot.waitUntil(lambda: window._config["sizes"] == [2, 3, 3, 1], timeout=TIMEOUT)
+    ed._spins[1].setValue(5)
+    qtbot.waitUntil(lambda: window._config["sizes"] == [2, 3, 5, 1], timeout=TIMEOUT)
+    ed.remove_layer.click()
+    ed.remove_layer.click()
+    qtbot.waitUntil(lambda: window._config["sizes"] == [2, 1], timeout=TIMEOUT)
+    assert len(window.network_view.neuron_keys()) == 3
+
+
+def test_dataset_combo_and_noise_change_the_data(window, qtbot):
+    combo = window.controls.dataset
+    combo.setCurrentIndex(combo.findData("spiral"))
+    qtbot.waitUntil(lambda: window._setup.dataset == "spiral", timeout=TIMEOUT)
+    window.controls.noise.setValue(0.3)
+    qtbot.waitUntil(lambda: window._setup.noise == 0.3, timeout=TIMEOUT)
+
+
+def test_invalid_setting_shows_a_message_and_keeps_training(window, qtbot):
+    window.session.configure(hidden=(0,))
+    qtbot.waitUntil(lambda: window._banner_row.isVisible(), timeout=TIMEOUT)
+    assert "neurons" in window.banner.text()
+    window.acts.step_iteration.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 1)
+
+
+def test_divergence_shows_a_banner_and_pauses(make_window, qtbot):
+    w = make_window(PRESETS["exploding"][1])
+    w.acts.play_pause.trigger()
+    qtbot.waitUntil(lambda: w._banner_row.isVisible(), timeout=TIMEOUT)
+    assert "diverged" in w.banner.text()
+    qtbot.waitUntil(lambda: not w.session_playing, timeout=TIMEOUT)
+    assert all(np.isfinite(a).all() for a in w._latest.weights)
+
+
+def test_loss_plot_holds_exactly_as_many_points_as_steps(window, qtbot):
+    for _ in range(7):
+        window.acts.step_iteration.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 7)
+    window.acts.play_pause.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration > 500)
+    window.acts.play_pause.trigger()
+    qtbot.waitUntil(lambda: not window.session_playing, timeout=TIMEOUT)
+    window.session.request_snapshot()
+    qtbot.wait(100)
+    n = window._latest.iteration
+    window.loss_plot.flush()
+    assert window.loss_plot.point_count() == n
+
+
+def test_selecting_a_neuron_explains_it(window, qtbot):
+    window.acts.step_phase.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.phase is not None)
+    window.network_view.neuron_selected.emit(1, 0)
+    qtbot.waitUntil(lambda: "u<sub>3</sub>" in window.inspector.text(), timeout=TIMEOUT)
+
+
+def test_presenter_mode_hides_side_panels_and_scales_fonts(window, qtbot):
+    before = window.inspector.font_scale()
+    window.acts.presenter.trigger()
+    assert window.acts.presenter.isChecked()
+    assert not window.controls_dock.isVisible()
+    assert window.inspector.font_scale() > before
+    window.acts.presenter.trigger()
+    assert window.controls_dock.isVisible()
+    assert window.inspector.font_scale() == before
+
+
+def test_window_state_round_trips_through_qsettings(make_window, qtbot):
+    w = make_window(restore=True)
+    w.controls.lr.setValue(0.25)
+    qtbot.waitUntil(lambda: w._setup.lr == 0.25, timeout=TIMEOUT)
+    w.acts.log_y.setChecked(True)
+    w.output_dock.hide()
+    geometry = w.saveGeometry()
+    w.close()
+    assert settings.read("log_y") is True
+    # (The offscreen screen is 800×800 px, so Qt clamps a restored size; compare the bytes.)
+    assert settings.read("window/geometry") == geometry
+    w2 = make_window(setup=None, restore=True)
+    assert w2._setup.lr == 0.25
+    assert w2.acts.log_y.isChecked()
+    assert not w2.output_dock.isVisible()
+    assert w2.loss_dock.isVisible() or w2.gradient_dock.isVisible()
+
+
+def test_close_while_playing_stops_the_thread(make_window, qtbot):
+    w = make_window()
+    w.acts.play_pause.trigger()
+    wait_snapshot(qtbot, w, lambda s: s.iteration > 10)
+    w.close()
+    assert w.session.thread.isFinished()
+
+
+def test_window_renders_to_png(window, qtbot, tmp_path):
+    window.acts.play_pause.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration > 200)
+    window.acts.play_pause.trigger()
+    qtbot.waitUntil(lambda: not window.session_playing, timeout=TIMEOUT)
+    qtbot.wait(50)
+    path = tmp_path / "window.png"
+    assert window.grab().save(str(path))
+    from PySide6.QtGui import QImage
+
+    img = QImage(str(path))
+    assert img.width() >= 1000
+    colors = {img.pixel(x, y) for x in range(0, img.width(), 37) for y in range(0, img.height(), 37)}
+    assert len(colors) > 20  # not blank
+
+
+def test_monkey_2000_random_actions_while_training(make_window, qtbot):
+    w = make_window()
+    rng = random.Random(1234)
+    c = w.controls
+    a = w.acts
+    failures = []
+    w.session.worker.failed.connect(failures.append)
+
+    def spin(box):
+        lo, hi = box.minimum(), box.maximum()
+        hi = min(hi, lo + 20 if isinstance(box, QSpinBox) else 2.0)
+        v = rng.uniform(lo, hi)
+        box.setValue(int(v) if isinstance(box, QSpinBox) else v)
+
+    def combo(box):
+        box.setCurrentIndex(rng.randrange(box.count()))
+
+    def arch():
+        rng.choice([c.architecture.add_layer, c.architecture.remove_layer]).click()
+        if c.architecture._spins:
+            rng.choice(c.architecture._spins).setValue(rng.randint(1, 6))
+
+    def shortcut_key():
+        key = rng.choice([Qt.Key.Key_Space, Qt.Key.Key_Right, Qt.Key.Key_Left, Qt.Key.Key_R])
+        seq = QKeySequence(key).toString()
+        for act in a.keyboard():
+            if seq in [s.toString() for s in act.shortcuts()]:
+                act.trigger()
+
+    choices = [
+        a.play_pause.trigger,
+        a.step_phase.trigger,
+        a.step_iteration.trigger,
+        a.step_back.trigger,
+        a.reset.trigger,
+        a.show_values.trigger,
+        a.log_y.trigger,
+        lambda: spin(c.lr),
+        lambda: spin(c.batch_size),
+        lambda: spin(c.momentum),
+        lambda: spin(c.l2),
+        lambda: spin(c.clip_norm),
+        lambda: spin(c.noise),
+        lambda: combo(c.activation),
+        lambda: combo(c.output_activation),
+        lambda: combo(c.loss),
+        lambda: combo(c.init),
+        lambda: combo(c.dataset),
+        lambda: combo(c.pace),
+        lambda: c.bias.toggle(),
+        arch,
+        shortcut_key,
+        lambda: w.network_view.neuron_selected.emit(0, 0),
+    ]
+    for n in range(2000):
+        rng.choice(choices)()
+        if n % 50 == 0:
+            qtbot.wait(5)
+    # The window still trains.
+    w.load_setup(SMALL)
+    qtbot.waitUntil(lambda: w._setup == SMALL, timeout=TIMEOUT)
+    w.session.play()
+    start = w._latest.iteration
+    qtbot.waitUntil(lambda: w._latest.iteration > start + 50, timeout=TIMEOUT)
+    w.session.pause()
+    # Only rejections of settings the random walk made invalid may be reported.
+    assert all(f.startswith(("Invalid setting", "Could not build")) for f in failures), failures
+
+
+# -- files and exports (File menu) -----------------------------------------------------
+
+
+def test_export_loss_plot_png_svg_and_csv(window, qtbot, tmp_path):
+    from PySide6.QtGui import QImage
+
+    for _ in range(20):
+        window.acts.step_iteration.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 20)
+    window.export_loss_png(str(tmp_path / "loss.png"), 800, 500)
+    img = QImage(str(tmp_path / "loss.png"))
+    assert (img.width(), img.height()) == (800, 500)
+    window.export_loss_svg(str(tmp_path / "loss.svg"))
+    import xml.etree.ElementTree as ET
+
+    ET.parse(tmp_path / "loss.svg")
+    saved = []
+    window.session.worker.saved.connect(saved.append)
+    window.export_loss_csv(str(tmp_path / "loss.csv"))
+    qtbot.waitUntil(lambda: (tmp_path / "loss.csv").exists(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: "loss.csv" in window.statusBar().currentMessage(), timeout=TIMEOUT)
+    rows = (tmp_path / "loss.csv").read_text().splitlines()
+    assert rows[0].startswith("iteration")
+    assert len(rows) == 1 + 21  # header, the initial evaluation, 20 iterations
+
+
+def test_export_network_png_and_svg(window, tmp_path):
+    from PySide6.QtGui import QImage
+
+    window.export_network_png(str(tmp_path / "net.png"), scale=1.0)
+    assert not QImage(str(tmp_path / "net.png")).isNull()
+    window.export_network_svg(str(tmp_path / "net.svg"))
+    assert "<svg" in (tmp_path / "net.svg").read_text()
+
+
+def test_export_lecture_walk_writes_one_png_per_phase(window, qtbot, tmp_path):
+    window.acts.step_phase.trigger()  # a walk already open is finished first
+    wait_snapshot(qtbot, window, lambda s: s.phase is not None)
+    paths = window.export_phases(str(tmp_path))
+    n_phases = window._latest.phase.count
+    assert len(paths) == n_phases == 7  # 2 forward, Err, output δ, 1 hidden δ, grads, update
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"phase_{i:02d}.png" for i in range(1, 8)]
+
+
+def test_save_then_open_restores_weights_bit_for_bit(window, qtbot, tmp_path):
+    for _ in range(5):
+        window.acts.step_iteration.trigger()
+    snap = wait_snapshot(qtbot, window, lambda s: s.iteration == 5)
+    path = tmp_path / "exp.json"
+    window.save_experiment(str(path))
+    qtbot.waitUntil(path.exists, timeout=TIMEOUT)
+    window.acts.reset.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 0)
+    window.open_experiment(str(path))
+    loaded = wait_snapshot(qtbot, window, lambda s: s.iteration == 5)
+    for a, b in zip(snap.weights, loaded.weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert str(path) in settings.read("recent_files")
+
+
+def test_opening_a_corrupt_file_reports_it_and_keeps_the_session(window, qtbot, tmp_path):
+    window.acts.step_iteration.trigger()
+    before = wait_snapshot(qtbot, window, lambda s: s.iteration == 1)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "bpviz-experiment", "version": 1, "setup": {"hidden": ["x"]}}')
+    window.open_experiment(str(bad))
+    qtbot.waitUntil(lambda: window._banner_row.isVisible(), timeout=TIMEOUT)
+    assert "hidden" in window.banner.text()
+    window.session.request_snapshot()
+    after = wait_snapshot(qtbot, window, lambda s: s is not before)
+    assert after.iteration == 1
+    for a, b in zip(before.weights, after.weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_examples_menu_opens_every_built_in_example(window, qtbot):
+    actions = window.examples_menu.actions()
+    assert len(actions) == len(PRESETS)
+    for act in actions:
+        name = act.data()
+        act.trigger()
+        qtbot.waitUntil(lambda name=name: window._setup == PRESETS[name][1], timeout=TIMEOUT)
