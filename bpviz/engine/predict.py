@@ -26,9 +26,7 @@ __all__ = ["predict", "predict_layers"]
 def _check(config: Mapping[str, Any], weights: Sequence[FloatArray], X: FloatArray) -> None:
     sizes = list(config["sizes"])
     if len(weights) != len(sizes) - 1:
-        raise ValueError(
-            f"{len(weights)} weight matrices do not fit a network of sizes {sizes}"
-        )
+        raise ValueError(f"{len(weights)} weight matrices do not fit a network of sizes {sizes}")
     for k, w in enumerate(weights):
         if tuple(np.shape(w)) != (sizes[k + 1], sizes[k]):
             raise ValueError(

@@ -1,0 +1,527 @@
+"""What the network outputs over the input plane, with the data on top.
+
+For a 2-input network the view computes ŷ on a 64 × 64 grid from the
+snapshot's θ with :func:`bpviz.engine.predict.predict` (never touching the
+live network) and draws it as a heatmap: a diverging map centred on 0.5
+for classification (blue = class 0, red = class 1, the same CET-D1 map as
+θ and δ) and a sequential map (viridis) for regression. Training points
+are filled circles, test points hollow rings, both coloured by their label
+and outlined so they stay visible on any background. For classification
+the ŷ = 0.5 contour (the decision boundary) is drawn too.
+
+Recomputing is coalesced to about 15 times a second, however fast
+snapshots arrive.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Slot
+from PySide6.QtGui import QColor, QFontMetricsF, QPalette
+from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
+
+from ..engine.predict import predict_layers
+from .colors import DIVERGING_MAP, SymmetricScale, scaled_font
+from .formulas import neuron_number
+
+__all__ = ["OutputView"]
+
+#: Heatmap resolution (cells per side).
+GRID = 64
+#: At most this many heatmap recomputations per second.
+MAX_RATE_HZ = 15.0
+#: Sequential map for regression outputs.
+SEQUENTIAL_MAP = "viridis"
+#: Thumbnails of the first hidden layer are drawn up to this many neurons ...
+MAX_THUMBS = 16
+#: ... when the view is at least this tall (pixels, times the font scale).
+MIN_HEIGHT_FOR_THUMBS = 420
+
+
+class OutputView(QWidget):
+    """The network's output ŷ over the input plane (2-input networks)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._font_scale = 1.0
+        self._dataset = None
+        self._config: dict | None = None
+        self._pending = None
+        self._last_render = -math.inf
+        self._heat: np.ndarray | None = None
+        self._output_index = 0
+        self._extent = (-1.0, 1.0, -1.0, 1.0)
+        self._grid_X: np.ndarray | None = None
+        self._show_hidden = True
+        self.render_count = 0
+
+        self._widget = pg.PlotWidget()
+        self._widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        pi = self._widget.getPlotItem()
+        self._pi = pi
+        pi.setMenuEnabled(False)
+        pi.setMouseEnabled(False, False)
+        pi.hideButtons()
+        pi.setAspectLocked(False)  # fill the dock: size matters more than true aspect
+        self._image = pg.ImageItem(axisOrder="row-major")
+        self._image.setZValue(-10)
+        pi.addItem(self._image)
+        self._contour = pg.IsocurveItem(level=0.5, pen=pg.mkPen("k", width=2))
+        self._contour.setParentItem(self._image)
+        self._contour.setZValue(5)
+        # Isocurve points are (row, column) indices of cell centres.
+        self._contour.setPos(0.5, 0.5)
+        self._test_outer = pg.ScatterPlotItem(pxMode=True)
+        self._test_inner = pg.ScatterPlotItem(pxMode=True)
+        self._train_points = pg.ScatterPlotItem(pxMode=True)
+        for z, item in enumerate((self._test_outer, self._test_inner, self._train_points)):
+            item.setZValue(10 + z)
+            pi.addItem(item)
+        self._colorbar = pg.ColorBarItem(
+            values=(0.0, 1.0),
+            colorMap=pg.colormap.get(DIVERGING_MAP),
+            interactive=False,
+            colorMapMenu=False,
+            width=18,
+        )
+        self._colorbar.setImageItem(self._image, insert_in=pi)
+        self._colorbar.axis.enableAutoSIPrefix(False)
+
+        self.message = QLabel()
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self._stack = QStackedLayout()
+        page = QWidget()
+        page_lay = QVBoxLayout(page)
+        page_lay.setContentsMargins(0, 0, 0, 0)
+        page_lay.addWidget(self._widget, 1)
+        self._thumbs = _HiddenThumbnails()
+        page_lay.addWidget(self._thumbs)
+        self._stack.addWidget(page)
+        self._stack.addWidget(self.message)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(self._stack)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.flush)
+
+        self._apply_palette()
+        self._apply_fonts()
+        self._update_mode()
+
+    # -- public ----------------------------------------------------------------
+
+    @property
+    def plot_item(self) -> pg.PlotItem:
+        """The pyqtgraph PlotItem (for exporters)."""
+        return self._pi
+
+    def set_data(self, dataset) -> None:
+        """Show ``dataset``'s points (a :class:`bpviz.engine.datasets.Dataset`)."""
+        self._dataset = dataset
+        self._update_extent()
+        self._update_points()
+        self._update_mode()
+        self._render_again()
+
+    def set_network(self, config: dict) -> None:
+        """Use the network described by ``Network.config()`` (sizes, activations, …)."""
+        self._config = dict(config)
+        self._heat = None
+        self._pending = None
+        self._image.clear()
+        self._contour.setData(None)
+        self._output_index = min(self._output_index, int(self._config["sizes"][-1]) - 1)
+        self._thumbs.set_network(self._config, self._show_hidden)
+        self._update_mode()
+        self._update_points()
+
+    def set_show_hidden(self, on: bool) -> None:
+        """Small maps of each first-hidden-layer neuron's output o_i (≤ 16 neurons)."""
+        self._show_hidden = bool(on)
+        if self._config is not None:
+            self._thumbs.set_network(self._config, self._show_hidden)
+            self._render_again()
+
+    def hidden_maps(self) -> list[np.ndarray]:
+        """The first hidden layer's o_i over the plane, as last drawn (empty if hidden)."""
+        return self._thumbs.maps()
+
+    def set_output_index(self, j: int) -> None:
+        """Which output ŷ_j to map (networks with several outputs)."""
+        self._output_index = max(0, int(j))
+        self._update_mode()
+        self._render_again()
+
+    @Slot(object)
+    def show_snapshot(self, snapshot) -> None:
+        """Recompute the heatmap from the snapshot's θ (coalesced to ≤ 15 Hz)."""
+        self._pending = snapshot
+        if self._timer.isActive():
+            return
+        wait_ms = (self._last_render + 1.0 / MAX_RATE_HZ - time.monotonic()) * 1000.0
+        if wait_ms <= 0:
+            self.flush()
+        else:
+            self._timer.start(math.ceil(wait_ms))
+
+    @Slot()
+    def flush(self) -> None:
+        """Render the pending snapshot now."""
+        self._timer.stop()
+        snap, self._pending = self._pending, None
+        if snap is None:
+            return
+        self._render(snap)
+
+    def is_supported(self) -> bool:
+        """True when the network has 2 inputs (the map can be drawn)."""
+        return self._config is not None and int(self._config["sizes"][0]) == 2
+
+    def message_visible(self) -> bool:
+        """True when the explanatory message is shown instead of the map."""
+        return self._stack.currentIndex() == 1
+
+    def message_text(self) -> str:
+        """The text of the message page."""
+        return self.message.text()
+
+    def heatmap(self) -> np.ndarray | None:
+        """The last computed ŷ grid, (GRID, GRID), row = x2, column = x1."""
+        return None if self._heat is None else self._heat.copy()
+
+    def extent(self) -> tuple[float, float, float, float]:
+        """(x1_min, x1_max, x2_min, x2_max) of the mapped plane."""
+        return self._extent
+
+    def set_font_scale(self, f: float) -> None:
+        """Scale all text (presenter mode)."""
+        self._font_scale = max(float(f), 0.5)
+        self._apply_fonts()
+
+    # -- internals -------------------------------------------------------------
+
+    def _is_classification(self) -> bool:
+        if self._dataset is not None:
+            return self._dataset.task == "classification"
+        if self._config is not None:
+            return self._config.get("output_activation") in ("sigmoid", "softmax")
+        return True
+
+    def _levels(self) -> tuple[float, float]:
+        if self._is_classification():
+            return 0.0, 1.0
+        ds, j = self._dataset, self._output_index
+        if ds is not None:
+            y = np.concatenate([ds.Y_train[:, j], ds.Y_test[:, j]]) if j < ds.n_outputs else []
+            y = np.asarray(y, dtype=np.float64)
+            y = y[np.isfinite(y)]
+            if y.size:
+                lo, hi = float(y.min()), float(y.max())
+                if hi - lo < 1e-9:
+                    lo, hi = lo - 0.5, hi + 0.5
+                return lo, hi
+        return 0.0, 1.0
+
+    def _cmap(self) -> pg.ColorMap:
+        name = DIVERGING_MAP if self._is_classification() else SEQUENTIAL_MAP
+        return pg.colormap.get(name)
+
+    def _update_mode(self) -> None:
+        cfg = self._config
+        if cfg is None:
+            self.message.setText("No network yet.")
+            self._stack.setCurrentIndex(1)
+            return
+        n_in = int(cfg["sizes"][0])
+        if n_in != 2:
+            self.message.setText(
+                f"The output map needs 2 inputs; this network has {n_in}.\n\n"
+                "Choose a dataset with two inputs (x1, x2) to see ŷ over the plane."
+            )
+            self._stack.setCurrentIndex(1)
+            return
+        self._stack.setCurrentIndex(0)
+        lo, hi = self._levels()
+        cmap = self._cmap()
+        self._colorbar.setColorMap(cmap)
+        self._colorbar.setLevels((lo, hi))
+        n_out = int(cfg["sizes"][-1])
+        name = "ŷ" if n_out == 1 else f"ŷ{self._output_index + 1}"
+        self._colorbar.axis.setLabel(name, **self._label_style())
+        # Explicit ticks: pyqtgraph drops labels on a short bar with a large font.
+        ticks = [(float(v), f"{v:.3g}") for v in np.linspace(lo, hi, 5)]
+        axis = self._colorbar.axis
+        axis.setTicks([ticks])
+        # Its width is fixed by ColorBarItem: make room for the labels and the title.
+        fm = QFontMetricsF(scaled_font(self._font_scale))
+        text_w = max(fm.horizontalAdvance(t) for _, t in ticks)
+        axis.setWidth(int(text_w + 1.6 * fm.height() + 14))
+        self._contour.setVisible(self._is_classification())
+        names = ("x1", "x2")
+        if self._dataset is not None and self._dataset.n_inputs == 2:
+            names = tuple(self._dataset.input_names)
+        self._pi.setLabel("bottom", names[0], **self._label_style())
+        self._pi.setLabel("left", names[1], **self._label_style())
+
+    def _label_style(self) -> dict:
+        return {"font-size": f"{12.0 * self._font_scale:g}pt", "color": self._fg.name()}
+
+    def _update_extent(self) -> None:
+        ds = self._dataset
+        if ds is None or ds.n_inputs != 2:
+            self._extent = (-1.0, 1.0, -1.0, 1.0)
+        else:
+            X = np.concatenate([ds.X_train, ds.X_test])
+            X = X[np.all(np.isfinite(X), axis=1)]
+            if X.size == 0:
+                self._extent = (-1.0, 1.0, -1.0, 1.0)
+            else:
+                lo, hi = X.min(axis=0), X.max(axis=0)
+                span = np.maximum(hi - lo, 1e-6)
+                pad = np.maximum(span * 0.12, 0.1)
+                lo, hi = lo - pad, hi + pad
+                self._extent = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
+        x0, x1, y0, y1 = self._extent
+        # Cell centres, so the heatmap covers [x0, x1] × [y0, y1] exactly.
+        cx = x0 + (np.arange(GRID) + 0.5) * (x1 - x0) / GRID
+        cy = y0 + (np.arange(GRID) + 0.5) * (y1 - y0) / GRID
+        gx, gy = np.meshgrid(cx, cy)  # rows follow x2, columns x1
+        self._grid_X = np.column_stack([gx.ravel(), gy.ravel()])
+        self._image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self._pi.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    def _point_colors(self, Y: np.ndarray) -> list[QColor]:
+        lo, hi = self._levels()
+        cmap = self._cmap()
+        j = min(self._output_index, Y.shape[1] - 1) if Y.ndim == 2 and Y.shape[1] else 0
+        y = Y[:, j] if Y.ndim == 2 and Y.shape[1] else np.zeros(len(Y))
+        t = np.clip((y - lo) / (hi - lo), 0.0, 1.0)
+        t = np.where(np.isfinite(t), t, 0.5)
+        return cmap.map(t, mode="qcolor")
+
+    def _update_points(self) -> None:
+        ds = self._dataset
+        if ds is None or ds.n_inputs != 2:
+            for item in (self._train_points, self._test_inner, self._test_outer):
+                item.clear()
+            return
+        few = len(ds.X_train) + len(ds.X_test) <= 50
+        # Smaller markers in a small plot, so the map stays visible under them.
+        fit = max(0.55, min(1.0, min(self._widget.width(), self._widget.height()) / 450.0))
+        outline = pg.mkPen(self._fg, width=2.0 if few else 1.5)
+        colors = self._point_colors(ds.Y_train)
+        self._train_points.setData(
+            x=ds.X_train[:, 0],
+            y=ds.X_train[:, 1],
+            size=(18 if few else 11) * fit * max(1.0, self._font_scale * 0.8),
+            symbol="o",
+            pen=outline,
+            brush=[pg.mkBrush(c) for c in colors],
+        )
+        tcolors = self._point_colors(ds.Y_test)
+        size = (18 if few else 12) * fit * max(1.0, self._font_scale * 0.8)
+        self._test_outer.setData(
+            x=ds.X_test[:, 0],
+            y=ds.X_test[:, 1],
+            size=size + 3,
+            symbol="o",
+            pen=pg.mkPen(self._fg, width=5.5),
+            brush=None,
+        )
+        self._test_inner.setData(
+            x=ds.X_test[:, 0],
+            y=ds.X_test[:, 1],
+            size=size + 3,
+            symbol="o",
+            pen=[pg.mkPen(c, width=3) for c in tcolors],
+            brush=None,
+        )
+
+    def _render_again(self) -> None:
+        if getattr(self, "_last_snapshot", None) is not None:
+            self._render(self._last_snapshot)
+
+    def _render(self, snap) -> None:
+        self._last_snapshot = snap
+        if not self.is_supported() or self._grid_X is None:
+            return
+        cfg = self._config
+        if snap.weights[0].shape[1] != 2 or len(snap.weights) != len(cfg["sizes"]) - 1:
+            return
+        try:
+            outs = predict_layers(cfg, snap.weights, snap.biases, self._grid_X)
+        except ValueError:
+            return
+        y_hat = outs[-1]
+        if len(outs) > 2 and self._thumbs.wanted:
+            self._thumbs.show_layer(outs[1], GRID, self._extent, cfg)
+        j = min(self._output_index, y_hat.shape[1] - 1)
+        heat = np.asarray(y_hat[:, j], dtype=np.float64).reshape(GRID, GRID)
+        self._heat = heat
+        lo, hi = self._levels()
+        shown = np.where(np.isfinite(heat), heat, (lo + hi) / 2)
+        self._image.setImage(shown, autoLevels=False, levels=(lo, hi))
+        x0, x1, y0, y1 = self._extent
+        self._image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        if self._is_classification() and np.nanmin(heat) < 0.5 < np.nanmax(heat):
+            # The image is row-major (row = x2); the isocurve's first axis is x.
+            self._contour.setData(shown.T)
+        else:
+            self._contour.setData(None)
+        self._last_render = time.monotonic()
+        self.render_count += 1
+
+    def _apply_palette(self) -> None:
+        pal = self.palette()
+        bg = pal.color(QPalette.ColorRole.Base)
+        fg = pal.color(QPalette.ColorRole.Text)
+        self._fg = fg
+        self._widget.setBackground(bg)
+        for name in ("left", "bottom"):
+            ax = self._pi.getAxis(name)
+            ax.setPen(pg.mkPen(fg))
+            ax.setTextPen(pg.mkPen(fg))
+        self._colorbar.axis.setPen(pg.mkPen(fg))
+        self._colorbar.axis.setTextPen(pg.mkPen(fg))
+        self._contour.setPen(pg.mkPen(fg, width=2.5))
+        self.message.setStyleSheet("")
+
+    def resizeEvent(self, event) -> None:
+        """Marker sizes follow the plot size; hidden-layer maps need room."""
+        super().resizeEvent(event)
+        was = self._thumbs.isVisible()
+        self._thumbs.fit_to(self.height())
+        if self._thumbs.isVisible() and not was:
+            self._render_again()
+        if self._dataset is not None:
+            self._update_points()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Follow palette changes (light/dark)."""
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "_colorbar"):
+            self._apply_palette()
+            self._apply_fonts()
+            self._update_points()
+        super().changeEvent(event)
+
+    def _apply_fonts(self) -> None:
+        fs = self._font_scale
+        font = scaled_font(fs)
+        self._thumbs.set_font_scale(fs)
+        for ax in (self._pi.getAxis("left"), self._pi.getAxis("bottom"), self._colorbar.axis):
+            ax.setTickFont(font)
+        self.message.setFont(scaled_font(fs, 3.0, bold=True))
+        # Room above and below the plot for the colour bar's end labels.
+        half_line = int(font.pointSizeF() * 0.8) + 4
+        self._pi.layout.setContentsMargins(4, half_line, 8, 4)
+        if self._config is not None:
+            self._update_mode()
+            self._update_points()
+
+
+class _HiddenThumbnails(QWidget):
+    """A row of small maps: o_i of each neuron of the first hidden layer over the plane.
+
+    Shown for networks with a hidden layer of at most :data:`MAX_THUMBS`
+    neurons. Colours use the diverging map on a symmetric scale shared by
+    the row (centred on 0.5 for a sigmoid layer, on 0 otherwise), so the
+    maps compare with each other.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._font_scale = 1.0
+        self._title = QLabel()
+        self._title.setContentsMargins(6, 2, 6, 0)
+        self._layout = pg.GraphicsLayoutWidget()
+        self._layout.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._layout.ci.setContentsMargins(2, 2, 2, 2)
+        self._layout.ci.setSpacing(4)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self._title)
+        lay.addWidget(self._layout)
+        self._images: list[pg.ImageItem] = []
+        self._labels: list[pg.LabelItem] = []
+        self._maps: list[np.ndarray] = []
+        self._scale = SymmetricScale(patience=10)
+        self._centre = 0.0
+        self.wanted = False
+        self._apply_palette()
+        self._set_height()
+        self.hide()
+
+    def fit_to(self, available: int) -> None:
+        """Show the row only when the view is tall enough to spare room for it."""
+        self.setVisible(self.wanted and available >= MIN_HEIGHT_FOR_THUMBS * self._font_scale)
+
+    def set_network(self, config: dict, show: bool) -> None:
+        sizes = [int(n) for n in config["sizes"]]
+        n = sizes[1] if len(sizes) > 2 else 0
+        self._layout.clear()
+        self._images, self._labels, self._maps = [], [], []
+        self._scale.reset()
+        act = config.get("activation", "tanh")
+        self._centre = 0.5 if act == "sigmoid" else 0.0
+        self.wanted = show and 0 < n <= MAX_THUMBS and sizes[0] == 2
+        if not self.wanted:
+            self.hide()
+            return
+        self._title.setText(f"hidden layer 1: o of each neuron over the plane ({act})")
+        fg = self.palette().color(QPalette.ColorRole.Text)
+        for i in range(n):
+            label = self._layout.addLabel(
+                str(neuron_number(sizes, 1, i)),
+                row=0,
+                col=i,
+                color=fg.name(),
+                size=f"{10 * self._font_scale:g}pt",
+            )
+            vb = self._layout.addViewBox(row=1, col=i, lockAspect=True, enableMouse=False)
+            vb.setMenuEnabled(False)
+            img = pg.ImageItem(axisOrder="row-major")
+            vb.addItem(img)
+            self._images.append(img)
+            self._labels.append(label)
+        self.fit_to(self.parentWidget().height() if self.parentWidget() else 600)
+
+    def show_layer(self, o: np.ndarray, grid: int, extent, config: dict) -> None:
+        if not self._images:
+            return
+        n = min(o.shape[1], len(self._images))
+        maps = [np.asarray(o[:, i], dtype=np.float64).reshape(grid, grid) for i in range(n)]
+        self._scale.update([m - self._centre for m in maps])
+        lut = (self._scale.lut[:, :3] * 255).astype(np.ubyte)
+        r = self._scale.range
+        x0, x1, y0, y1 = extent
+        for img, m in zip(self._images, maps, strict=False):
+            shown = np.where(np.isfinite(m), m, self._centre)
+            img.setImage(shown, lut=lut, levels=(self._centre - r, self._centre + r))
+            img.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+            img.getViewBox().autoRange(padding=0)
+        self._maps = maps
+
+    def maps(self) -> list[np.ndarray]:
+        return [m.copy() for m in self._maps] if self.isVisible() else []
+
+    def set_font_scale(self, f: float) -> None:
+        self._font_scale = f
+        self._title.setFont(scaled_font(f))
+        for label in self._labels:
+            label.setText(label.text, size=f"{10 * f:g}pt")
+        self._set_height()
+
+    def _set_height(self) -> None:
+        self._title.setFont(scaled_font(self._font_scale))
+        self._layout.setFixedHeight(int(90 + 20 * self._font_scale))
+
+    def _apply_palette(self) -> None:
+        self._layout.setBackground(self.palette().color(QPalette.ColorRole.Base))

@@ -1,0 +1,232 @@
+"""LossPlot: exact point bookkeeping, step-back truncation, inf/NaN, log-y, throttling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from bpviz.engine import Network, Trainer
+from bpviz.engine.datasets import make_dataset
+from bpviz.views.loss_plot import LossPlot
+
+
+@dataclass
+class LossSnap:
+    """Just the loss fields of a Snapshot."""
+
+    losses_from: int
+    new_losses: np.ndarray
+    eval_from: int = 0
+    new_eval_iterations: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    new_train_err: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    new_test_err: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+@pytest.fixture
+def plot(qtbot):
+    p = LossPlot()
+    qtbot.addWidget(p)
+    p.resize(900, 500)
+    p.show()
+    qtbot.waitExposed(p)
+    return p
+
+
+@pytest.fixture
+def trainer():
+    ds = make_dataset("circle", n_samples=60, seed=1)
+    net = Network([2, 4, 1], seed=0)
+    return Trainer(net, ds.X_train, ds.Y_train, ds.X_test, ds.Y_test, batch_size=8)
+
+
+def curve_points(item):
+    x, _ = item.getData()
+    return 0 if x is None else len(x)
+
+
+def test_holds_exactly_the_losses_appended(plot, trainer):
+    total = 0
+    for n in (1, 7, 0, 30, 2):
+        trainer.run(n)
+        total += n
+        plot.show_snapshot(trainer.snapshot())
+    assert plot.point_count() == total == len(trainer.history)
+    x, y = plot.data()
+    np.testing.assert_array_equal(x, np.arange(1, total + 1))  # Err m at losses_from + m + 1
+    np.testing.assert_array_equal(y, trainer.history.batch_err)
+    plot.flush()
+    assert curve_points(plot._batch_curve) == total
+
+
+def test_eval_points_follow_eval_from(plot, trainer):
+    trainer.run(20)
+    plot.show_snapshot(trainer.snapshot())
+    its, train, test = plot.eval_data()
+    np.testing.assert_array_equal(its, trainer.history.eval_iteration)
+    np.testing.assert_array_equal(train, trainer.history.train_err)
+    np.testing.assert_array_equal(test, trainer.history.test_err)
+    assert plot.eval_count() == trainer.history.n_eval
+
+
+def test_step_back_truncates_to_losses_from(plot, trainer):
+    trainer.run(10)
+    plot.show_snapshot(trainer.snapshot())
+    assert plot.point_count() == 10
+    trainer.step_back()
+    trainer.step_back()
+    back = trainer.snapshot()
+    assert back.losses_from == 8
+    plot.show_snapshot(back)
+    assert plot.point_count() == 8
+    trainer.run(3)
+    plot.show_snapshot(trainer.snapshot())
+    assert plot.point_count() == 11
+    np.testing.assert_array_equal(plot.data()[1], trainer.history.batch_err)
+    np.testing.assert_array_equal(plot.eval_data()[0], trainer.history.eval_iteration)
+
+
+def test_buffers_grow_past_their_first_capacity(plot):
+    for start in range(0, 5000, 1000):
+        plot.show_snapshot(LossSnap(start, np.linspace(1, 2, 1000)))
+    assert plot.point_count() == 5000
+    assert plot.data()[0][-1] == 5000
+
+
+def test_redraws_are_throttled_to_the_timer(plot, qtbot):
+    for m in range(200):
+        plot.show_snapshot(LossSnap(m, np.array([1.0 / (m + 1)])))
+    assert plot.point_count() == 200
+    assert plot.is_dirty()
+    assert curve_points(plot._batch_curve) == 0  # nothing drawn yet: only stored
+    qtbot.waitUntil(lambda: not plot.is_dirty())
+    assert curve_points(plot._batch_curve) == 200
+
+
+def test_flush_applies_pending_data_at_once(plot):
+    plot.show_snapshot(LossSnap(0, np.array([3.0, 2.0, 1.0])))
+    plot.flush()
+    assert not plot.is_dirty()
+    assert curve_points(plot._batch_curve) == 3
+
+
+def test_inf_and_nan_survive_linear_and_log_axes(plot):
+    values = np.array([1.0, np.inf, np.nan, 0.0, -1.0, 1e-12, 1e300, 0.5])
+    plot.show_snapshot(
+        LossSnap(
+            0,
+            values,
+            0,
+            np.array([0.0, 4.0]),
+            np.array([np.inf, 0.0]),
+            np.array([np.nan, -2.0]),
+        )
+    )
+    plot.flush()
+    assert not plot.grab().isNull()
+    plot.set_log_y(True)
+    assert plot.log_y()
+    plot.flush()
+    assert not plot.grab().isNull()
+    plot.hover_at(2.0)
+    assert "NaN" in plot.readout_text()
+    plot.set_log_y(False)
+    assert not plot.grab().isNull()
+
+
+def test_log_toggle_syncs_with_its_check_box(plot, qtbot):
+    with qtbot.waitSignal(plot.log_y_changed) as blocker:
+        plot._log_box.setChecked(True)
+    assert blocker.args == [True]
+    assert plot.log_y()
+    plot.set_log_y(False)
+    assert not plot._log_box.isChecked()
+
+
+def test_clear_forgets_everything(plot, trainer):
+    trainer.run(5)
+    plot.show_snapshot(trainer.snapshot())
+    plot.clear()
+    assert plot.point_count() == 0 and plot.eval_count() == 0
+    assert curve_points(plot._batch_curve) == 0
+
+
+def test_test_curve_appears_only_with_a_test_set(plot, qtbot):
+    plot.show_snapshot(LossSnap(0, np.ones(3), 0, np.array([0.0]), np.ones(1), np.full(1, np.nan)))
+    plot.flush()
+    assert not plot._test_curve.isVisible()
+    plot.show_snapshot(LossSnap(3, np.ones(3), 1, np.array([3.0]), np.ones(1), np.ones(1)))
+    plot.flush()
+    assert plot._test_curve.isVisible()
+    names = [label.text for _, label in plot.plot_item.legend.items]
+    assert any("test" in n for n in names)
+
+
+def test_hover_readout_names_iteration_and_err(plot, trainer):
+    trainer.run(12)
+    plot.show_snapshot(trainer.snapshot())
+    plot.flush()
+    text = plot.hover_at(5.2)
+    assert text.startswith("iteration 5: batch Err = ")
+    err5 = trainer.history.batch_err[4]
+    assert f"{err5:.4g}".replace("-", "−") in text
+    assert "training Err" in text and "test Err" in text
+    latest = plot.hover_at(None)
+    assert latest.startswith("latest: iteration 12")
+
+
+def test_mouse_moves_update_the_readout(plot, trainer, qtbot):
+    trainer.run(30)
+    plot.show_snapshot(trainer.snapshot())
+    plot.flush()
+    vb = plot.plot_item.vb
+    scene_pos = vb.mapViewToScene(vb.viewRect().center())
+    plot.plot_item.scene().sigMouseMoved.emit(scene_pos)
+    qtbot.waitUntil(lambda: not plot.readout_text().startswith("latest"))
+    assert plot.readout_text().startswith("iteration ")
+
+
+def test_title_is_the_loss_formula(plot):
+    plot.set_loss_formula("Err = Σ(y−ŷ)²")
+    assert plot.loss_formula() == "Err = Σ(y−ŷ)²"
+    assert "Σ(y−ŷ)²" in plot.plot_item.titleLabel.text
+
+
+def test_presenter_font_scale(plot, trainer):
+    trainer.run(3)
+    plot.show_snapshot(trainer.snapshot())
+    plot.set_font_scale(2.0)
+    assert plot.readout.font().pointSizeF() >= 22
+    assert not plot.grab().isNull()
+
+
+def test_plot_item_is_exposed_for_exporters(plot):
+    import pyqtgraph as pg
+
+    assert isinstance(plot.plot_item, pg.PlotItem)
+
+
+def test_long_histories_are_drawn_as_settled_blocks_plus_a_live_tail(plot):
+    from bpviz.views.loss_plot import BLOCK
+
+    n = 3 * BLOCK + 123
+    step = 10_000
+    for start in range(0, n, step):
+        m = min(step, n - start)
+        plot.show_snapshot(LossSnap(start, np.full(m, 0.5)))
+        plot.flush()
+        assert plot.drawn_batch_points() == plot.point_count() == start + m
+    head_x, _ = plot._batch_head.getData()
+    tail_x, _ = plot._batch_curve.getData()
+    assert len(head_x) == 3 * BLOCK
+    assert tail_x[0] == head_x[-1]  # the line is unbroken
+    assert tail_x[-1] == n
+    # A step back below a block boundary re-cuts the head.
+    plot.show_snapshot(LossSnap(BLOCK + 5, np.array([0.25])))
+    plot.flush()
+    assert plot.point_count() == plot.drawn_batch_points() == BLOCK + 6
+    assert len(plot._batch_head.getData()[0]) == BLOCK
+    plot.clear()
+    assert plot.drawn_batch_points() == 0
+    assert not plot.grab().isNull()

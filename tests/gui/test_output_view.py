@@ -1,0 +1,176 @@
+"""OutputView and bpviz.engine.predict: ŷ over the input plane from a snapshot's θ."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bpviz.engine import Network, Trainer
+from bpviz.engine.datasets import make_dataset
+from bpviz.engine.predict import predict, predict_layers
+from bpviz.views.output_view import GRID, OutputView
+
+
+@pytest.fixture
+def view(qtbot):
+    v = OutputView()
+    qtbot.addWidget(v)
+    v.resize(700, 600)
+    v.show()
+    qtbot.waitExposed(v)
+    return v
+
+
+@pytest.fixture
+def xor():
+    ds = make_dataset("xor4")
+    net = Network([2, 4, 1], seed=0)
+    trainer = Trainer(net, ds.X_train, ds.Y_train, batch_size=4)
+    trainer.run(1500)
+    return ds, net, trainer.snapshot()
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize(
+    ("act", "out", "loss"),
+    [("tanh", "sigmoid", "sse"), ("relu", "softmax", "softmax_ce"), ("sigmoid", "linear", "mse")],
+)
+def test_predict_equals_the_network_forward_pass(bias, act, out, loss):
+    net = Network([2, 5, 3, 3], activation=act, output_activation=out, loss=loss, bias=bias, seed=2)
+    if bias:
+        net.biases[0][:] = 0.25
+    X = np.random.default_rng(0).normal(size=(9, 2))
+    np.testing.assert_array_equal(
+        predict(net.config(), net.weights, net.biases, X), net.forward(X).o[-1]
+    )
+    layers = predict_layers(net.config(), net.weights, net.biases, X)
+    for a, b in zip(layers, net.forward(X).o, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_predict_checks_shapes():
+    net = Network([2, 3, 1])
+    with pytest.raises(ValueError, match="shape"):
+        predict(net.config(), net.weights, net.biases, np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="weight matrices"):
+        predict(net.config(), net.weights[:1], net.biases, np.zeros((4, 2)))
+
+
+def test_trained_xor_gives_a_non_uniform_map(view, xor):
+    ds, net, snap = xor
+    view.set_network(net.config())
+    view.set_data(ds)
+    view.show_snapshot(snap)
+    view.flush()
+    heat = view.heatmap()
+    assert heat.shape == (GRID, GRID)
+    assert heat.max() - heat.min() > 0.5
+    # Corners: rows follow x2, columns x1. XOR is 1 at (0, 1) and (1, 0).
+    x0, x1, y0, y1 = view.extent()
+    assert x0 < 0 < 1 < x1 and y0 < 0 < 1 < y1
+
+    def at(a, b):
+        col = int((a - x0) / (x1 - x0) * GRID)
+        row = int((b - y0) / (y1 - y0) * GRID)
+        return heat[row, col]
+
+    assert at(0, 1) > 0.5 and at(1, 0) > 0.5
+    assert at(0, 0) < 0.5 and at(1, 1) < 0.5
+    assert not view.message_visible()
+    assert not view.grab().isNull()
+
+
+def test_heatmap_equals_predict_on_the_grid(view, xor):
+    ds, net, snap = xor
+    view.set_network(net.config())
+    view.set_data(ds)
+    view.show_snapshot(snap)
+    view.flush()
+    x0, x1, y0, y1 = view.extent()
+    cx = x0 + (np.arange(GRID) + 0.5) * (x1 - x0) / GRID
+    cy = y0 + (np.arange(GRID) + 0.5) * (y1 - y0) / GRID
+    gx, gy = np.meshgrid(cx, cy)
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    want = predict(net.config(), snap.weights, snap.biases, grid)
+    np.testing.assert_allclose(view.heatmap(), want[:, 0].reshape(GRID, GRID))
+
+
+def test_three_inputs_show_a_message_instead(view):
+    view.set_network(Network([3, 4, 1]).config())
+    assert view.message_visible()
+    assert "2 inputs" in view.message_text() and "has 3" in view.message_text()
+    trainer = Trainer(Network([3, 4, 1]), np.ones((2, 3)), np.zeros((2, 1)))
+    view.show_snapshot(trainer.snapshot())
+    view.flush()
+    assert view.heatmap() is None
+    view.set_network(Network([2, 4, 1]).config())
+    assert not view.message_visible()
+
+
+def test_snapshots_are_coalesced(view, xor, qtbot):
+    ds, net, snap = xor
+    view.set_network(net.config())
+    view.set_data(ds)
+    before = view.render_count
+    for _ in range(100):
+        view.show_snapshot(snap)
+    assert view.render_count - before <= 1  # at most the first one at once
+    qtbot.waitUntil(lambda: view.render_count - before >= 2 or view._pending is None)
+    assert view.render_count - before <= 2
+
+
+def test_regression_uses_a_sequential_map_with_data_levels(view):
+    ds = make_dataset("plane", n_samples=80, seed=0)
+    net = Network([2, 3, 1], output_activation="linear", seed=0)
+    trainer = Trainer(net, ds.X_train, ds.Y_train, ds.X_test, ds.Y_test, batch_size=16)
+    trainer.run(20)
+    view.set_network(net.config())
+    view.set_data(ds)
+    view.show_snapshot(trainer.snapshot())
+    view.flush()
+    lo, hi = view._levels()
+    y = np.concatenate([ds.Y_train[:, 0], ds.Y_test[:, 0]])
+    assert (lo, hi) == (pytest.approx(y.min()), pytest.approx(y.max()))
+    assert view.heatmap().std() > 0
+    assert not view.grab().isNull()
+
+
+def test_presenter_font_scale(view, xor):
+    ds, net, snap = xor
+    view.set_network(net.config())
+    view.set_data(ds)
+    view.set_font_scale(2.0)
+    view.show_snapshot(snap)
+    view.flush()
+    assert not view.grab().isNull()
+
+
+def test_first_hidden_layer_maps_show_each_neurons_output(view, xor):
+    ds, net, snap = xor
+    view.set_network(net.config())
+    view.set_data(ds)
+    view.show_snapshot(snap)
+    view.flush()
+    maps = view.hidden_maps()
+    assert len(maps) == 4
+    x0, x1, y0, y1 = view.extent()
+    cx = x0 + (np.arange(GRID) + 0.5) * (x1 - x0) / GRID
+    cy = y0 + (np.arange(GRID) + 0.5) * (y1 - y0) / GRID
+    gx, gy = np.meshgrid(cx, cy)
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    hidden = predict_layers(net.config(), snap.weights, snap.biases, grid)[1]
+    for i, m in enumerate(maps):
+        np.testing.assert_allclose(m, hidden[:, i].reshape(GRID, GRID))
+    view.set_show_hidden(False)
+    assert view.hidden_maps() == []
+
+
+def test_hidden_maps_give_way_in_a_short_view(view, xor):
+    ds, net, snap = xor
+    view.set_network(net.config())
+    view.set_data(ds)
+    view.resize(700, 250)
+    view.show_snapshot(snap)
+    view.flush()
+    assert view.hidden_maps() == []
+    assert view.heatmap() is not None
