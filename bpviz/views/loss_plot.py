@@ -165,6 +165,7 @@ class LossPlot(QWidget):
         """The pyqtgraph PlotWidget."""
         return self._widget
 
+    @Slot(str)
     def set_loss_formula(self, text: str) -> None:
         """Title of the plot, e.g. ``"Err = Σ(y−ŷ)²"``."""
         self._formula = str(text)
@@ -276,6 +277,7 @@ class LossPlot(QWidget):
         """True while appended data waits for the next redraw."""
         return self._dirty
 
+    @Slot()
     def clear(self) -> None:
         """Forget every point."""
         self._batch.truncate(0)
@@ -320,6 +322,7 @@ class LossPlot(QWidget):
         """True when the Err axis is logarithmic."""
         return self._log_y
 
+    @Slot(float)
     def set_font_scale(self, f: float) -> None:
         """Scale all text (presenter mode)."""
         self._font_scale = max(float(f), 0.5)

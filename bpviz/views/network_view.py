@@ -892,6 +892,7 @@ class NetworkView(QWidget):
                 self._restyle()
         super().changeEvent(event)
 
+    @Slot(float)
     def set_font_scale(self, f: float) -> None:
         """Scale all text (presenter mode: e.g. 1.5 or 2)."""
         self._font_scale = max(float(f), 0.5)
@@ -902,6 +903,7 @@ class NetworkView(QWidget):
         self._editor.line_edit.setFont(scaled_font(self._font_scale))
         self._relayout()
 
+    @Slot(bool)
     def set_high_contrast(self, on: bool) -> None:
         """Presenter mode: black/white, thicker outlines, colours saturate sooner."""
         self._high_contrast = bool(on)
@@ -912,6 +914,7 @@ class NetworkView(QWidget):
         self._apply_palette()
         self._relayout()
 
+    @Slot(bool)
     def set_show_values(self, on: bool) -> None:
         """Number labels u, o, δ beside each neuron (small networks only)."""
         self._show_values = bool(on)
@@ -978,6 +981,7 @@ class NetworkView(QWidget):
         self._update_band()
         self._restyle()
 
+    @Slot()
     def clear_highlight(self) -> None:
         """Back to the plain picture."""
         if self._hl_neurons is None and self._hl_layer is None and not self._hl_edges:

@@ -142,6 +142,7 @@ class OutputView(QWidget):
         self._update_mode()
         self._update_points()
 
+    @Slot(bool)
     def set_show_hidden(self, on: bool) -> None:
         """Small maps of each first-hidden-layer neuron's output o_i (≤ 16 neurons)."""
         self._show_hidden = bool(on)
@@ -200,6 +201,7 @@ class OutputView(QWidget):
         """(x1_min, x1_max, x2_min, x2_max) of the mapped plane."""
         return self._extent
 
+    @Slot(float)
     def set_font_scale(self, f: float) -> None:
         """Scale all text (presenter mode)."""
         self._font_scale = max(float(f), 0.5)
