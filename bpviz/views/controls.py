@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -159,14 +160,15 @@ class ControlPanel(QWidget):
         layout = QVBoxLayout(self)
 
         if transport:
-            row = QHBoxLayout()
-            for action in transport:
+            grid = QGridLayout()
+            for n, action in enumerate(transport):
                 b = QToolButton()
                 b.setDefaultAction(action)
                 b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
                 b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-                row.addWidget(b)
-            layout.addLayout(row)
+                b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+                grid.addWidget(b, n // 3, n % 3)
+            layout.addLayout(grid)
 
         # -- training ----------------------------------------------------------
         train = QGroupBox("Training")
@@ -248,6 +250,14 @@ class ControlPanel(QWidget):
         form.addRow("Data seed", self.data_seed)
         layout.addWidget(data)
         layout.addStretch(1)
+
+        # Long item texts must not widen the panel: combo boxes elide instead.
+        for combo in self.findChildren(QComboBox):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(12)
+            combo.setToolTip(combo.toolTip() or "")
 
         # wiring: every widget reports one Setup field
         for name in ("lr", "momentum", "l1", "l2", "noise", "test_fraction"):

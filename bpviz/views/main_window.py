@@ -138,7 +138,8 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(330)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + 24)
         self.controls_dock = self._dock("Controls", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
 
         self.loss_plot = LossPlot()
@@ -230,7 +231,15 @@ class MainWindow(QMainWindow):
         self._frame.timeout.connect(self._repaint)
         self._frame.start()
 
-        self.resize(1500, 950)
+        self.resize(1600, 1000)
+        # The formulas are what a lecture is about: give them room from the start.
+        self.resizeDocks(
+            [self.controls_dock, self.loss_dock, self.inspector_dock],
+            [370, 420, 330],
+            Qt.Orientation.Horizontal,
+        )
+        self.resizeDocks([self.inspector_dock], [330], Qt.Orientation.Vertical)
+        self.resizeDocks([self.loss_dock, self.output_dock], [420, 330], Qt.Orientation.Vertical)
         if restore:
             self._restore_settings()
         self.controls.set_setup(self._setup)

@@ -491,7 +491,7 @@ class NetworkView(QWidget):
         names = []
         for l in range(L):
             if l == 0:
-                names.append(("input o_ℓ", "input", "in")[short])
+                names.append(("input", "input", "in")[short])
             elif l == L - 1:
                 names.append(("output ŷ", "output ŷ", "ŷ")[short])
             else:
