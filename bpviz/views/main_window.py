@@ -658,6 +658,11 @@ class MainWindow(QMainWindow):
                 dock.hide()
             self.inspector_dock.show()
             self.showFullScreen()
+            # The graph on top, the formulas below: a fair share of the screen each.
+            screen = self.screen().availableGeometry() if self.screen() else self.geometry()
+            self.resizeDocks(
+                [self.inspector_dock], [int(screen.height() * 0.42)], Qt.Orientation.Vertical
+            )
         else:
             state = getattr(self, "_pre_presenter_state", None)
             if state is not None:

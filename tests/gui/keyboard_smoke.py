@@ -1,0 +1,89 @@
+"""Drive the real window with real X key presses (xdotool) on a virtual screen.
+
+Run by tests/gui/test_keyboard_xvfb.py under ``xvfb-run`` with QT_QPA_PLATFORM=xcb.
+Prints one JSON line with what each key did; exits with the application's code
+(Ctrl+Q must quit with 0).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+app = QApplication(sys.argv)
+
+from bpviz.engine.experiment import Setup  # noqa: E402
+from bpviz.views.main_window import MainWindow  # noqa: E402
+
+window = MainWindow(
+    Setup(dataset="xor4", hidden=(3,), batch_size=4, lr=0.5, test_fraction=0.0), restore=False
+)
+window.resize(1400, 900)
+window.show()
+window.activateWindow()
+results: dict[str, object] = {}
+
+
+def key(name: str) -> None:
+    subprocess.run(["xdotool", "key", "--clearmodifiers", name], check=True)
+
+
+def settle(seconds: float = 0.4) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.005)
+
+
+def run() -> None:
+    settle(1.0)
+    snap = lambda: window._latest  # noqa: E731
+    key("space")
+    settle(0.8)
+    results["space_plays"] = window.session_playing and snap().iteration > 0
+    key("space")
+    settle(0.4)
+    results["space_pauses"] = not window.session_playing
+    key("r")
+    settle()
+    results["r_resets"] = snap().iteration == 0
+    key("Right")
+    settle()
+    results["right_steps_a_phase"] = snap().phase is not None and snap().phase.index == 0
+    key("Next")  # a clicker's Page Down
+    settle()
+    results["page_down_steps_a_phase"] = snap().phase is not None and snap().phase.index == 1
+    key("Left")
+    settle()
+    results["left_steps_back"] = snap().phase is not None and snap().phase.index == 0
+    key("shift+Right")
+    settle()
+    results["shift_right_steps_an_iteration"] = snap().iteration == 1
+    window.controls.lr.setFocus()
+    settle(0.2)
+    key("space")
+    settle(0.6)
+    results["space_plays_with_a_spin_box_focused"] = window.session_playing
+    key("space")
+    settle(0.4)
+    key("F5")
+    settle(0.6)
+    results["f5_presenter"] = window.acts.presenter.isChecked() and window.isFullScreen()
+    key("F5")
+    settle(0.6)
+    results["f5_back"] = not window.acts.presenter.isChecked()
+    print(json.dumps(results), flush=True)
+    key("ctrl+q")
+    # If Ctrl+Q did nothing, quit with a distinct code after a while.
+    QTimer.singleShot(5000, lambda: app.exit(3))
+
+
+QTimer.singleShot(300, run)
+sys.exit(app.exec())
