@@ -45,6 +45,8 @@ class Actions:
     step_back: QAction
     reset: QAction
     presenter: QAction
+    auto_advance: QAction
+    auto_advance_interval: QAction
     show_values: QAction
     log_y: QAction
     gradient_check: QAction
@@ -90,6 +92,14 @@ class Actions:
                 "Full screen, large fonts: the graph, the formulas and the phase",
                 checkable=True,
             ),
+            auto_advance=act(
+                parent,
+                "&Auto-advance phases",
+                ("A",),
+                "Step one phase every few seconds (set the interval in the View menu)",
+                checkable=True,
+            ),
+            auto_advance_interval=act(parent, "Auto-advance &interval…"),
             show_values=act(
                 parent, "Show &values", ("V",), "Show u, o and δ beside each neuron", True
             ),
@@ -129,4 +139,5 @@ class Actions:
             self.step_back,
             self.reset,
             self.presenter,
+            self.auto_advance,
         ]

@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "show_values": True,
     "log_y": False,
     "presenter_scale": 1.8,
+    "auto_advance_seconds": 3.0,
     "recent_files": [],
 }
 

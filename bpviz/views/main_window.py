@@ -189,12 +189,17 @@ class MainWindow(QMainWindow):
 
         a = self.acts
         a.play_pause.triggered.connect(self.session.toggle)
+        a.play_pause.triggered.connect(lambda: self.set_auto_advance(False))
         a.step_phase.triggered.connect(self.session.step_phase)
         a.step_iteration.triggered.connect(self.session.step)
         a.step_back.triggered.connect(self.session.step_back)
         a.reset.triggered.connect(self._reset)
         a.quit.triggered.connect(self.close)
         a.presenter.toggled.connect(self.set_presenter_mode)
+        self._advance = QTimer(self)
+        self._advance.timeout.connect(self.session.step_phase)
+        a.auto_advance.toggled.connect(self.set_auto_advance)
+        a.auto_advance_interval.triggered.connect(self._ask_auto_advance_interval)
         a.show_values.toggled.connect(self.network_view.set_show_values)
         a.log_y.toggled.connect(self.loss_plot.set_log_y)
         a.gradient_check.triggered.connect(self.session.run_gradient_check)
@@ -289,6 +294,8 @@ class MainWindow(QMainWindow):
         train.addAction(a.gradient_check)
         view = mb.addMenu("&View")
         view.addAction(a.presenter)
+        view.addAction(a.auto_advance)
+        view.addAction(a.auto_advance_interval)
         view.addAction(a.show_values)
         view.addAction(a.log_y)
         view.addSeparator()
@@ -676,6 +683,27 @@ class MainWindow(QMainWindow):
         self.phase_indicator.set_font_scale(scale)
         self.network_view.setFocus()
 
+    def set_auto_advance(self, on: bool) -> None:
+        """Step one phase every ``auto_advance_seconds`` (pauses training first)."""
+        if self.acts.auto_advance.isChecked() != on:
+            self.acts.auto_advance.setChecked(on)
+            return
+        if on:
+            self.session.pause()
+            self._advance.start(int(settings.read("auto_advance_seconds") * 1000))
+        else:
+            self._advance.stop()
+
+    def _ask_auto_advance_interval(self) -> None:
+        seconds, ok = QInputDialog.getDouble(
+            self, "Auto-advance", "Seconds per phase", settings.read("auto_advance_seconds"),
+            0.5, 60.0, 1,
+        )
+        if ok:
+            settings.write("auto_advance_seconds", float(seconds))
+            if self._advance.isActive():
+                self._advance.start(int(seconds * 1000))
+
     # -- messages -----------------------------------------------------------------------
 
     def show_banner(self, html: str) -> None:
@@ -719,6 +747,7 @@ class MainWindow(QMainWindow):
         if not self._closing:
             self._closing = True
             self._frame.stop()
+            self._advance.stop()
             QApplication.instance().removeEventFilter(self._guard)
             self.save_settings()
             self.session.shutdown()

@@ -437,3 +437,14 @@ def test_examples_menu_opens_every_built_in_example(window, qtbot):
         name = act.data()
         act.trigger()
         qtbot.waitUntil(lambda name=name: window._setup == PRESETS[name][1], timeout=TIMEOUT)
+
+
+def test_auto_advance_steps_phases_by_itself(window, qtbot):
+    settings.write("auto_advance_seconds", 0.5)
+    window.acts.auto_advance.trigger()
+    assert window._advance.isActive()
+    wait_snapshot(qtbot, window, lambda s: s.phase is not None and s.phase.index >= 2)
+    window.acts.auto_advance.trigger()
+    assert not window._advance.isActive()
+    window.acts.play_pause.trigger()  # playing turns auto-advance off too
+    assert not window.acts.auto_advance.isChecked()
