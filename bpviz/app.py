@@ -1,12 +1,17 @@
-"""Entry point: ``bpviz`` opens the window on a built-in example."""
+"""Entry point: ``bpviz`` opens the window on a built-in example; ``bpviz train …`` runs headless."""
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Start the application; returns the process exit code."""
+    """Start the application (or the command line); returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv:
         from . import cli
@@ -23,6 +28,32 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("bpviz")
     app.setOrganizationName("bpviz")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("io.github.bpviz")  # Wayland app id: the .desktop file's name
+    icon = app_icon()
+    if icon.isNull():
+        print("bpviz: warning: cannot load the window icon", file=sys.stderr)
+    else:
+        app.setWindowIcon(icon)
     window = MainWindow()
     window.show()
+    # Packaging smoke test (packaging/smoke_test.py): close the window after N ms.
+    quit_ms = os.environ.get("BPVIZ_SMOKE_TEST_QUIT_MS", "")
+    if quit_ms.isdigit():
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(int(quit_ms), window.close)
     return app.exec()
+
+
+def app_icon() -> QIcon:
+    """The application icon (bpviz/resources/icon.svg); a null QIcon if it cannot be loaded."""
+    from importlib import resources
+
+    from PySide6.QtGui import QIcon
+
+    try:
+        path = resources.files("bpviz") / "resources" / "icon.svg"
+        icon = QIcon(str(path)) if path.is_file() else QIcon()
+    except (ModuleNotFoundError, TypeError):  # unusual importers
+        return QIcon()
+    return icon if not icon.pixmap(32, 32).isNull() else QIcon()

@@ -448,3 +448,31 @@ def test_auto_advance_steps_phases_by_itself(window, qtbot):
     assert not window._advance.isActive()
     window.acts.play_pause.trigger()  # playing turns auto-advance off too
     assert not window.acts.auto_advance.isChecked()
+
+
+def test_application_icon_loads(qapp):
+    from bpviz.app import app_icon
+
+    icon = app_icon()
+    assert not icon.isNull()
+    assert not icon.pixmap(64, 64).isNull()
+
+
+def test_launching_as_a_process_shows_the_window_and_quits_with_code_0(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "BPVIZ_SMOKE_TEST_QUIT_MS": "1500",
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "HOME": str(tmp_path),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "bpviz"], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "QThread" not in proc.stderr
+    assert "Traceback" not in proc.stderr
