@@ -149,9 +149,7 @@ class MainWindow(QMainWindow):
             "Output", self.output_view, Qt.DockWidgetArea.RightDockWidgetArea
         )
         self.gradient_plot = GradientPlot()
-        self.gradient_dock = self._dock(
-            "Gradients", self.gradient_plot, Qt.DockWidgetArea.RightDockWidgetArea
-        )
+        self.gradient_dock = self._dock("Gradients", self.gradient_plot, None)
         self.tabifyDockWidget(self.loss_dock, self.gradient_dock)
         self.loss_dock.raise_()
         self.inspector = Inspector()
@@ -163,11 +161,10 @@ class MainWindow(QMainWindow):
         self.gradcheck_label.setWordWrap(True)
         self.gradcheck_label.setTextFormat(Qt.TextFormat.RichText)
         self.gradcheck_label.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.gradcheck_dock = self._dock(
-            "Gradient check", self.gradcheck_label, Qt.DockWidgetArea.BottomDockWidgetArea
-        )
-        self.tabifyDockWidget(self.inspector_dock, self.gradcheck_dock)
-        self.inspector_dock.raise_()
+        # One tab group only: a second one leaves a stale tab bar painted (Qt 6.11).
+        self.gradcheck_dock = self._dock("Gradient check", self.gradcheck_label, None)
+        self.tabifyDockWidget(self.loss_dock, self.gradcheck_dock)
+        self.loss_dock.raise_()
 
         # -- status bar ------------------------------------------------------------
         self.status_label = QLabel()
@@ -239,9 +236,7 @@ class MainWindow(QMainWindow):
         self.resize(1600, 1000)
         # The formulas are what a lecture is about: give them room from the start.
         self.resizeDocks(
-            [self.controls_dock, self.loss_dock, self.inspector_dock],
-            [370, 420, 330],
-            Qt.Orientation.Horizontal,
+            [self.controls_dock, self.loss_dock], [370, 420], Qt.Orientation.Horizontal
         )
         self.resizeDocks([self.inspector_dock], [330], Qt.Orientation.Vertical)
         self.resizeDocks([self.loss_dock, self.output_dock], [420, 330], Qt.Orientation.Vertical)
@@ -253,11 +248,13 @@ class MainWindow(QMainWindow):
 
     # -- construction helpers -------------------------------------------------------
 
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea | None) -> QDockWidget:
+        """A dock holding ``widget``, added to ``area`` (None: the caller tabifies it)."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title.lower().replace(' ', '-')}")
         dock.setWidget(widget)
-        self.addDockWidget(area, dock)
+        if area is not None:
+            self.addDockWidget(area, dock)
         return dock
 
     def _build_menus(self) -> None:
@@ -377,20 +374,65 @@ class MainWindow(QMainWindow):
             self._rate = (snap.iteration - self._rate_mark[1]) / (now - self._rate_mark[0])
             self._rate_mark = (now, snap.iteration)
 
+    #: While training plays, these panels follow the snapshots at most this often
+    #: (seconds), one panel per frame; the network view (and the loss plot, on its
+    #: own timer) follow every frame. Paused or stepping, every panel follows at once.
+    _PANEL_PERIODS = {"output": 0.15, "phase": 0.2, "inspector": 0.25, "status": 0.25}
+    #: Counts the frames that had something new to show (a snapshot, a selection …).
+    _view_generation = 0
+
     def _repaint(self) -> None:
-        if not self._dirty or self._latest is None:
-            return
-        self._dirty = False
         snap = self._latest
-        batch = 0 if snap.x is None else snap.x.shape[0]
-        if self._sample >= max(batch, 1):
-            self._sample = 0
-        self.network_view.show_snapshot(snap, self._sample)
-        self.inspector.show_snapshot(snap)
-        self.phase_indicator.show_snapshot(snap)
-        self.output_view.show_snapshot(snap)
-        self._update_highlight()
-        self._update_status()
+        if snap is None:
+            return
+        if self._dirty:
+            self._dirty = False
+            self._view_generation += 1
+            batch = 0 if snap.x is None else snap.x.shape[0]
+            if self._sample >= max(batch, 1):
+                self._sample = 0
+            self.network_view.show_snapshot(snap, self._sample)
+            self._update_highlight()
+        shown = self._panels_shown()
+        generation = self._view_generation
+        stale = [name for name, (gen, _) in shown.items() if gen != generation]
+        if not stale:
+            return
+        if not self.session_playing:
+            for name in stale:
+                self._show_panel(name, snap)
+            # Nor wait for the plots' own redraw timers.
+            self.loss_plot.flush()
+            self.gradient_plot.flush()
+        else:
+            now = time.perf_counter()
+            lateness = {
+                name: now - shown[name][1] - self._PANEL_PERIODS[name] for name in stale
+            }
+            name = max(lateness, key=lateness.__getitem__)
+            if lateness[name] >= 0:
+                self._show_panel(name, snap)
+
+    def _panels_shown(self) -> dict[str, list]:
+        """Per slow panel: [view generation it shows, perf_counter time it was updated]."""
+        shown = getattr(self, "_panel_shown", None)
+        if shown is None:
+            shown = self._panel_shown = {name: [-1, float("-inf")] for name in self._PANEL_PERIODS}
+        return shown
+
+    def _show_panel(self, name: str, snap: Any) -> None:
+        """Bring one of the slower panels up to date with ``snap``."""
+        if name == "output":
+            self.output_view.show_snapshot(snap)
+            if not self.session_playing:
+                self.output_view.flush()  # stepping: draw now, not coalesced
+        elif name == "phase":
+            self.phase_indicator.show_snapshot(snap)
+        elif name == "inspector":
+            self.inspector.show_snapshot(snap)
+        else:
+            self._update_status()
+        self._panels_shown()[name] = [self._view_generation, time.perf_counter()]
 
     def _update_highlight(self) -> None:
         snap = self._latest
@@ -668,7 +710,7 @@ class MainWindow(QMainWindow):
             # The graph on top, the formulas below: a fair share of the screen each.
             screen = self.screen().availableGeometry() if self.screen() else self.geometry()
             self.resizeDocks(
-                [self.inspector_dock], [int(screen.height() * 0.42)], Qt.Orientation.Vertical
+                [self.inspector_dock], [int(screen.height() * 0.36)], Qt.Orientation.Vertical
             )
         else:
             state = getattr(self, "_pre_presenter_state", None)

@@ -476,3 +476,18 @@ def test_launching_as_a_process_shows_the_window_and_quits_with_code_0(tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "QThread" not in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_gradient_check_action_reports_agreement_per_layer(window, qtbot):
+    window.acts.gradient_check.trigger()
+    qtbot.waitUntil(lambda: "max relative error" in window.gradcheck_label.text(), timeout=TIMEOUT)
+    text = window.gradcheck_label.text()
+    assert text.count("θ layer") == 2  # 2-3-1: two weight layers
+    assert "agrees" in text
+
+
+def test_only_one_dock_tab_bar_is_painted(window):
+    from PySide6.QtWidgets import QTabBar
+
+    bars = [tb for tb in window.findChildren(QTabBar) if tb.isVisible()]
+    assert len(bars) == 1
