@@ -19,9 +19,9 @@ __all__ = ["ACTIVATIONS", "Activation", "get_activation"]
 class _Constant(dict):
     """A number as a 0-d array of each float dtype it meets: ``ONE[u.dtype]``.
 
-    Speed: NumPy converts a Python float operand on every call (about 0.25 µs,
-    as much as the whole call on a small net's arrays); a 0-d array of the
-    array's own dtype costs nothing extra and keeps float32 in float32.
+    Speed: NumPy converts a Python float operand on every call (0.1–0.2 µs,
+    close to the cost of the call itself on a small net's arrays); a 0-d array
+    of the array's own dtype costs nothing extra and keeps float32 in float32.
     """
 
     __slots__ = ("value",)
@@ -83,11 +83,6 @@ def _sigmoid(u: FloatArray, out: FloatArray | None = None) -> FloatArray:
 def _dsigmoid(u: FloatArray, o: FloatArray, out: FloatArray | None = None) -> FloatArray:
     """σ′(u) = σ(u)·(1 − σ(u)) = o·(1 − o)."""
     return np.multiply(np.subtract(ONE[o.dtype], o), o, out=out)
-
-
-def _tanh(u: FloatArray, out: FloatArray | None = None) -> FloatArray:
-    """σ(u) = tanh(u)."""
-    return np.tanh(u, out=out)
 
 
 def _dtanh(u: FloatArray, o: FloatArray, out: FloatArray | None = None) -> FloatArray:
@@ -161,7 +156,8 @@ ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
         Activation("sigmoid", _sigmoid, _dsigmoid, "σ(u) = 1/(1+e^(−u))", "σ′(u) = o·(1−o)"),
-        Activation("tanh", _tanh, _dtanh, "σ(u) = tanh(u)", "σ′(u) = 1−o²"),
+        # σ(u) = tanh(u) is NumPy's ufunc itself: one Python call less per layer.
+        Activation("tanh", np.tanh, _dtanh, "σ(u) = tanh(u)", "σ′(u) = 1−o²"),
         Activation("relu", _relu, _drelu, "σ(u) = max(0, u)", "σ′(u) = [u > 0]"),
         Activation(
             "leaky_relu",

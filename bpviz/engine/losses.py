@@ -54,8 +54,8 @@ class Loss:
 
 def _sse_value(y: FloatArray, u: FloatArray, o: FloatArray) -> float:
     """Err = Σ (y − ŷ)² over samples and outputs."""
-    diff = np.subtract(y, o)
-    return float(np.vdot(diff, diff))
+    diff = np.subtract(y, o).ravel()
+    return float(diff.dot(diff))  # ndarray.dot: no Python-level dispatch, unlike np.vdot
 
 
 # The δ formulas take fresh temporaries instead of updating ``out`` in place:

@@ -95,9 +95,7 @@ class UpdateRule:
     @property
     def is_plain(self) -> bool:
         """True for plain gradient descent (no momentum, regularisation or clipping)."""
-        return not (
-            self.momentum or self.l1 or self.l2 or self.clip_value or self.clip_norm
-        )
+        return not (self.momentum or self.l1 or self.l2 or self.clip_value or self.clip_norm)
 
 
 # --------------------------------------------------------------------------
@@ -129,7 +127,10 @@ def forward_layer(
     o : (batch, n_out) array
         Written: σ(u).
     """
-    o_prev_ext.dot(theta.T, out=u)
+    if u.flags.c_contiguous:
+        o_prev_ext.dot(theta.T, out=u)
+    else:  # feature-major, as in a Workspace: uᵀ = θ·oᵀ (``dot`` writes only C order)
+        theta.dot(o_prev_ext.T, out=u.T)
     activation.f(u, out=o)
 
 
@@ -186,9 +187,12 @@ def hidden_delta(
     delta : (batch, n_i) array
         Written: δ_i.
     """
-    # Into a fresh array, not δ: ``delta *= dsigma`` (a ufunc writing over its
-    # own input) costs twice as much as a product written elsewhere.
-    backprop = delta_next.dot(weights_next)  # Σ_j δ_j θ_ji
+    # Σ_j δ_j θ_ji into a fresh array in δ's memory order: a ufunc writing over
+    # its own input (``delta *= dsigma``), or mixing orders, costs twice as much.
+    if delta.flags.c_contiguous:
+        backprop = delta_next.dot(weights_next)
+    else:  # feature-major, as in a Workspace
+        backprop = weights_next.T.dot(delta_next.T).T
     activation.df(u, o, out=dsigma)
     np.multiply(backprop, dsigma, out=delta)
 
@@ -275,6 +279,12 @@ class Workspace:
     ``o_ext[l]`` holds o with the constant o_0 = 1 in column 0 when the network
     has biases; ``o[l]`` is a view of its other columns. ``grad`` is one flat
     buffer; ``grad_theta[k]`` are views shaped like ``theta[k]``.
+
+    Memory order, for speed: the batch (input ``o_ext[0]`` and target ``y``) is
+    stored sample by sample, like the data it is copied from; every layer's
+    u, o, σ′ and δ feature by feature (Fortran order), so that ``o[l]`` is one
+    contiguous block beside o_0. NumPy needs about twice as long for a small
+    strided array, or for operands of mixed orders, as for contiguous ones.
     """
 
     batch: int
@@ -474,17 +484,21 @@ class Network:
     def workspace(self, batch: int) -> Workspace:
         """New buffers for batches of ``batch`` samples."""
         b, dt = self.b, self.dtype
+
+        def feature_major(n: int) -> FloatArray:
+            return np.empty((n, batch), dtype=dt).T
+
         o_ext, o, u, dsigma, delta = [], [], [None], [None], [None]
         for l, n in enumerate(self.sizes):  # noqa: E741
-            ext = np.empty((batch, n + b), dtype=dt)
+            ext = np.empty((batch, n + b), dtype=dt) if l == 0 else feature_major(n + b)
             if b:
                 ext[:, 0] = 1.0
             o_ext.append(ext)
             o.append(ext[:, b:])
             if l:
-                u.append(np.empty((batch, n), dtype=dt))
-                dsigma.append(np.empty((batch, n), dtype=dt))
-                delta.append(np.empty((batch, n), dtype=dt))
+                u.append(feature_major(n))
+                dsigma.append(feature_major(n))
+                delta.append(feature_major(n))
         grad = np.zeros_like(self.params)
         return Workspace(
             batch=batch,
@@ -508,17 +522,15 @@ class Network:
         return ws
 
     def _check_xy(self, X: FloatArray, Y: FloatArray | None = None) -> None:
-        X = np.asarray(X)
+        """Check the shapes of X and Y (arrays already)."""
         if X.ndim != 2 or X.shape[1] != self.sizes[0]:
             raise ValueError(
                 f"X must have shape (batch, {self.sizes[0]}), got {X.shape}"
             )
-        if Y is not None:
-            Y = np.asarray(Y)
-            if Y.shape != (X.shape[0], self.sizes[-1]):
-                raise ValueError(
-                    f"Y must have shape ({X.shape[0]}, {self.sizes[-1]}), got {Y.shape}"
-                )
+        if Y is not None and Y.shape != (X.shape[0], self.sizes[-1]):
+            raise ValueError(
+                f"Y must have shape ({X.shape[0]}, {self.sizes[-1]}), got {Y.shape}"
+            )
 
     # -- the public passes --------------------------------------------------
 
@@ -556,8 +568,8 @@ class Network:
         Trace
             Fresh arrays: ``trace.u[l]``, ``trace.o[l]``; ``o[0]`` is X.
         """
-        self._check_xy(X)
         X = np.asarray(X)
+        self._check_xy(X)
         ws = self.workspace(X.shape[0])
         ws.o[0][...] = X
         self.forward_into(ws)
@@ -580,6 +592,7 @@ class Network:
             the gradients shaped like ``self.weights`` and ``self.biases``.
         """
         batch = trace.o[0].shape[0]
+        Y = np.asarray(Y)
         self._check_xy(trace.o[0], Y)
         ws = self.workspace(batch)
         ws.o_ext, ws.o, ws.u = list(trace.o_ext), list(trace.o), list(trace.u)
@@ -602,6 +615,9 @@ class Network:
         trace = self.forward(X)
         return self.loss.value(np.asarray(Y), trace.u[-1], trace.o[-1])
 
+    # Divergence shows as an inf/NaN Err, quietly. (As a decorator, errstate
+    # costs half as much per call as a ``with`` block.)
+    @np.errstate(all="ignore")
     def step(self, X: FloatArray, Y: FloatArray, lr: float = 0.1) -> float:
         """One full iteration: forward, backward, θ ← θ − η·∂Err/∂θ.
 
@@ -618,8 +634,7 @@ class Network:
         rule = self._step_rule
         if rule.lr != lr:  # validating a new rule costs more than the step
             rule = self._step_rule = UpdateRule(lr=lr)
-        with np.errstate(all="ignore"):  # divergence shows as an inf/NaN Err, quietly
-            return train_step(self, ws, rule)
+        return train_step(self, ws, rule)
 
 
 def train_step(
