@@ -3,6 +3,11 @@
 Section 9 of the notes: with sigmoid σ′(u) ≤ ¼, δ shrinks layer by layer on
 its way back (vanishing gradients); with too-large θ it grows (exploding).
 One curve per neuron layer makes both visible at a glance.
+
+Speed: the norms go into NumPy buffers (thinned by half when full); the
+curves are set from them at most :data:`REDRAW_MS` apart by a single-shot
+timer, or at once by :meth:`GradientPlot.flush`, and not at all while the
+plot cannot be seen (a tab behind the loss plot): showing it flushes.
 """
 
 from __future__ import annotations
@@ -12,12 +17,16 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Slot
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 __all__ = ["GradientPlot", "layer_delta_norms"]
 
 #: Points kept per curve; older ones are thinned out beyond this.
 MAX_POINTS = 4000
+#: Shortest time (ms) between two redraws while snapshots stream in.
+REDRAW_MS = 100
 
 
 def layer_delta_norms(snapshot: Any) -> list[float]:
@@ -51,9 +60,15 @@ class GradientPlot(QWidget):
         item.showGrid(x=True, y=True, alpha=0.25)
         self._legend = item.addLegend(offset=(10, 10))
         self._curves: list[pg.PlotDataItem] = []
-        self._x: list[float] = []
-        self._y: list[list[float]] = []
+        # Row 0: iteration; row 1 + l: ‖δ‖ of curve l. Columns [0, _n) are filled.
+        self._data = np.empty((1, MAX_POINTS))
+        self._n = 0
         self._last_iteration = -1
+        self._dirty = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self.flush)
 
     def set_layers(self, n_layers: int) -> None:
         """Start afresh for a network with ``n_layers`` neuron layers (input included)."""
@@ -73,40 +88,88 @@ class GradientPlot(QWidget):
 
     def clear(self) -> None:
         """Forget all points."""
-        self._x = []
-        self._y = [[] for _ in self._curves]
+        self._data = np.empty((1 + len(self._curves), MAX_POINTS))
+        self._n = 0
         self._last_iteration = -1
+        self._dirty = False
+        self._timer.stop()
         for c in self._curves:
             c.setData([], [])
 
     def show_snapshot(self, snapshot: Any) -> None:
-        """Add the snapshot's ‖δ‖ per layer (once per iteration; ignores half-walked ones)."""
-        if snapshot.iteration < self._last_iteration:
+        """Add the snapshot's ‖δ‖ per layer (once per iteration; ignores half-walked ones).
+
+        Only stores the values: the curves follow within :data:`REDRAW_MS`
+        (or at :meth:`flush`).
+        """
+        if snapshot.iteration < self._last_iteration and self._n:
             # Stepped back or reset: drop the points after it.
-            keep = int(np.searchsorted(np.asarray(self._x), snapshot.iteration, side="right"))
-            self._x = self._x[:keep]
-            self._y = [ys[:keep] for ys in self._y]
+            keep = int(np.searchsorted(self._data[0, : self._n], snapshot.iteration, side="right"))
+            if keep != self._n:
+                self._n = keep
+                self._mark_dirty()
         if snapshot.iteration == self._last_iteration or (
             snapshot.phase is not None and not snapshot.phase.is_last
         ):
             self._last_iteration = snapshot.iteration
             return
+        self._last_iteration = snapshot.iteration
         norms = layer_delta_norms(snapshot)
         if len(norms) != len(self._curves) or all(math.isnan(v) for v in norms):
-            self._last_iteration = snapshot.iteration
             return
-        self._last_iteration = snapshot.iteration
-        self._x.append(float(snapshot.iteration))
-        for ys, v in zip(self._y, norms, strict=True):
-            ys.append(v if v > 0 else math.nan)
-        if len(self._x) > MAX_POINTS:
+        if self._n == self._data.shape[1]:
             # Long runs: thin the history rather than slow down.
-            self._x = self._x[::2]
-            self._y = [ys[::2] for ys in self._y]
-        x = np.asarray(self._x)
-        for c, ys in zip(self._curves, self._y, strict=True):
-            c.setData(x, np.asarray(ys), connect="finite")
+            half = self._data[:, : self._n : 2]
+            self._n = half.shape[1]
+            self._data[:, : self._n] = half
+        col = self._data[:, self._n]
+        col[0] = snapshot.iteration
+        col[1:] = [v if v > 0 else math.nan for v in norms]
+        self._n += 1
+        self._mark_dirty()
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    @Slot()
+    def flush(self) -> None:
+        """Draw the stored points now (a hidden plot waits until it is shown)."""
+        self._timer.stop()
+        # A dock tabbed behind another can count as visible yet show nothing.
+        if not self._dirty or not self.isVisible() or not self._on_screen():
+            return
+        self._dirty = False
+        n = self._n
+        x = self._data[0, :n]
+        for c, ys in zip(self._curves, self._data[1:], strict=True):
+            c.setData(x, ys[:n], connect="finite")
+
+    def _on_screen(self) -> bool:
+        """True when some of the plot can be seen (its viewport is not hidden or covered)."""
+        return not self.plot.viewport().visibleRegion().isEmpty()
+
+    def is_dirty(self) -> bool:
+        """True while stored points wait for the next redraw."""
+        return self._dirty
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Draw what arrived while the plot was hidden."""
+        super().showEvent(event)
+        if self._dirty:
+            QTimer.singleShot(0, self, self.flush)  # once the dock is laid out
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """A tabbed dock coming to the front may only be resized: draw what waits."""
+        super().resizeEvent(event)
+        if self._dirty:
+            QTimer.singleShot(0, self, self.flush)
 
     def point_count(self) -> int:
         """Iterations plotted."""
-        return len(self._x)
+        return self._n
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the iterations (n,) and of ‖δ‖ per curve (n_curves, n) held."""
+        return self._data[0, : self._n].copy(), self._data[1:, : self._n].copy()

@@ -8,13 +8,23 @@ finite check stays on because a diverging run produces inf and NaN.
 Appending data never repaints: it stores into the buffers and marks the
 plot dirty; a single-shot timer (about 60 Hz) applies the data, so a
 thousand snapshots a second cost at most sixty ``setData`` calls.
+
+While the view follows the data (auto-range), its range is rounded
+outwards to "nice" values by an invisible item (:class:`_RangeHint`), so it
+changes only now and then rather than with every new point: between
+changes the axes keep their cached pictures and the settled curves keep
+their clipped, downsampled copies. The readout line follows at most
+:data:`READOUT_MS` apart.
 """
 
 from __future__ import annotations
 
+import math
+import time
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -29,25 +39,160 @@ TEST_COLOR = "#D55E00"
 REDRAW_MS = 16
 #: Batch Err is drawn as settled blocks of this many points plus a live tail.
 BLOCK = 1 << 16
+#: Likewise training and test Err (evaluated once an epoch, so fewer points).
+EVAL_BLOCK = 1 << 12
+#: While data streams in, training and test Err (new points once an epoch)
+#: are redrawn at most this often (ms); batch Err follows every redraw.
+EVAL_REDRAW_MS = 66
+#: The "latest: …" readout changes at most this often (ms) while data streams in.
+READOUT_MS = 250
+#: Mantissas of the rounded-up x range (× a power of ten).
+_NICE_X = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+#: The log-y range is rounded outwards to this fraction of a decade.
+_LOG_STEP = 0.25
+
+
+def _y_extent(y: np.ndarray) -> tuple[float, float, float, float]:
+    """(min, max) of the finite values and (min, max) of the finite positive ones (NaN: none)."""
+    nan = math.nan
+    finite = y[np.isfinite(y)]
+    if finite.size == 0:
+        return nan, nan, nan, nan
+    positive = finite[finite > 0]
+    lo, hi = float(finite.min()), float(finite.max())
+    if positive.size == 0:
+        return lo, hi, nan, nan
+    return lo, hi, float(positive.min()), float(positive.max())
+
+
+def _merge(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
+    """Union of two _y_extent results (NaN: no values)."""
+    return (
+        float(np.fmin(a[0], b[0])),
+        float(np.fmax(a[1], b[1])),
+        float(np.fmin(a[2], b[2])),
+        float(np.fmax(a[3], b[3])),
+    )
+
+
+def _nice_ceil(v: float) -> float:
+    """The smallest "nice" number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ᵏ) ≥ v > 0."""
+    p = 10.0 ** math.floor(math.log10(v))
+    for m in _NICE_X:
+        if m * p >= v * (1 - 1e-12):
+            return m * p
+    return 10.0 * p
+
+
+def _nice_step(span: float) -> float:
+    """A 1, 2 or 5 × 10ᵏ step of about a tenth of ``span`` > 0."""
+    raw = span / 10.0
+    p = 10.0 ** math.floor(math.log10(raw))
+    for m in (1.0, 2.0, 5.0, 10.0):
+        if m * p >= raw:
+            return m * p
+    return 10.0 * p
+
+
+class _RangeHint(pg.GraphicsObject):
+    """An invisible item whose data bounds are the data's, rounded outwards.
+
+    The view's auto-range is the union of its items' bounds; this one
+    contains the curves, so the range follows these rounded bounds and stays
+    put while new points land inside them.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFlag(self.GraphicsItemFlag.ItemHasNoContents)
+        self._bounds: tuple = (None, None)
+
+    def set_bounds(self, x: tuple[float, float] | None, y: tuple[float, float] | None) -> None:
+        # Where it has no bounds (no finite data), the curves' own bounds decide,
+        # and they may have changed: the view must look again.
+        if (x, y) != self._bounds or x is None or y is None:
+            self._bounds = (x, y)
+            self.informViewBoundsChanged()
+
+    def bounds(self) -> tuple:
+        """(x range, y range) in view coordinates; None where it leaves the axis alone."""
+        return self._bounds
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
+        if orthoRange is not None:
+            return None  # "visible data only": the curves' own bounds in that range decide
+        return self._bounds[ax]
+
+    def pixelPadding(self) -> float:
+        # More than any curve's (half a 3 px pen), so theirs never reach past it.
+        return 4.0
+
+    def boundingRect(self) -> QRectF:
+        return QRectF()
+
+    def paint(self, p, *args) -> None:
+        pass
+
+
+def _quiet_bounds(item: pg.PlotDataItem) -> None:
+    """Let new data in ``item`` leave the view's auto-range alone.
+
+    Every ``setData`` tells the view that the item's bounds changed, and the
+    view then asks every item for its bounds before the next paint. The
+    :class:`_RangeHint` holds the data's bounds (rounded) and tells the view
+    itself when they change, so the curves need not; only in the "visible
+    data only" mode, where the hint stands aside, do they.
+    """
+
+    def make(target):
+        loud = target.informViewBoundsChanged
+
+        def inform() -> None:
+            vb = target.getViewBox()
+            if vb is not None and any(vb.state.get("autoVisibleOnly", (False, False))):
+                loud()
+
+        return inform
+
+    item.informViewBoundsChanged = make(item)
+    item.curve.informViewBoundsChanged = make(item.curve)
 
 
 class _Series:
-    """x and y values in NumPy buffers that double when full."""
+    """x and y values in NumPy buffers that double when full (and the y extent held).
 
-    __slots__ = ("n", "x", "y")
+    ``low`` is the lowest length truncated to since it was last reset (by the
+    curves that draw the series: values from there on may have changed).
+    """
+
+    __slots__ = ("_extent", "low", "n", "x", "y")
 
     def __init__(self, capacity: int = 1024) -> None:
         self.x = np.empty(capacity, dtype=np.float64)
         self.y = np.empty(capacity, dtype=np.float64)
         self.n = 0
+        self.low = 0
+        self._extent: tuple[float, ...] | None = (math.nan,) * 4
 
     def truncate(self, n: int) -> None:
-        self.n = max(0, min(self.n, int(n)))
+        n = max(0, min(self.n, int(n)))
+        if n != self.n:
+            self.n = n
+            self.low = min(self.low, n)
+            self._extent = None  # recomputed when asked for
+
+    def extent(self) -> tuple[float, ...]:
+        """(min, max) of the finite y held and (min, max) of the finite positive ones."""
+        if self._extent is None:
+            self._extent = _y_extent(self.ys())
+        return self._extent
 
     def append(self, x: np.ndarray, y: np.ndarray) -> None:
         m = len(y)
         if m == 0:
             return
+        if self._extent is not None:
+            self._extent = _merge(self._extent, _y_extent(np.asarray(y, dtype=np.float64)))
         need = self.n + m
         if need > self.x.shape[0]:
             cap = self.x.shape[0]
@@ -69,6 +214,59 @@ class _Series:
         return self.y[: self.n]
 
 
+class _HeadTail:
+    """A series drawn as two curves with one pen: settled blocks (head) and the rest (tail).
+
+    ``setData`` rescans every point it is given (bounds, finite check,
+    downsampling), so a long series passed on every redraw costs
+    milliseconds each time. The head holds whole blocks of ``block`` points
+    and is set again only when a block fills (or the data under it changed);
+    it is cached as a pixmap, so repaints do not stroke it again. The tail,
+    from the head's last point on, is set on every redraw. Both are views of
+    the series' buffer.
+    """
+
+    def __init__(
+        self, head: pg.PlotDataItem, tail: pg.PlotDataItem, block: int, cache_tail: bool = False
+    ) -> None:
+        self.head, self.tail, self.block = head, tail, block
+        self.head_n = 0
+        self._buffer: np.ndarray | None = None
+        head.curve.setCacheMode(head.curve.CacheMode.DeviceCoordinateCache)
+        if cache_tail:  # a tail redrawn less often than the plot is repainted
+            tail.curve.setCacheMode(tail.curve.CacheMode.DeviceCoordinateCache)
+
+    def set_data(self, s: _Series) -> None:
+        n = s.n
+        m = (n // self.block) * self.block
+        if m != self.head_n or s.x is not self._buffer or s.low < self.head_n:
+            if m:
+                self.head.setData(s.x[:m], s.y[:m])
+            else:
+                self.head.setData([], [])
+            self.head_n, self._buffer = m, s.x
+        s.low = n
+        start = max(m - 1, 0)  # share one point so the line is unbroken
+        if n > start:
+            self.tail.setData(s.x[start:n], s.y[start:n])
+        else:
+            self.tail.setData([], [])
+
+    def drawn_points(self) -> int:
+        """Points handed to the two curves (the shared point once)."""
+        x = self.tail.getOriginalDataset()[0]  # as given, not as downsampled for display
+        tail = 0 if x is None else len(x)
+        return self.head_n + tail - (1 if self.head_n and tail else 0)
+
+    def set_pen(self, pen) -> None:
+        self.head.setPen(pen)
+        self.tail.setPen(pen)
+
+    def set_visible(self, on: bool) -> None:
+        self.head.setVisible(on)
+        self.tail.setVisible(on)
+
+
 class LossPlot(QWidget):
     """Err against iteration: batch Err (faint), training and test Err (bold).
 
@@ -88,7 +286,10 @@ class LossPlot(QWidget):
         self._batch = _Series()
         self._train = _Series()
         self._test = _Series()
-        self._dirty = False
+        self._dirty = False  # anything waiting for a redraw
+        self._batch_dirty = False
+        self._eval_dirty = False
+        self._eval_at = -math.inf  # when training/test Err were last handed to their curves
         self._has_test = False
         self._hovering = False
 
@@ -103,21 +304,42 @@ class LossPlot(QWidget):
         pi.showButtons()
         pi.enableAutoRange()
         self._legend = pi.addLegend(offset=(-12, 12))
-        self._batch_head = pi.plot()  # settled blocks of batch Err, no legend entry
-        self._head_n = 0
-        self._head_buffer: np.ndarray | None = None
+        # Each series: settled blocks without a legend entry, then the live tail.
+        self._batch_head = pi.plot()
         self._batch_curve = pi.plot(name="batch Err (per iteration)")
+        self._train_head = pi.plot()
         self._train_curve = pi.plot(name="training Err (full set)")
+        self._test_head = pi.plot()
         self._test_curve = pi.plot(name="test Err")
-        for c in (self._batch_head, self._batch_curve, self._train_curve, self._test_curve):
+        self._batch_lines = _HeadTail(self._batch_head, self._batch_curve, BLOCK)
+        self._train_lines = _HeadTail(self._train_head, self._train_curve, EVAL_BLOCK, True)
+        self._test_lines = _HeadTail(self._test_head, self._test_curve, EVAL_BLOCK, True)
+        for c in (
+            self._batch_head,
+            self._batch_curve,
+            self._train_head,
+            self._train_curve,
+            self._test_head,
+            self._test_curve,
+        ):
             c.setSkipFiniteCheck(False)
+            # Peak-downsample to about one min/max pair per 1.5 pixels (pyqtgraph's
+            # default keeps ~5 points a pixel): the same envelope, fewer to stroke.
+            c.opts["autoDownsampleFactor"] = 1.5
+            _quiet_bounds(c)
         for name in ("left", "bottom"):
             ax = pi.getAxis(name)
             ax.enableAutoSIPrefix(False)
             # Grid lines at the labelled ticks only: the minor grid costs ~5 ms a frame.
             ax.setStyle(maxTickLevel=0)
+            # The axes (and their grid) change only with the range: keep them as
+            # pixmaps rather than repaint them under every new point.
+            ax.setCacheMode(ax.CacheMode.DeviceCoordinateCache)
+        self._legend.setCacheMode(self._legend.CacheMode.DeviceCoordinateCache)
         self._legend.removeItem(self._test_curve)
-        self._test_curve.hide()
+        self._test_lines.set_visible(False)
+        self._range_hint = _RangeHint()
+        pi.addItem(self._range_hint)
         self._cursor = pg.InfiniteLine(angle=90, movable=False)
         self._cursor.setZValue(-5)
         self._cursor.hide()
@@ -146,8 +368,11 @@ class LossPlot(QWidget):
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(self._redraw)
+        self._readout_at = -math.inf
+        self._readout_timer = QTimer(self)
+        self._readout_timer.setSingleShot(True)
+        self._readout_timer.timeout.connect(self._refresh_readout)
 
         self._apply_palette()
         self._apply_fonts()
@@ -187,16 +412,16 @@ class LossPlot(QWidget):
         lf = int(snapshot.losses_from)
         if self._batch.n > lf:
             self._batch.truncate(lf)
-            self._dirty = True
+            self._batch_dirty = True
         new = np.asarray(snapshot.new_losses, dtype=np.float64)
         if new.size:
             self._batch.append(lf + 1 + np.arange(new.size, dtype=np.float64), new)
-            self._dirty = True
+            self._batch_dirty = True
         ef = int(snapshot.eval_from)
         if self._train.n > ef:
             self._train.truncate(ef)
             self._test.truncate(ef)
-            self._dirty = True
+            self._eval_dirty = True
         its = np.asarray(snapshot.new_eval_iterations, dtype=np.float64)
         if its.size:
             tr = np.asarray(snapshot.new_train_err, dtype=np.float64)
@@ -205,9 +430,15 @@ class LossPlot(QWidget):
             self._test.append(its, te)
             if not self._has_test and np.any(np.isfinite(te)):
                 self._has_test = True
+            self._eval_dirty = True
+        if self._batch_dirty or self._eval_dirty:
             self._dirty = True
-        if self._dirty and not self._timer.isActive():
-            self._timer.start()
+            self._schedule()
+
+    def _schedule(self) -> None:
+        """Redraw within REDRAW_MS (sooner than a later redraw for training/test Err)."""
+        if not self._timer.isActive() or self._timer.remainingTime() > REDRAW_MS:
+            self._timer.start(REDRAW_MS)
 
     def append_losses(self, start: int, losses: np.ndarray) -> None:
         """Append batch Err values of iterations ``start + 1``, … (drops any beyond ``start``)."""
@@ -215,63 +446,92 @@ class LossPlot(QWidget):
             self._batch.truncate(start)
         losses = np.asarray(losses, dtype=np.float64)
         self._batch.append(start + 1 + np.arange(losses.size, dtype=np.float64), losses)
-        self._dirty = True
-        if not self._timer.isActive():
-            self._timer.start()
+        self._batch_dirty = self._dirty = True
+        self._schedule()
 
     @Slot()
     def flush(self) -> None:
-        """Apply pending data to the curves now (tests, exporters)."""
+        """Apply pending data to the curves and the readout now (tests, exporters)."""
+        self._apply_pending(readout_now=True)
+
+    @Slot()
+    def _redraw(self) -> None:
+        self._apply_pending(readout_now=False)
+
+    def _apply_pending(self, readout_now: bool) -> None:
         self._timer.stop()
         if not self._dirty:
             return
-        self._dirty = False
-        self._set_batch_data()
-        for series, curve in ((self._train, self._train_curve), (self._test, self._test_curve)):
-            if series.n:
-                curve.setData(series.xs(), series.ys())
-            else:
-                curve.setData([], [])
+        if self._batch_dirty:
+            self._batch_dirty = False
+            self._batch_lines.set_data(self._batch)
+        now = time.monotonic()
+        eval_wait = self._eval_at + EVAL_REDRAW_MS / 1000.0 - now
+        if self._eval_dirty and (readout_now or eval_wait <= 0):
+            self._eval_dirty = False
+            self._eval_at = now
+            self._train_lines.set_data(self._train)
+            self._test_lines.set_data(self._test)
+        self._dirty = self._eval_dirty
+        if self._dirty:  # training and test Err follow a little later
+            self._timer.start(math.ceil(max(eval_wait, 0.0) * 1000.0))
+        self._update_range_hint()
         show_test = self._has_test
         if show_test != self._test_curve.isVisible():
-            self._test_curve.setVisible(show_test)
+            self._test_lines.set_visible(show_test)
             if show_test:
                 self._legend.addItem(self._test_curve, "test Err")
             else:
                 self._legend.removeItem(self._test_curve)
         if not self._hovering:
+            if readout_now:
+                self._refresh_readout()
+            elif not self._readout_timer.isActive():
+                # At most every READOUT_MS, and always once more after the last change.
+                wait = self._readout_at + READOUT_MS / 1000.0 - time.monotonic()
+                self._readout_timer.start(math.ceil(max(wait, 0.0) * 1000.0))
+
+    @Slot()
+    def _refresh_readout(self) -> None:
+        self._readout_timer.stop()
+        self._readout_at = time.monotonic()
+        if not self._hovering:
             self._update_readout()
 
-    def _set_batch_data(self) -> None:
-        """Hand the batch Err buffer to its two curves: a settled head and a live tail.
-
-        ``setData`` rescans every point it is given (bounds, finite check), so
-        a million points passed on every redraw cost milliseconds each time.
-        The head holds whole blocks of :data:`BLOCK` points and is set again
-        only when a block fills (or the buffer moves); the tail, the rest
-        from the head's last point on, is set on every redraw. Both are views
-        of the same buffer, drawn with the same pen.
-        """
-        b = self._batch
-        n = b.n
-        m = (n // BLOCK) * BLOCK
-        if m != self._head_n or b.x is not self._head_buffer:
-            if m:
-                self._batch_head.setData(b.x[:m], b.y[:m])
-            else:
-                self._batch_head.setData([], [])
-            self._head_n, self._head_buffer = m, b.x
-        start = max(m - 1, 0)  # share one point so the line is unbroken
-        if n > start:
-            self._batch_curve.setData(b.x[start:n], b.y[start:n])
+    def _update_range_hint(self) -> None:
+        """Round the data's range outwards to nice values (see :class:`_RangeHint`)."""
+        last = -math.inf
+        for series in (self._batch, self._train):
+            if series.n:
+                last = max(last, float(series.x[series.n - 1]))
+        x = (0.0, _nice_ceil(max(last, 10.0))) if math.isfinite(last) else None
+        ext = _merge(self._batch.extent(), self._train.extent())
+        if self._has_test:
+            ext = _merge(ext, self._test.extent())
+        y = None
+        if self._log_y:
+            lo, hi = ext[2], ext[3]
+            if math.isfinite(lo) and math.isfinite(hi):
+                y = (
+                    math.floor(math.log10(lo) / _LOG_STEP) * _LOG_STEP,
+                    math.ceil(math.log10(hi) / _LOG_STEP) * _LOG_STEP,
+                )
         else:
-            self._batch_curve.setData([], [])
+            lo, hi = ext[0], ext[1]
+            if math.isfinite(lo) and math.isfinite(hi):
+                span = hi - lo
+                if not math.isfinite(span):  # e.g. −1e308 … 1e308: leave y to the curves
+                    y = None
+                else:
+                    step = _nice_step(span if span > 0 else max(abs(hi), 1.0))
+                    y = (math.floor(lo / step) * step, math.ceil(hi / step) * step)
+                    if not all(math.isfinite(v) for v in y):
+                        y = None
+        self._range_hint.set_bounds(x, y)
 
     def drawn_batch_points(self) -> int:
         """Batch Err points handed to the curves (head + tail, shared point once)."""
-        head = self._head_n
-        tail = 0 if self._batch_curve.getData()[0] is None else len(self._batch_curve.getData()[0])
-        return head + tail - (1 if head and tail else 0)
+        return self._batch_lines.drawn_points()
 
     def is_dirty(self) -> bool:
         """True while appended data waits for the next redraw."""
@@ -284,7 +544,7 @@ class LossPlot(QWidget):
         self._train.truncate(0)
         self._test.truncate(0)
         self._has_test = False
-        self._dirty = True
+        self._dirty = self._batch_dirty = self._eval_dirty = True
         self.flush()
 
     def point_count(self) -> int:
@@ -311,6 +571,7 @@ class LossPlot(QWidget):
             return
         self._log_y = on
         self._pi.setLogMode(x=False, y=on)
+        self._update_range_hint()
         self._pi.enableAutoRange()
         if self._log_box.isChecked() != on:
             self._log_box.blockSignals(True)
@@ -346,10 +607,9 @@ class LossPlot(QWidget):
             ax.setTextPen(pg.mkPen(fg))
         light = bg.lightnessF() >= 0.5
         batch = QColor(110, 110, 110, 120) if light else QColor(190, 190, 190, 120)
-        self._batch_curve.setPen(pg.mkPen(batch, width=1))
-        self._batch_head.setPen(pg.mkPen(batch, width=1))
-        self._train_curve.setPen(pg.mkPen(TRAIN_COLOR, width=3))
-        self._test_curve.setPen(pg.mkPen(TEST_COLOR, width=3, style=Qt.PenStyle.DashLine))
+        self._batch_lines.set_pen(pg.mkPen(batch, width=1))
+        self._train_lines.set_pen(pg.mkPen(TRAIN_COLOR, width=3))
+        self._test_lines.set_pen(pg.mkPen(TEST_COLOR, width=3, style=Qt.PenStyle.DashLine))
         legend_bg = QColor(bg)
         legend_bg.setAlpha(220)
         self._legend.setBrush(pg.mkBrush(legend_bg))

@@ -377,7 +377,7 @@ class MainWindow(QMainWindow):
     #: While training plays, these panels follow the snapshots at most this often
     #: (seconds), one panel per frame; the network view (and the loss plot, on its
     #: own timer) follow every frame. Paused or stepping, every panel follows at once.
-    _PANEL_PERIODS = {"output": 0.15, "phase": 0.2, "inspector": 0.25, "status": 0.25}
+    _PANEL_PERIODS = (("output", 0.2), ("phase", 0.2), ("inspector", 0.25), ("status", 0.25))
     #: Counts the frames that had something new to show (a snapshot, a selection …).
     _view_generation = 0
 
@@ -406,9 +406,8 @@ class MainWindow(QMainWindow):
             self.gradient_plot.flush()
         else:
             now = time.perf_counter()
-            lateness = {
-                name: now - shown[name][1] - self._PANEL_PERIODS[name] for name in stale
-            }
+            periods = dict(self._PANEL_PERIODS)
+            lateness = {name: now - shown[name][1] - periods[name] for name in stale}
             name = max(lateness, key=lateness.__getitem__)
             if lateness[name] >= 0:
                 self._show_panel(name, snap)
@@ -417,7 +416,8 @@ class MainWindow(QMainWindow):
         """Per slow panel: [view generation it shows, perf_counter time it was updated]."""
         shown = getattr(self, "_panel_shown", None)
         if shown is None:
-            shown = self._panel_shown = {name: [-1, float("-inf")] for name in self._PANEL_PERIODS}
+            shown = {name: [-1, float("-inf")] for name, _ in self._PANEL_PERIODS}
+            self._panel_shown = shown
         return shown
 
     def _show_panel(self, name: str, snap: Any) -> None:

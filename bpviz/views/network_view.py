@@ -41,6 +41,7 @@ from PySide6.QtGui import (
     QFont,
     QFontMetricsF,
     QKeyEvent,
+    QPaintEngine,
     QPainter,
     QPalette,
     QPen,
@@ -84,24 +85,59 @@ def _mix(a: QColor, b: QColor, amount: float) -> QColor:
 
 
 class _EdgeLayer(pg.GraphicsObject):
-    """Lines painted in buckets: one pen, many lines per bucket."""
+    """Lines painted in buckets: one pen, many lines per bucket (one ``drawLines`` call).
 
-    def __init__(self) -> None:
+    An optional first bucket of rims (a wider, faint pen under pale lines) is
+    drawn without antialiasing: its jagged outer edge is barely visible, and
+    it halves the cost of a picture whose weights are mostly near 0.
+
+    Qt draws while Python holds the GIL, so every call and every antialiased
+    pixel is time taken from the training thread. The lines are therefore
+    kept as a pixmap and drawn again only when the buckets change (θ moved
+    to another colour level, a highlight, a new layout): the neurons above
+    them change with every snapshot, the edges far less often. Painters that
+    scale, or draw to another kind of device (exports), get the lines
+    themselves.
+    """
+
+    def __init__(self, cached: bool = True) -> None:
         super().__init__()
         self._rect = QRectF()
         self._groups: list[tuple[QPen, list[QLineF]]] = []
+        self._rims: tuple[QPen, list[QLineF]] | None = None
+        self._pixmap: QPixmap | None = None
+        self._cached = cached
+        #: An opaque background for the pixmap (None: transparent); an opaque
+        #: pixmap is copied, not blended, which is several times faster.
+        self._background: QColor | None = None
         self.antialias = True
+        self.renders = 0  # pixmaps drawn (for tests)
+
+    def set_background(self, color: QColor | None) -> None:
+        """Fill the cached picture with ``color`` (None: leave it transparent)."""
+        if color != self._background:
+            self._background = None if color is None else QColor(color)
+            self._pixmap = None
+            self.update()
 
     def set_rect(self, rect: QRectF) -> None:
         self.prepareGeometryChange()
         self._rect = QRectF(rect)
+        self._pixmap = None
 
-    def set_groups(self, groups: list[tuple[QPen, list[QLineF]]]) -> None:
+    def set_groups(
+        self,
+        groups: list[tuple[QPen, list[QLineF]]],
+        rims: tuple[QPen, list[QLineF]] | None = None,
+    ) -> None:
         self._groups = groups
+        self._rims = rims
+        self._pixmap = None
         self.update()
 
     def groups(self) -> list[tuple[QPen, list[QLineF]]]:
-        return self._groups
+        """The buckets, rims first (when there are any)."""
+        return ([self._rims] if self._rims else []) + self._groups
 
     def boundingRect(self) -> QRectF:
         return self._rect
@@ -113,15 +149,46 @@ class _EdgeLayer(pg.GraphicsObject):
             sys.excepthook(*sys.exc_info())
 
     def _paint(self, p: QPainter) -> None:
+        if not self._groups and not self._rims:
+            return
+        tr = p.transform()
+        engine = p.paintEngine()
+        device = p.device()
+        if (
+            not self._cached
+            or tr.isScaling()
+            or tr.isRotating()
+            or engine is None
+            or engine.type() != QPaintEngine.Type.Raster
+            or device is None
+            or self._rect.isEmpty()
+        ):
+            self._draw(p)
+            return
+        dpr = device.devicePixelRatioF()
+        pm = self._pixmap
+        if pm is None or pm.devicePixelRatioF() != dpr:
+            r = self._rect
+            pm = QPixmap(max(1, math.ceil(r.width() * dpr)), max(1, math.ceil(r.height() * dpr)))
+            pm.setDevicePixelRatio(dpr)
+            pm.fill(Qt.GlobalColor.transparent if self._background is None else self._background)
+            q = QPainter(pm)
+            q.translate(-r.left(), -r.top())
+            self._draw(q)
+            q.end()
+            self._pixmap = pm
+            self.renders += 1
+        p.drawPixmap(self._rect.topLeft(), pm)
+
+    def _draw(self, p: QPainter) -> None:
+        if self._rims:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            p.setPen(self._rims[0])
+            p.drawLines(self._rims[1])
         p.setRenderHint(QPainter.RenderHint.Antialiasing, self.antialias)
-        draw = p.drawLine
         for pen, lines in self._groups:
             p.setPen(pen)
-            # One call per line: drawLines() strokes all lines as one path, and
-            # antialiased stroking of many lines crossing at shared neurons is
-            # far slower than drawing them one by one.
-            for line in lines:
-                draw(line)
+            p.drawLines(lines)
 
 
 class _NodeLayer(pg.GraphicsObject):
@@ -224,6 +291,8 @@ class NetworkView(QWidget):
         self._pen_cache: dict[tuple, QPen] = {}
         self._sprite_cache: dict[tuple, QPixmap] = {}
         self._sprite_gen = 0
+        self._layout_gen = 0  # counts layouts (new positions, new line list)
+        self._edge_key: tuple | None = None  # what the edge buckets were built from
         self._static_text: dict[str, tuple[QStaticText, float]] = {}
         self._brush_cache: dict[tuple, QBrush] = {}
         self._snapshot = None
@@ -249,7 +318,7 @@ class NetworkView(QWidget):
         self._band.hide()
         self._edges = _EdgeLayer()
         self._edges.setZValue(0)
-        self._overlay = _EdgeLayer()
+        self._overlay = _EdgeLayer(cached=False)
         self._overlay.setZValue(5)
         self._nodes = _NodeLayer(self)
         self._nodes.setZValue(10)
@@ -422,8 +491,11 @@ class NetworkView(QWidget):
                 bias_x.append(x)
                 bias_y.append(y0)
         self._nx, self._ny = xs, ys
+        self._nx_list, self._ny_list = xs.tolist(), ys.tolist()
         self._bias_x = np.array(bias_x)
         self._bias_y = np.array(bias_y)
+        self._font_layer, self._font_small = f_layer, f_small
+        self._number_texts = [str(n) for n in self._numbers]
         # Edge end points (bias edges start at their layer's square).
         src, dst = self._edge_src, self._edge_dst
         is_bias = src < 0
@@ -442,6 +514,7 @@ class NetworkView(QWidget):
         start_cut = np.minimum(start_cut, length / 2)
         ax, ay = sx + ux * start_cut, sy + uy * start_cut
         bx, by = tx - ux * end_cut, ty - uy * end_cut
+        self._layout_gen += 1
         self._lines = [
             QLineF(a, b, c, d)
             for a, b, c, d in zip(ax.tolist(), ay.tolist(), bx.tolist(), by.tolist(), strict=True)
@@ -465,6 +538,14 @@ class NetworkView(QWidget):
         bias_pt = f_bias.pointSizeF() * min(1.0, 0.8 * side / fm_b.height())
         self._bias_font.setPointSizeF(bias_pt)
         self._bias_label = bias_pt >= 6.5
+        self._bias_rects = [
+            QRectF(bx - side / 2, by - side / 2, side, side)
+            for bx, by in zip(bias_x, bias_y, strict=True)
+        ]
+        half = r + 4.0
+        self._sprite_corners = [
+            QPointF(x - half, y - half) for x, y in zip(self._nx_list, self._ny_list, strict=True)
+        ]
         # Layer label texts that fit in one column.
         full = self._layer_names(short=0)
         widths = [fm_l.horizontalAdvance(t) for t in full]
@@ -479,6 +560,12 @@ class NetworkView(QWidget):
                 tiny = self._layer_names(short=2)
                 ok = max(fm_l.horizontalAdvance(t) for t in tiny) <= avail
                 self._layer_text = tiny if ok else [""] * L
+        self._layer_rects = []
+        for l, text in enumerate(self._layer_text):
+            x = float(xs[self._node_start[l]])
+            tw = fm_l.horizontalAdvance(text) + 8
+            left = min(max(x - tw / 2, 2.0), W - tw - 2.0)
+            self._layer_rects.append(QRectF(left, 4, tw, self._lh_layer + 4))
         full_rect = QRectF(0, 0, W, H)
         self._vb.setRange(full_rect, padding=0)
         for item in (self._edges, self._overlay, self._nodes):
@@ -588,40 +675,34 @@ class NetworkView(QWidget):
         lev = scale.levels(self._edge_vals)
         self._edge_levels = lev
         state = self._edge_state
-        rgba = scale.rgba_of_levels(lev)
-        dim = state == _DIM
-        if np.any(dim):
-            rgba[dim] = self._dimmed(rgba[dim])
-        self._edge_rgba = rgba
-        half = (scale.n_levels - 1) // 2
-        mag = np.where(lev >= 0, np.abs(lev - half) / half, 0.0)
-        self._edge_w = self._width_of(mag, state)
-        # Buckets: dim first, then normal, then emphasised; weak before strong.
-        rank = np.array([1, 0, 2])[state]
-        dev = np.abs(lev - half)
-        order_key = (rank * (half + 2) + np.where(lev >= 0, dev, 0)) * 2 + (lev > half)
-        order_key = order_key * (scale.n_levels + 1) + (lev + 1)
-        order = np.argsort(order_key, kind="stable")
-        sk = order_key[order]
-        groups: list[tuple[QPen, list[QLineF]]] = []
-        if order.size and not self._degraded:
-            # A pale rim under near-white edges keeps weights near 0 visible.
-            lum = rgba[:, :3] @ np.array([0.2126, 0.7152, 0.0722])
-            pale = np.flatnonzero(lum > 0.72)
-            if pale.size:
-                lines = self._lines
-                groups.append((self._skeleton_pen(), [lines[m] for m in pale.tolist()]))
-        if order.size:
-            cuts = np.flatnonzero(np.diff(sk)) + 1
-            starts = np.concatenate([[0], cuts])
-            ends = np.concatenate([cuts, [order.size]])
-            lines = self._lines
-            olist = order.tolist()
-            for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-                j = olist[a]
-                pen = self._pen(int(lev[j]), int(state[j]))
-                groups.append((pen, [lines[m] for m in olist[a:b]]))
-        self._edges.set_groups(groups)
+        # Edge colours, widths and buckets follow from the levels, the states, the
+        # layout and the palette alone: unchanged (the usual case between two
+        # snapshots), keep the ones drawn.
+        key = (
+            lev.tobytes(),
+            state.tobytes(),
+            self._layout_gen,
+            self._sprite_gen,
+            self._high_contrast,
+            self._degraded,
+            self._hl_neurons is None,
+        )
+        if key != self._edge_key:
+            self._edge_key = key
+            rgba = scale.rgba_of_levels(lev)
+            dim = state == _DIM
+            if np.any(dim):
+                rgba[dim] = self._dimmed(rgba[dim])
+            self._edge_rgba = rgba
+            half = (scale.n_levels - 1) // 2
+            mag = np.where(lev >= 0, np.abs(lev - half) / half, 0.0)
+            self._edge_w = self._width_of(mag, state)
+            # Buckets: dim first, then normal, then emphasised; weak before strong.
+            rank = np.array([1, 0, 2])[state]
+            dev = np.abs(lev - half)
+            order_key = (rank * (half + 2) + np.where(lev >= 0, dev, 0)) * 2 + (lev > half)
+            order_key = order_key * (scale.n_levels + 1) + (lev + 1)
+            self._set_edge_groups(lev, state, rgba, order_key)
         # Neurons.
         dscale = self.delta_scale
         nrgba = dscale.rgba(self._node_vals)
@@ -634,6 +715,33 @@ class NetworkView(QWidget):
         self._node_levels = np.where(inputs, -2, dscale.levels(self._node_vals))
         self._update_overlay()
         self._nodes.update()
+
+    def _set_edge_groups(
+        self, lev: np.ndarray, state: np.ndarray, rgba: np.ndarray, order_key: np.ndarray
+    ) -> None:
+        """Sort the edges into draw buckets (one pen each) for the edge layer."""
+        order = np.argsort(order_key, kind="stable")
+        sk = order_key[order]
+        groups: list[tuple[QPen, list[QLineF]]] = []
+        rims = None
+        if order.size and not self._degraded:
+            # A pale rim under near-white edges keeps weights near 0 visible.
+            lum = rgba[:, :3] @ np.array([0.2126, 0.7152, 0.0722])
+            pale = np.flatnonzero(lum > 0.72)
+            if pale.size:
+                lines = self._lines
+                rims = (self._skeleton_pen(), [lines[m] for m in pale.tolist()])
+        if order.size:
+            cuts = np.flatnonzero(np.diff(sk)) + 1
+            starts = np.concatenate([[0], cuts])
+            ends = np.concatenate([cuts, [order.size]])
+            lines = self._lines
+            olist = order.tolist()
+            for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+                j = olist[a]
+                pen = self._pen(int(lev[j]), int(state[j]))
+                groups.append((pen, [lines[m] for m in olist[a:b]]))
+        self._edges.set_groups(groups, rims)
 
     def _update_overlay(self) -> None:
         groups: list[tuple[QPen, list[QLineF]]] = []
@@ -664,13 +772,27 @@ class NetworkView(QWidget):
             br = self._brush_cache[key] = QBrush(QColor(*key))
         return br
 
-    def _sprite(self, level: int, state: int, rgba: np.ndarray, pen: QPen, dpr: float) -> QPixmap:
-        """A neuron disc of radius r, filled and outlined, cached by colour level."""
+    def _sprite(
+        self,
+        level: int,
+        state: int,
+        rgba: np.ndarray,
+        pen: QPen,
+        dpr: float,
+        number: str | None = None,
+    ) -> QPixmap:
+        """A neuron disc of radius r, filled and outlined, cached by colour level.
+
+        With ``number``, the neuron's number is written inside it (in black or
+        white, whichever reads better on the fill): one pixmap per neuron and
+        colour level then, but one draw call per neuron and frame.
+        """
         r = self._r
-        key = (level, state, round(r * 8), self._high_contrast, dpr, self._sprite_gen)
+        text_key = None if number is None else (number, self._index_font.pointSizeF())
+        key = (level, state, round(r * 8), self._high_contrast, dpr, self._sprite_gen, text_key)
         pm = self._sprite_cache.get(key)
         if pm is None:
-            if len(self._sprite_cache) > 2048:
+            if len(self._sprite_cache) > 4096:
                 self._sprite_cache.clear()
             half = r + 4.0
             size = math.ceil(2 * half * dpr)
@@ -679,9 +801,14 @@ class NetworkView(QWidget):
             pm.fill(Qt.GlobalColor.transparent)
             q = QPainter(pm)
             q.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            q.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
             q.setPen(pen)
             q.setBrush(self._brush(rgba))
             q.drawEllipse(QPointF(half, half), r, r)
+            if number is not None:
+                q.setFont(self._index_font)
+                q.setPen(self._text_on(rgba))
+                q.drawText(QRectF(0, 0, 2 * half, 2 * half), Qt.AlignmentFlag.AlignCenter, number)
             q.end()
             self._sprite_cache[key] = pm
         return pm
@@ -701,44 +828,65 @@ class NetworkView(QWidget):
             hit = cache[text] = (st, fm.horizontalAdvance(text))
         return hit
 
+    def _node_pens(self) -> dict[int, QPen]:
+        """Outline pens by state (normal, dimmed, emphasised)."""
+        key = ("nodes", self._high_contrast, self._degraded, self._sprite_gen)
+        pens = self._pen_cache.get(key)
+        if pens is None:
+            hc = self._high_contrast
+            outline_w = (2.0 if hc else 1.3) if not self._degraded else 0.8
+            pens = {
+                _NORMAL: QPen(self._outline, outline_w),
+                _DIM: QPen(self._dimmed_outline, outline_w),
+                _EMPH: QPen(self._fg, 4.0 if hc else 3.5),
+            }
+            self._pen_cache[key] = pens
+        return pens
+
     def _paint_nodes(self, p: QPainter) -> None:
+        # Qt draws while Python holds the GIL: few calls per frame. Every part
+        # that does not change between snapshots is prepared in _relayout.
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
-        f_layer, f_small, _ = self._fonts()
+        f_layer, f_small = self._font_layer, self._font_small
         r = self._r
-        hc = self._high_contrast
         fg = self._fg
-        outline_w = (2.0 if hc else 1.3) if not self._degraded else 0.8
-        base_pen = QPen(self._outline, outline_w)
-        dim_pen = QPen(self._dimmed_outline, outline_w)
-        emph_pen = QPen(fg, 4.0 if hc else 3.5)
-        pens = {_NORMAL: base_pen, _DIM: dim_pen, _EMPH: emph_pen}
-        xs, ys = self._nx.tolist(), self._ny.tolist()
+        pens = self._node_pens()
+        xs, ys = self._nx_list, self._ny_list
         states = self._node_state.tolist()
         rgba = self._node_rgba
         # Bias squares.
-        if self._bias_shown and len(self._bias_x):
-            side = max(r * 1.4, 8.0)
-            p.setFont(self._bias_font)
+        if self._bias_shown and self._bias_rects:
             bias_dim = self._hl_neurons is not None
-            for bx, by in zip(self._bias_x.tolist(), self._bias_y.tolist(), strict=True):
-                rect = QRectF(bx - side / 2, by - side / 2, side, side)
-                p.setPen(dim_pen if bias_dim else base_pen)
-                p.setBrush(QBrush(self._bias_fill))
-                p.drawRect(rect)
-                if self._bias_label:
-                    p.setPen(self._dimmed_outline if bias_dim else fg)
+            p.setPen(pens[_DIM] if bias_dim else pens[_NORMAL])
+            p.setBrush(self._bias_brush)
+            p.drawRects(self._bias_rects)
+            if self._bias_label:
+                p.setFont(self._bias_font)
+                p.setPen(self._dimmed_outline if bias_dim else fg)
+                for rect in self._bias_rects:
                     p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "1")
-        # Neurons: pre-rendered sprites (one per colour level, state and size)
-        # when the painter does not scale, vector drawing otherwise (exports).
+        # Neurons: pre-rendered sprites (one per colour level, state and size,
+        # with the number inside when it goes there) on a raster device that
+        # is not scaled; vector drawing otherwise (exports).
         tr = p.transform()
-        if not (tr.isScaling() or tr.isRotating()):
-            dpr = self.canvas.devicePixelRatioF()
+        engine = p.paintEngine()
+        device = p.device()
+        sprites = (
+            not (tr.isScaling() or tr.isRotating())
+            and engine is not None
+            and engine.type() == QPaintEngine.Type.Raster
+            and device is not None
+        )
+        numbers_in_sprites = sprites and self._index_fit and self._index_inside
+        if sprites:
+            dpr = device.devicePixelRatioF()
             levels = self._node_levels.tolist()
-            half = r + 4.0
-            for j, (x, y) in enumerate(zip(xs, ys, strict=True)):
-                pm = self._sprite(levels[j], states[j], rgba[j], pens[states[j]], dpr)
-                p.drawPixmap(QPointF(x - half, y - half), pm)
+            labels = self._number_texts if numbers_in_sprites else [None] * len(xs)
+            sprite, draw, corners = self._sprite, p.drawPixmap, self._sprite_corners
+            for j in range(len(xs)):
+                state = states[j]
+                draw(corners[j], sprite(levels[j], state, rgba[j], pens[state], dpr, labels[j]))
         else:
             for j, (x, y) in enumerate(zip(xs, ys, strict=True)):
                 p.setPen(pens[states[j]])
@@ -755,21 +903,25 @@ class NetworkView(QWidget):
                 p.setPen(QPen(fg, 3.5))
                 p.drawEllipse(c, r + 6.0, r + 6.0)
         # Neuron numbers (cached text layouts: the numbers never change).
-        if self._index_fit:
+        if self._index_fit and not numbers_in_sprites:
             p.setFont(self._index_font)
             fm = QFontMetricsF(self._index_font)
             th = fm.height()
-            numbers = self._numbers
+            numbers = self._number_texts
             inside = self._index_inside
             dim_pen, muted_pen = QPen(self._dimmed_outline), QPen(self._muted)
+            current = None
             for j in range(len(xs)):
-                st, w = self._static(str(numbers[j]), fm, self._index_static)
+                st, w = self._static(numbers[j], fm, self._index_static)
                 if inside:
-                    p.setPen(self._text_on(rgba[j]))
+                    pen = self._text_on(rgba[j])
                     top = ys[j] - th / 2
                 else:
-                    p.setPen(dim_pen if states[j] == _DIM else muted_pen)
+                    pen = dim_pen if states[j] == _DIM else muted_pen
                     top = ys[j] + r + 6
+                if pen is not current:
+                    p.setPen(pen)
+                    current = pen
                 p.drawStaticText(QPointF(xs[j] - w / 2, top), st)
         p.setFont(f_small)
         # Value labels.
@@ -784,31 +936,30 @@ class NetworkView(QWidget):
                 p.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"…+{n - s}")
         # Layer labels at the top.
         p.setFont(f_layer)
-        for l, text in enumerate(self._layer_text):
+        align = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+        if len(self.sizes) == 1:
+            align = Qt.AlignmentFlag.AlignCenter
+        current = None
+        for l, (text, rect) in enumerate(zip(self._layer_text, self._layer_rects, strict=True)):
             if not text:
                 continue
-            j = self._node_start[l]
-            x = xs[j]
-            tw = QFontMetricsF(f_layer).horizontalAdvance(text) + 8
-            left = min(max(x - tw / 2, 2.0), self._W - tw - 2.0)
-            rect = QRectF(left, 4, tw, self._lh_layer + 4)
             active = self._hl_layer == l
-            p.setPen(fg if (self._hl_neurons is None or active) else self._muted)
-            align = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
-            if len(self.sizes) == 1:
-                align = Qt.AlignmentFlag.AlignCenter
+            pen = fg if (self._hl_neurons is None or active) else self._muted
+            if pen is not current:
+                p.setPen(pen)
+                current = pen
             p.drawText(rect, align, text)
 
     def _paint_values(self, p: QPainter, xs: list[float], ys: list[float]) -> None:
         snap = self._snapshot
         r, lh = self._r, self._lh
-        fm = QFontMetricsF(self._fonts()[1])
+        fm = QFontMetricsF(self._font_small)
         ascent = fm.ascent()
         advance = fm.horizontalAdvance
         bg = QColor(self._bg)
         bg.setAlpha(235)
         rects: list[QRectF] = []
-        texts: list[tuple[float, float, str, bool]] = []
+        texts: list[tuple[QPointF, str, bool]] = []
         states = self._node_state
         for j, (l, i) in enumerate(self._node_keys):
             o_t = format_number(self._value(snap.o, l, i), 3)
@@ -829,19 +980,20 @@ class NetworkView(QWidget):
             rects.append(QRectF(x0, y0, w, h))
             dim = bool(states[j] == _DIM)
             for m, t in enumerate(parts):
-                texts.append((x0 + 3, y0 + 1 + m * lh + ascent, t, dim))
+                texts.append((QPointF(x0 + 3, y0 + 1 + m * lh + ascent), t, dim))
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(bg)
         p.drawRects(rects)
         normal, muted = QPen(self._fg), QPen(self._muted)
         current = None
-        for x, y, t, dim in texts:
+        # Plain drawText at the baseline: the values change with every snapshot,
+        # so cached text layouts (QStaticText) would only be made to be dropped.
+        for pos, t, dim in texts:
             pen = muted if dim else normal
             if pen is not current:
                 p.setPen(pen)
                 current = pen
-            st, _ = self._static(t, fm)
-            p.drawStaticText(QPointF(x, y - ascent), st)
+            p.drawText(pos, t)
 
     def _value(self, arrays, l: int, i: int) -> float | None:
         if arrays is None or l >= len(arrays):
@@ -877,7 +1029,9 @@ class NetworkView(QWidget):
             (0.97, 0.97, 0.97, 1.0) if light else (0.25, 0.25, 0.25, 1.0), dtype=np.float64
         )
         self._bias_fill = QColor(255, 244, 200) if light else QColor(90, 80, 40)
+        self._bias_brush = QBrush(self._bias_fill)
         self.canvas.setBackground(bg)
+        self._sync_edge_background()
         self._pen_cache.clear()
         self._brush_cache.clear()
         self._sprite_cache.clear()
@@ -1000,6 +1154,7 @@ class NetworkView(QWidget):
         l = self._hl_layer
         if l is None or not 0 <= l < len(self.sizes) or not hasattr(self, "_nx"):
             self._band.hide()
+            self._sync_edge_background()
             return
         x = float(self._nx[self._node_start[l]])
         half = min(self._dx * 0.42, max(self._r * 3.0, 40.0)) if len(self.sizes) > 1 else 60
@@ -1008,6 +1163,12 @@ class NetworkView(QWidget):
         c = QColor(255, 196, 0, 70) if light else QColor(255, 210, 60, 60)
         self._band.setBrush(QBrush(c))
         self._band.show()
+        self._sync_edge_background()
+
+    def _sync_edge_background(self) -> None:
+        # The edges' picture may hide what lies under it (the canvas background)
+        # unless the band shows through.
+        self._edges.set_background(None if self._band.isVisible() else self._bg)
 
     def band_visible(self) -> bool:
         """True when the active-layer band is drawn."""

@@ -77,17 +77,25 @@ class PhaseIndicator(QWidget):
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Light the stage of ``snapshot.phase`` (none between iterations)."""
         ph = snapshot.phase
+        stage = None if ph is None else ph.stage
         if ph is None:
-            self._stage = None
-            self._title_html = ""
-            self._count_text = f"between iterations · iteration {snapshot.iteration}"
+            title_html = ""
+            count_text = f"between iterations · iteration {snapshot.iteration}"
         else:
-            self._stage = ph.stage
-            self._title_html = formulas.notation_html(ph.title)
+            title_html = formulas.notation_html(ph.title)
             # The update's snapshot already counts its iteration as completed.
             current = snapshot.iteration if ph.is_last else snapshot.iteration + 1
-            self._count_text = f"phase {ph.index + 1} of {ph.count} · iteration {current}"
-        self._apply()
+            count_text = f"phase {ph.index + 1} of {ph.count} · iteration {current}"
+        restyle = stage != self._stage
+        if not restyle and (title_html, count_text) == (self._title_html, self._count_text):
+            return  # nothing changed
+        self._stage, self._title_html, self._count_text = stage, title_html, count_text
+        if restyle:
+            self._apply()
+        else:
+            # Same stage: only the line under the boxes changes (no restyling,
+            # which costs a style sheet pass per box).
+            self._apply_title()
 
     @Slot(float)
     def set_font_scale(self, f: float) -> None:
@@ -158,6 +166,11 @@ class PhaseIndicator(QWidget):
         title = QFont(self.font())
         title.setPointSizeF(size * 1.1)
         self._title.setFont(title)
+        self._apply_title()
+
+    def _apply_title(self) -> None:
+        p = formulas.palette(self._high_contrast)
+        with_lines = self._scale < 1.5
         count_text = self._count_text
         if not with_lines and self._stage is not None:
             count_text = count_text.split(" · ")[0]  # "phase k of n" only

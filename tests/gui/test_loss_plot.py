@@ -230,3 +230,73 @@ def test_long_histories_are_drawn_as_settled_blocks_plus_a_live_tail(plot):
     plot.clear()
     assert plot.drawn_batch_points() == 0
     assert not plot.grab().isNull()
+
+
+def _settle(qtbot, plot):
+    plot.flush()
+    plot.grab()  # a paint applies a pending auto-range
+    qtbot.wait(10)
+
+
+def test_the_view_range_changes_only_when_data_leave_its_rounded_bounds(plot, qtbot):
+    vb = plot.plot_item.vb
+    plot.show_snapshot(LossSnap(0, np.linspace(5.0, 1.0, 900)))
+    _settle(qtbot, plot)
+    _settle(qtbot, plot)  # axes sized for their labels
+    before = vb.viewRange()
+    (x0, x1), (y0, y1) = before
+    assert x0 <= 1 and x1 >= 900 and y0 <= 1.0 and y1 >= 5.0
+    changes = []
+    vb.sigRangeChanged.connect(lambda *_: changes.append(vb.viewRange()))
+    for start in range(900, 1000, 10):  # new points inside the rounded bounds (x ≤ 1000)
+        plot.show_snapshot(LossSnap(start, np.full(10, 1.5)))
+        _settle(qtbot, plot)
+    assert not changes, (before, changes)
+    assert vb.viewRange() == before
+    plot.show_snapshot(LossSnap(1000, np.full(5000, 9.0)))  # beyond them
+    _settle(qtbot, plot)
+    (x0, x1), (y0, y1) = vb.viewRange()
+    assert changes and x1 >= 6000 and y1 >= 9.0 and y0 <= 1.0
+
+
+def test_log_y_range_covers_the_data(plot, qtbot):
+    plot.show_snapshot(LossSnap(0, np.geomspace(10.0, 1e-4, 500)))
+    plot.set_log_y(True)
+    _settle(qtbot, plot)
+    (_, _), (y0, y1) = plot.plot_item.vb.viewRange()
+    assert y0 <= -4 and y1 >= 1
+
+
+def test_training_and_test_err_may_follow_later_but_flush_applies_them(plot, qtbot):
+    def snap(start):
+        its = np.array([start + 10.0])
+        return LossSnap(start, np.ones(10), start // 10, its, np.ones(1), np.ones(1))
+
+    def eval_points():
+        x, _ = plot._train_curve.getOriginalDataset()
+        return 0 if x is None else len(x)
+
+    plot.show_snapshot(snap(0))
+    plot._redraw()  # the timer's redraw
+    assert eval_points() == 1
+    plot.show_snapshot(snap(10))
+    plot._redraw()  # too soon for training/test Err: batch Err only
+    assert plot.drawn_batch_points() == 20
+    assert eval_points() == 1 and plot.is_dirty()
+    qtbot.waitUntil(lambda: not plot.is_dirty(), timeout=2000)  # a little later
+    assert eval_points() == 2
+    plot.show_snapshot(snap(20))
+    plot.flush()  # at once
+    assert eval_points() == 3 and not plot.is_dirty()
+
+
+def test_visible_data_only_auto_range_is_left_to_the_curves(plot, qtbot):
+    plot.show_snapshot(LossSnap(0, np.concatenate([np.full(500, 100.0), np.linspace(1, 2, 500)])))
+    _settle(qtbot, plot)
+    vb = plot.plot_item.vb
+    vb.setAutoVisible(y=True)
+    vb.setXRange(600, 1000, padding=0)
+    vb.enableAutoRange(y=True)
+    _settle(qtbot, plot)
+    (_, _), (_, y1) = vb.viewRange()
+    assert y1 < 50  # only the visible part (1 ≤ Err ≤ 2) counts

@@ -491,3 +491,121 @@ def test_only_one_dock_tab_bar_is_painted(window):
 
     bars = [tb for tb in window.findChildren(QTabBar) if tb.isVisible()]
     assert len(bars) == 1
+
+
+# -- Drawing while training plays (issue #4): slow panels follow at a lower rate ------
+
+
+def _record_calls(monkeypatch, obj, name: str) -> list[float]:
+    """Wrap ``obj.name`` so that each call appends its time (perf_counter) to the list."""
+    import time
+
+    times: list[float] = []
+    original = getattr(obj, name)
+
+    def recorded(*args, **kwargs):
+        times.append(time.perf_counter())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(obj, name, recorded)
+    return times
+
+
+def _latest_after_commands(window, qtbot):
+    """A snapshot sent after every command so far (and handled by the window)."""
+    before = window._latest
+    window.session.request_snapshot()
+    return wait_snapshot(qtbot, window, lambda s: s is not before)
+
+
+def _assert_all_panels_show(window, snap):
+    n = snap.iteration
+    assert window.network_view._snapshot is snap
+    assert window.inspector._snapshot is snap
+    assert window.output_view._last_snapshot is snap
+    assert f"{n:,}" in window.status_label.text()
+    current = n if snap.phase is None or snap.phase.is_last else n + 1
+    assert window.phase_indicator.count_text().endswith(f"iteration {current}")
+    assert window.loss_plot.point_count() == window.loss_plot.drawn_batch_points() == n
+
+
+def test_slow_panels_follow_less_often_than_the_network_while_playing(window, qtbot, monkeypatch):
+    periods = dict(window._PANEL_PERIODS)
+    net = _record_calls(monkeypatch, window.network_view, "show_snapshot")
+    panels = {
+        "inspector": _record_calls(monkeypatch, window.inspector, "show_snapshot"),
+        "phase": _record_calls(monkeypatch, window.phase_indicator, "show_snapshot"),
+        "output": _record_calls(monkeypatch, window.output_view, "show_snapshot"),
+        "status": _record_calls(monkeypatch, window, "_update_status"),
+    }
+    window.acts.play_pause.trigger()
+    qtbot.waitUntil(lambda: window.session_playing, timeout=TIMEOUT)
+    start = len(net), {k: len(v) for k, v in panels.items()}
+    qtbot.wait(1500)
+    window.acts.play_pause.trigger()
+    qtbot.waitUntil(lambda: not window.session_playing, timeout=TIMEOUT)
+    frames = len(net) - start[0]
+    assert frames >= 10  # the network view follows the snapshots
+    for name, times in panels.items():
+        seen = times[start[1][name] :]
+        playing = [t for t in seen if t <= net[-1]][: max(0, len(seen) - 1)]
+        assert len(seen) >= 2, name  # it does follow, though
+        gaps = np.diff(playing)
+        # Never closer than its period while playing (a little slack for the clock).
+        assert np.all(gaps >= 0.9 * periods[name]), (name, gaps.min())
+        assert len(playing) < frames, name
+
+
+def test_every_panel_shows_the_last_snapshot_once_paused(window, qtbot):
+    window.acts.play_pause.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration > 300)
+    window.acts.play_pause.trigger()
+    qtbot.waitUntil(lambda: not window.session_playing, timeout=TIMEOUT)
+    snap = _latest_after_commands(window, qtbot)
+    window._repaint()  # one frame
+    _assert_all_panels_show(window, snap)
+    assert window.gradient_plot.data()[0][-1] == snap.iteration
+    assert "paused" in window.status_label.text()
+
+
+def test_lecture_steps_reach_every_panel_in_the_next_frame(window, qtbot):
+    for k in range(4):
+        window.acts.step_phase.trigger()
+        snap = wait_snapshot(
+            qtbot, window, lambda s, k=k: s.phase is not None and s.phase.index == k
+        )
+        window._repaint()
+        _assert_all_panels_show(window, snap)
+        assert window.phase_indicator.count_text().startswith(f"phase {k + 1} of ")
+        assert window.phase_indicator.active_stage() == snap.phase.stage
+
+
+def test_slow_panels_catch_up_while_playing_without_new_snapshots(window, qtbot, monkeypatch):
+    # A slow pace sends few snapshots: a panel skipped for one must still show it.
+    window.acts.step_iteration.trigger()
+    snap = wait_snapshot(qtbot, window, lambda s: s.iteration == 1)
+    window._repaint()
+    monkeypatch.setattr(window, "session_playing", True)
+    window.acts.step_iteration.trigger()
+    snap = wait_snapshot(qtbot, window, lambda s: s.iteration == 2)
+    qtbot.waitUntil(lambda: window.inspector._snapshot is snap, timeout=2000)
+    qtbot.waitUntil(lambda: window.output_view._last_snapshot is snap, timeout=2000)
+    qtbot.waitUntil(lambda: "iteration 2 " in window.status_label.text() + " ", timeout=2000)
+    assert window.phase_indicator.count_text() == "between iterations · iteration 2"
+
+
+def test_the_gradient_plot_draws_when_its_tab_comes_to_the_front(window, qtbot):
+    for _ in range(3):
+        window.acts.step_iteration.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 3)
+    window._repaint()
+    plot = window.gradient_plot
+    assert plot.point_count() == 3
+
+    def drawn():
+        x, _ = plot._curves[0].getOriginalDataset()
+        return 0 if x is None else len(x)
+
+    window.gradient_dock.raise_()
+    qtbot.waitUntil(lambda: drawn() == 3, timeout=TIMEOUT)
+    assert not plot.is_dirty()

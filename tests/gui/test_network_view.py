@@ -356,3 +356,67 @@ def test_nan_weights_are_drawn_neutral_without_crashing(view, snap):
     j = view.edge_keys().index((0, 0, 0))
     np.testing.assert_allclose(view.edge_colors()[j], NEUTRAL.getRgbF(), atol=1e-6)
     assert not view.grab().isNull()
+
+
+def _image_diff(a, b) -> float:
+    """Mean absolute difference of two same-sized images, 0..255."""
+    from PySide6.QtGui import QImage
+
+    def arr(img):
+        img = img.convertToFormat(QImage.Format.Format_RGBA8888)
+        ptr = img.constBits()
+        return (
+            np.frombuffer(ptr, np.uint8)
+            .reshape(img.height(), img.bytesPerLine())[:, : img.width() * 4]
+            .astype(float)
+        )
+
+    return float(np.abs(arr(a) - arr(b)).mean())
+
+
+def test_edges_are_drawn_again_only_when_their_colours_change(view, xor_trainer):
+    xor_trainer.run(50)
+    first = xor_trainer.snapshot()
+    view.show_snapshot(first)
+    image = view.grab().toImage()
+    renders = view._edges.renders
+    view.show_snapshot(first)  # the same θ: the same picture, from the cache
+    assert view.grab().toImage() == image
+    assert view._edges.renders == renders
+    xor_trainer.run(500)
+    view.show_snapshot(xor_trainer.snapshot())  # θ moved: drawn again
+    view.grab()
+    assert view._edges.renders == renders + 1
+
+
+def test_cached_edges_look_like_edges_drawn_directly(view, snap):
+    view.show_snapshot(snap)
+    cached = view.grab().toImage()
+    view._edges._cached = False
+    view._edges.update()
+    direct = view.grab().toImage()
+    assert _image_diff(cached, direct) < 0.5
+
+
+def test_the_highlight_band_shows_through_the_cached_edges(view, snap):
+    view.show_snapshot(snap)
+    plain = view.grab().toImage()
+    view.set_highlight({(1, 0)}, set(), layer=1)
+    assert view.band_visible()
+    banded = view.grab().toImage()
+    centre = view.canvas.mapTo(view, view.neuron_position(1, 0))
+    x, h = centre.x() - 30, view.canvas.height()
+    changed = sum(banded.pixel(x, y) != plain.pixel(x, y) for y in range(10, h - 10))
+    assert changed > 0.5 * (h - 20)  # the band is seen beside the neurons, edges or not
+    view.clear_highlight()
+    assert _image_diff(view.grab().toImage(), plain) < 0.5
+
+
+def test_numbers_inside_small_neurons_are_part_of_their_pictures(view, snap):
+    view.resize(500, 220)  # small neurons: the numbers go inside
+    QApplication.processEvents()
+    view.show_snapshot(snap)
+    view.grab()
+    assert view._index_inside and view._index_fit
+    texts = {key[-1][0] for key in view._sprite_cache if key[-1] is not None}
+    assert {"1", "2", "3"} <= texts

@@ -174,3 +174,64 @@ def test_hidden_maps_give_way_in_a_short_view(view, xor):
     view.flush()
     assert view.hidden_maps() == []
     assert view.heatmap() is not None
+
+
+def _bilinear(z, x, y):
+    """z at (x, y) in grid units (x along columns), interpolated bilinearly."""
+    j = np.minimum(np.floor(x).astype(int), z.shape[1] - 2)
+    i = np.minimum(np.floor(y).astype(int), z.shape[0] - 2)
+    fx, fy = x - j, y - i
+    return (
+        z[i, j] * (1 - fx) * (1 - fy)
+        + z[i, j + 1] * fx * (1 - fy)
+        + z[i + 1, j] * (1 - fx) * fy
+        + z[i + 1, j + 1] * fx * fy
+    )
+
+
+def test_level_segments_trace_the_level_line():
+    from bpviz.views.output_view import level_segments
+
+    g = np.linspace(-2, 2, 40)
+    gx, gy = np.meshgrid(g, g)
+    z = 1 / (1 + np.exp(-(gx**2 + gy**2 - 1.5)))  # ŷ = 0.5 on a circle of radius √1.5
+    x, y = level_segments(z, 0.5)
+    assert len(x) == len(y) and len(x) % 2 == 0 and len(x) > 40
+    np.testing.assert_allclose(_bilinear(z, x, y), 0.5, atol=1e-12)  # on the line
+    # Every crossed cell edge gives a point shared by two segments: the circle is closed.
+    pts = np.round(np.column_stack([x, y]), 9)
+    _, counts = np.unique(pts, axis=0, return_counts=True)
+    assert np.all(counts == 2)
+    radius = np.hypot(np.interp(x, np.arange(40), g), np.interp(y, np.arange(40), g))
+    np.testing.assert_allclose(radius, np.sqrt(1.5), atol=0.05)
+    assert level_segments(np.zeros((5, 5)), 0.5)[0].size == 0  # no crossing: no line
+
+
+def test_level_segments_split_a_saddle_by_its_centre():
+    from bpviz.views.output_view import level_segments
+
+    z = np.array([[1.0, 0.0], [0.0, 1.0]])  # a saddle cell, 0.5 at its centre
+
+    def segments(level):
+        x, y = level_segments(z, level)
+        pairs = np.round(np.stack([x, y], 1), 6).reshape(-1, 2, 2).tolist()
+        return {tuple(sorted(map(tuple, p))) for p in pairs}
+
+    # Centre above the level: the high corners join, the low ones are cut off.
+    assert segments(0.4) == {((0.6, 0.0), (1.0, 0.4)), ((0.0, 0.6), (0.4, 1.0))}
+    # Centre below it: the high corners (top-left, bottom-right) are cut off.
+    assert segments(0.6) == {((0.0, 0.4), (0.4, 0.0)), ((0.6, 1.0), (1.0, 0.6))}
+
+
+def test_the_decision_boundary_is_drawn_where_the_map_crosses_one_half(view, xor):
+    ds, net, snap = xor
+    view.set_network(net.config())
+    view.set_data(ds)
+    view.show_snapshot(snap)
+    view.flush()
+    x, y = view.contour_segments()
+    assert x.size > 0
+    # In grid cells: [−0.5, GRID − 0.5] covers the map, cell centres at whole numbers.
+    assert x.min() >= -0.5 and x.max() <= GRID - 0.5
+    inside = (x > 0) & (x < GRID - 1) & (y > 0) & (y < GRID - 1)
+    np.testing.assert_allclose(_bilinear(view.heatmap(), x[inside], y[inside]), 0.5, atol=1e-9)

@@ -1,0 +1,98 @@
+"""GradientPlot: one point per whole iteration in NumPy buffers, drawn at a limited rate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bpviz.engine import Network, Trainer
+from bpviz.engine.datasets import make_dataset
+from bpviz.views.gradient_plot import MAX_POINTS, GradientPlot, layer_delta_norms
+
+
+@pytest.fixture
+def trainer():
+    ds = make_dataset("circle", n_samples=40, seed=1)
+    return Trainer(Network([2, 4, 3, 1], seed=0), ds.X_train, ds.Y_train, batch_size=8)
+
+
+@pytest.fixture
+def plot(qtbot):
+    p = GradientPlot()
+    qtbot.addWidget(p)
+    p.resize(600, 400)
+    p.set_layers(4)
+    p.show()
+    qtbot.waitExposed(p)
+    return p
+
+
+def curve_x(plot, k=0):
+    x, _ = plot._curves[k].getOriginalDataset()
+    return np.zeros(0) if x is None else x
+
+
+def test_one_point_per_whole_iteration(plot, trainer):
+    expected = []
+    for _ in range(5):
+        trainer.step()
+        snap = trainer.snapshot()
+        plot.show_snapshot(snap)
+        plot.show_snapshot(snap)  # the same iteration again adds nothing
+        expected.append(layer_delta_norms(snap))
+    plot.flush()
+    x, y = plot.data()
+    np.testing.assert_array_equal(x, [1, 2, 3, 4, 5])
+    np.testing.assert_allclose(y.T, expected)
+    np.testing.assert_array_equal(curve_x(plot), x)
+
+
+def test_half_walked_iterations_are_skipped_and_a_step_back_truncates(plot, trainer):
+    for _ in range(4):
+        trainer.step()
+        plot.show_snapshot(trainer.snapshot())
+    trainer.step_phase()
+    plot.show_snapshot(trainer.snapshot())  # phase 1 of iteration 5: not a point
+    assert plot.point_count() == 4
+    for _ in range(2):
+        trainer.step_back()
+    trainer.step_back()
+    plot.show_snapshot(trainer.snapshot())
+    assert plot.data()[0][-1] == trainer.snapshot().iteration
+    plot.flush()
+    assert len(curve_x(plot)) == plot.point_count()
+
+
+def test_drawing_waits_for_the_timer_or_flush(plot, trainer, qtbot):
+    trainer.step()
+    plot.show_snapshot(trainer.snapshot())
+    assert plot.is_dirty() and len(curve_x(plot)) == 0  # stored only
+    qtbot.waitUntil(lambda: not plot.is_dirty(), timeout=2000)
+    assert len(curve_x(plot)) == 1
+
+
+def test_a_hidden_plot_draws_when_shown(plot, trainer, qtbot):
+    plot.hide()
+    trainer.step()
+    plot.show_snapshot(trainer.snapshot())
+    plot.flush()
+    assert plot.is_dirty() and len(curve_x(plot)) == 0
+    plot.show()
+    qtbot.waitUntil(lambda: not plot.is_dirty(), timeout=2000)
+    assert len(curve_x(plot)) == 1
+
+
+def test_long_runs_are_thinned_not_slowed(plot):
+    class Snap:
+        phase = None
+
+    for it in range(1, 3 * MAX_POINTS):
+        s = Snap()
+        s.iteration = it
+        s.delta = [None, *(np.full((2, 3), 1.0 / it),) * 3]
+        plot.show_snapshot(s)
+    n = plot.point_count()
+    assert MAX_POINTS // 2 <= n <= MAX_POINTS
+    x, y = plot.data()
+    assert np.all(np.diff(x) > 0) and x[-1] == 3 * MAX_POINTS - 1
+    np.testing.assert_allclose(y[0], 1.0 / x)
