@@ -7,7 +7,10 @@ One curve per neuron layer makes both visible at a glance.
 Speed: the norms go into NumPy buffers (thinned by half when full); the
 curves are set from them at most :data:`REDRAW_MS` apart by a single-shot
 timer, or at once by :meth:`GradientPlot.flush`, and not at all while the
-plot cannot be seen (a tab behind the loss plot): showing it flushes.
+plot cannot be seen (a tab behind the loss plot): showing it flushes. The
+view's auto-range is rounded outwards (x to a "nice" number, y to whole
+decades) by an invisible item, so the axes, whose log-scale grid is costly
+to draw, are kept as pixmaps that change only now and then.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import QRectF, QTimer, Slot
 from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -43,6 +46,44 @@ def layer_delta_norms(snapshot: Any) -> list[float]:
     return out
 
 
+def _nice_ceil(v: float) -> float:
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ᵏ that is ≥ v > 0."""
+    p = 10.0 ** math.floor(math.log10(v))
+    for m in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
+        if m * p >= v * (1 - 1e-12):
+            return m * p
+    return 10.0 * p
+
+
+class _RangeHint(pg.GraphicsObject):
+    """Invisible; its data bounds (the data's, rounded outwards) lead the auto-range."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFlag(self.GraphicsItemFlag.ItemHasNoContents)
+        self._bounds: tuple = (None, None)
+
+    def set_bounds(self, x: tuple | None, y: tuple | None) -> None:
+        if (x, y) != self._bounds or x is None or y is None:
+            self._bounds = (x, y)
+            self.informViewBoundsChanged()
+
+    def bounds(self) -> tuple:
+        return self._bounds
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
+        return None if orthoRange is not None else self._bounds[ax]
+
+    def pixelPadding(self) -> float:
+        return 4.0  # more than the curves' (half a 3 px pen)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF()
+
+    def paint(self, p, *args) -> None:
+        pass
+
+
 class GradientPlot(QWidget):
     """One curve of ‖δ_l‖ per layer, log-y, against iteration."""
 
@@ -58,6 +99,13 @@ class GradientPlot(QWidget):
         item.setTitle("‖δ‖ per layer: vanishing ↓ / exploding ↑ gradients")
         item.setLogMode(y=True)
         item.showGrid(x=True, y=True, alpha=0.25)
+        item.setDownsampling(mode="peak", auto=True)
+        item.setClipToView(True)
+        for name in ("left", "bottom"):
+            ax = item.getAxis(name)
+            ax.setCacheMode(ax.CacheMode.DeviceCoordinateCache)
+        self._range_hint = _RangeHint()
+        item.addItem(self._range_hint)
         self._legend = item.addLegend(offset=(10, 10))
         self._curves: list[pg.PlotDataItem] = []
         # Row 0: iteration; row 1 + l: ‖δ‖ of curve l. Columns [0, _n) are filled.
@@ -83,6 +131,8 @@ class GradientPlot(QWidget):
             color = cmap.map(0.1 + 0.8 * (l - 1) / max(1, n - 1), mode="qcolor")
             name = "output δ" if l == n_layers - 1 else f"layer {l}"
             curve = self.plot.plot([], [], pen=pg.mkPen(color, width=3), name=name)
+            # About one min/max pair per 1.5 pixels (pyqtgraph's default keeps ~5).
+            curve.opts["autoDownsampleFactor"] = 1.5
             self._curves.append(curve)
         self.clear()
 
@@ -95,6 +145,7 @@ class GradientPlot(QWidget):
         self._timer.stop()
         for c in self._curves:
             c.setData([], [])
+        self._range_hint.set_bounds(None, None)
 
     def show_snapshot(self, snapshot: Any) -> None:
         """Add the snapshot's ‖δ‖ per layer (once per iteration; ignores half-walked ones).
@@ -145,6 +196,20 @@ class GradientPlot(QWidget):
         x = self._data[0, :n]
         for c, ys in zip(self._curves, self._data[1:], strict=True):
             c.setData(x, ys[:n], connect="finite")
+        self._update_range_hint()
+
+    def _update_range_hint(self) -> None:
+        n = self._n
+        x = (0.0, _nice_ceil(max(float(self._data[0, n - 1]), 10.0))) if n else None
+        y = None
+        ys = self._data[1:, :n]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            logs = np.log10(ys[np.isfinite(ys) & (ys > 0)])
+        if logs.size:
+            y = (math.floor(float(logs.min())), math.ceil(float(logs.max())))
+            if y[0] == y[1]:
+                y = (y[0] - 1, y[1] + 1)  # at least a decade around a single value
+        self._range_hint.set_bounds(x, y)
 
     def _on_screen(self) -> bool:
         """True when some of the plot can be seen (its viewport is not hidden or covered)."""

@@ -368,7 +368,7 @@ class LossPlot(QWidget):
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self._redraw)
+        self._timer.timeout.connect(self.redraw)
         self._readout_at = -math.inf
         self._readout_timer = QTimer(self)
         self._readout_timer.setSingleShot(True)
@@ -455,7 +455,12 @@ class LossPlot(QWidget):
         self._apply_pending(readout_now=True)
 
     @Slot()
-    def _redraw(self) -> None:
+    def redraw(self) -> None:
+        """Do now what the redraw timer would do soon (a window's frame tick, say).
+
+        Unlike :meth:`flush`, training and test Err and the readout keep their
+        lower rates.
+        """
         self._apply_pending(readout_now=False)
 
     def _apply_pending(self, readout_now: bool) -> None:

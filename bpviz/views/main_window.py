@@ -393,6 +393,7 @@ class MainWindow(QMainWindow):
                 self._sample = 0
             self.network_view.show_snapshot(snap, self._sample)
             self._update_highlight()
+            self.loss_plot.redraw()  # in this frame, not on a timer of its own
         shown = self._panels_shown()
         generation = self._view_generation
         stale = [name for name, (gen, _) in shown.items() if gen != generation]

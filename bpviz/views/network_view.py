@@ -130,6 +130,8 @@ class _EdgeLayer(pg.GraphicsObject):
         groups: list[tuple[QPen, list[QLineF]]],
         rims: tuple[QPen, list[QLineF]] | None = None,
     ) -> None:
+        if not groups and not rims and not self._groups and not self._rims:
+            return  # nothing drawn before or after (the selection overlay, mostly)
         self._groups = groups
         self._rims = rims
         self._pixmap = None
@@ -293,6 +295,7 @@ class NetworkView(QWidget):
         self._sprite_gen = 0
         self._layout_gen = 0  # counts layouts (new positions, new line list)
         self._edge_key: tuple | None = None  # what the edge buckets were built from
+        self._nodes_key: tuple | None = None  # what the neurons were last drawn with
         self._static_text: dict[str, tuple[QStaticText, float]] = {}
         self._brush_cache: dict[tuple, QBrush] = {}
         self._snapshot = None
@@ -712,9 +715,44 @@ class NetworkView(QWidget):
         if np.any(ndim):
             nrgba[ndim] = self._dimmed(nrgba[ndim], 0.6)
         self._node_rgba = nrgba
-        self._node_levels = np.where(inputs, -2, dscale.levels(self._node_vals))
+        levels = np.where(inputs, -2, dscale.levels(self._node_vals))
+        previous, self._node_levels = getattr(self, "_node_levels", None), levels
         self._update_overlay()
-        self._nodes.update()
+        self._update_nodes(previous, levels)
+
+    def _update_nodes(self, previous: np.ndarray | None, levels: np.ndarray) -> None:
+        """Ask for a repaint of the neurons whose colour level changed, or of all.
+
+        Between two snapshots usually only the neurons' fill changes: repainting
+        just the area round them saves blending the rest of the canvas (the
+        edges' picture, the background) again. Anything else that changed
+        (layout, highlight, selection, number labels, palette) repaints the
+        whole layer.
+        """
+        key = (
+            self._layout_gen,
+            self._sprite_gen,
+            self._node_state.tobytes(),
+            self._hl_layer,
+            self._hl_neurons is None,
+            self._sel_neuron,
+            self._high_contrast,
+            self._values_fit and self._snapshot is not None,
+        )
+        same = key == self._nodes_key and previous is not None and len(previous) == len(levels)
+        self._nodes_key = key
+        if not same or self._values_fit:
+            self._nodes.update()
+            return
+        changed = np.flatnonzero(previous != levels)
+        if changed.size == 0:
+            return
+        # One rectangle round the changed neurons (Qt would merge several anyway).
+        half = self._r + 5.0  # the sprite, and a pixel for antialiasing
+        xs, ys = self._nx[changed], self._ny[changed]
+        x0, y0 = float(xs.min()) - half, float(ys.min()) - half
+        x1, y1 = float(xs.max()) + half, float(ys.max()) + half
+        self._nodes.update(QRectF(x0, y0, x1 - x0, y1 - y0))
 
     def _set_edge_groups(
         self, lev: np.ndarray, state: np.ndarray, rgba: np.ndarray, order_key: np.ndarray

@@ -277,10 +277,10 @@ def test_training_and_test_err_may_follow_later_but_flush_applies_them(plot, qtb
         return 0 if x is None else len(x)
 
     plot.show_snapshot(snap(0))
-    plot._redraw()  # the timer's redraw
+    plot.redraw()  # what the timer does
     assert eval_points() == 1
     plot.show_snapshot(snap(10))
-    plot._redraw()  # too soon for training/test Err: batch Err only
+    plot.redraw()  # too soon for training/test Err: batch Err only
     assert plot.drawn_batch_points() == 20
     assert eval_points() == 1 and plot.is_dirty()
     qtbot.waitUntil(lambda: not plot.is_dirty(), timeout=2000)  # a little later

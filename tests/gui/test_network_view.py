@@ -420,3 +420,23 @@ def test_numbers_inside_small_neurons_are_part_of_their_pictures(view, snap):
     assert view._index_inside and view._index_fit
     texts = {key[-1][0] for key in view._sprite_cache if key[-1] is not None}
     assert {"1", "2", "3"} <= texts
+
+
+def test_repainting_only_changed_neurons_leaves_no_stale_pixels(view, xor_trainer, qtbot):
+    def on_screen():
+        for _ in range(3):
+            QApplication.processEvents()
+        return QApplication.primaryScreen().grabWindow(view.winId()).toImage()
+
+    xor_trainer.run(50)
+    view.show_snapshot(xor_trainer.snapshot())
+    before = on_screen()
+    for sample in (1, 2, 3, 0):
+        xor_trainer.step()
+        view.show_snapshot(xor_trainer.snapshot(), sample)
+        partly = on_screen()
+        view._edges._pixmap = None  # everything, from scratch
+        view._edges.update()
+        view._nodes.update()
+        assert on_screen() == partly
+    assert partly != before
