@@ -478,8 +478,10 @@ class LossPlot(QWidget):
             self._train_lines.set_data(self._train)
             self._test_lines.set_data(self._test)
         self._dirty = self._eval_dirty
-        if self._dirty:  # training and test Err follow a little later
-            self._timer.start(math.ceil(max(eval_wait, 0.0) * 1000.0))
+        if self._dirty:
+            # Training and test Err follow a little later: with the next batch Err
+            # while snapshots keep coming (one repaint for both), else on their own.
+            self._timer.start(math.ceil(max(eval_wait, 0.0) * 1000.0) + 3 * REDRAW_MS)
         self._update_range_hint()
         show_test = self._has_test
         if show_test != self._test_curve.isVisible():

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QLineF, QLocale, QPoint, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QLineF, QLocale, QPoint, QPointF, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -105,7 +105,10 @@ class _EdgeLayer(pg.GraphicsObject):
         self._rect = QRectF()
         self._groups: list[tuple[QPen, list[QLineF]]] = []
         self._rims: tuple[QPen, list[QLineF]] | None = None
-        self._pixmap: QPixmap | None = None
+        self._pixmap: QPixmap | None = None  # the lines as drawn (None: draw them again)
+        self._buffer: QPixmap | None = None  # its memory, kept across redraws
+        self._changed = False  # new lines since the last paint
+        self._misses = 0  # paints in a row that found new lines
         self._cached = cached
         #: An opaque background for the pixmap (None: transparent); an opaque
         #: pixmap is copied, not blended, which is several times faster.
@@ -135,6 +138,7 @@ class _EdgeLayer(pg.GraphicsObject):
         self._groups = groups
         self._rims = rims
         self._pixmap = None
+        self._changed = True
         self.update()
 
     def groups(self) -> list[tuple[QPen, list[QLineF]]]:
@@ -167,20 +171,36 @@ class _EdgeLayer(pg.GraphicsObject):
         ):
             self._draw(p)
             return
+        changed, self._changed = self._changed, False
+        self._misses = self._misses + 1 if changed else 0
+        if self._misses > 1:
+            # The lines change with every paint (a training run early on, or a
+            # benchmark): a picture kept for later would only cost a copy.
+            self._draw(p)
+            return
         dpr = device.devicePixelRatioF()
-        pm = self._pixmap
-        if pm is None or pm.devicePixelRatioF() != dpr:
-            r = self._rect
-            pm = QPixmap(max(1, math.ceil(r.width() * dpr)), max(1, math.ceil(r.height() * dpr)))
-            pm.setDevicePixelRatio(dpr)
-            pm.fill(Qt.GlobalColor.transparent if self._background is None else self._background)
-            q = QPainter(pm)
-            q.translate(-r.left(), -r.top())
-            self._draw(q)
-            q.end()
-            self._pixmap = pm
-            self.renders += 1
-        p.drawPixmap(self._rect.topLeft(), pm)
+        if self._pixmap is None or self._pixmap.devicePixelRatioF() != dpr:
+            self._render(dpr)
+        p.drawPixmap(self._rect.topLeft(), self._pixmap)
+
+    def _render(self, dpr: float) -> None:
+        """Draw the lines into the cached pixmap (reusing its memory when it fits)."""
+        r = self._rect
+        size = QSize(max(1, math.ceil(r.width() * dpr)), max(1, math.ceil(r.height() * dpr)))
+        pm = self._buffer
+        if pm is None or pm.size() != size:
+            pm = self._buffer = QPixmap(size)
+        pm.setDevicePixelRatio(dpr)
+        pm.fill(Qt.GlobalColor.transparent if self._background is None else self._background)
+        q = QPainter(pm)
+        q.translate(-r.left(), -r.top())
+        # A clip rectangle, though it cuts nothing, halves the time Qt takes to
+        # draw many wide lines without antialiasing (measured with Qt 6.11).
+        q.setClipRect(r)
+        self._draw(q)
+        q.end()
+        self._pixmap = pm
+        self.renders += 1
 
     def _draw(self, p: QPainter) -> None:
         if self._rims:
