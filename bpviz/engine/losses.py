@@ -30,11 +30,14 @@ class Loss:
     label : str
         Human name for menus.
     value : callable
-        ``value(y, u, o) -> float``: Err over the whole batch.
+        ``value(y, u, o, r=None) -> float``: Err over the whole batch. Given a
+        scratch array ``r`` shaped like ``o``, the squared-error losses leave
+        the residual ŷ − y in it for ``output_delta`` to reuse.
     output_delta : callable
-        ``output_delta(y, u, o, dsigma, out) -> out``: δ_k = ∂Err/∂u_k,
+        ``output_delta(y, u, o, dsigma, out, r=None) -> out``: δ_k = ∂Err/∂u_k,
         shape (batch, n_out). ``dsigma`` is σ′(u_k) (ignored by the fused
-        cross-entropy forms).
+        cross-entropy forms); ``r`` is the residual ``value`` left (computed
+        afresh when None).
     formula : str
         Err in the lecture's notation.
     delta_formula : str
@@ -52,44 +55,53 @@ class Loss:
     requires_output: str | None = None
 
 
-def _sse_value(y: FloatArray, u: FloatArray, o: FloatArray) -> float:
-    """Err = Σ (y − ŷ)² over samples and outputs."""
-    diff = np.subtract(y, o).ravel()
-    return float(diff.dot(diff))  # ndarray.dot: no Python-level dispatch, unlike np.vdot
+def _sse_value(
+    y: FloatArray, u: FloatArray, o: FloatArray, r: FloatArray | None = None
+) -> float:
+    """Err = Σ (y − ŷ)² over samples and outputs; leaves ŷ − y in ``r`` when given."""
+    r = np.subtract(o, y, out=r)
+    flat = r.ravel("K")  # a view for a contiguous r, whatever its order
+    return float(flat.dot(flat))  # ndarray.dot: no Python-level dispatch, unlike np.vdot
 
 
 # The δ formulas take fresh temporaries instead of updating ``out`` in place:
 # on a small net's arrays a ufunc writing over its own input is twice as slow.
 
 
-def _sse_delta(y, u, o, dsigma, out):
+def _sse_delta(y, u, o, dsigma, out, r=None):
     """δ_k = −2(y − ŷ)·σ′(u_k)."""
-    minus_2_diff = np.multiply(np.subtract(o, y), TWO[o.dtype])  # −2(y − ŷ)
+    if r is None:
+        r = np.subtract(o, y)  # ŷ − y
+    minus_2_diff = np.multiply(r, TWO[o.dtype])  # −2(y − ŷ)
     return np.multiply(minus_2_diff, dsigma, out=out)
 
 
-def _mse_value(y, u, o):
+def _mse_value(y, u, o, r=None):
     """Err = (1/(N·K)) Σ (y − ŷ)², the mean over samples and outputs."""
-    return _sse_value(y, u, o) / y.size
+    return _sse_value(y, u, o, r) / y.size
 
 
-def _mse_delta(y, u, o, dsigma, out):
+def _mse_delta(y, u, o, dsigma, out, r=None):
     """δ_k = −(2/(N·K))(y − ŷ)·σ′(u_k)."""
-    scaled = np.multiply(np.subtract(o, y), 2.0 / y.size)
+    if r is None:
+        r = np.subtract(o, y)
+    scaled = np.multiply(r, 2.0 / y.size)
     return np.multiply(scaled, dsigma, out=out)
 
 
-def _half_value(y, u, o):
+def _half_value(y, u, o, r=None):
     """Err = ½ Σ (y − ŷ)²."""
-    return 0.5 * _sse_value(y, u, o)
+    return 0.5 * _sse_value(y, u, o, r)
 
 
-def _half_delta(y, u, o, dsigma, out):
+def _half_delta(y, u, o, dsigma, out, r=None):
     """δ_k = −(y − ŷ)·σ′(u_k)."""
-    return np.multiply(np.subtract(o, y), dsigma, out=out)
+    if r is None:
+        r = np.subtract(o, y)
+    return np.multiply(r, dsigma, out=out)
 
 
-def _bce_value(y, u, o):
+def _bce_value(y, u, o, r=None):
     """Err = −Σ [y·ln ŷ + (1 − y)·ln(1 − ŷ)], with ŷ = σ(u), computed from u.
 
     Uses ln(1 + e^u) − y·u, which never takes the log of 0.
@@ -97,13 +109,13 @@ def _bce_value(y, u, o):
     return float(np.sum(np.logaddexp(0.0, u) - y * u))
 
 
-def _ce_delta(y, u, o, dsigma, out):
+def _ce_delta(y, u, o, dsigma, out, r=None):
     """δ_k = ŷ_k − y_k (the sigmoid's or softmax's σ′ cancels with the loss)."""
     np.subtract(o, y, out=out)
     return out
 
 
-def _softmax_ce_value(y, u, o):
+def _softmax_ce_value(y, u, o, r=None):
     """Err = −Σ y_k·ln ŷ_k with ŷ = softmax(u), via log-sum-exp."""
     m = u.max(axis=1, keepdims=True)
     log_z = m + np.log(np.exp(u - m).sum(axis=1, keepdims=True))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +26,17 @@ from .losses import Loss, get_loss
 from .state import Grads, Trace
 
 FloatArray = np.ndarray
+
+# Quiet numerics for Network.step, cheaply. ``np.errstate`` builds its error
+# state anew on every use (about 1.5 µs, a tenth of a small net's step); NumPy 2
+# keeps that state in a context variable, which can be set to a prebuilt quiet
+# state for 0.1 µs. Falls back to ``np.errstate`` if NumPy's internals move.
+try:
+    from numpy._core.umath import _extobj_contextvar, _make_extobj
+
+    _QUIET: Any = _make_extobj(all="ignore")
+except (ImportError, TypeError):  # pragma: no cover - other NumPy versions
+    _extobj_contextvar = _QUIET = None
 
 __all__ = [
     "INITIALIZERS",
@@ -78,6 +90,11 @@ class UpdateRule:
     l2: float = 0.0
     clip_value: float | None = None
     clip_norm: float | None = None
+    #: True for plain gradient descent (no momentum, regularisation or clipping).
+    is_plain: bool = field(init=False, repr=False, compare=False)
+    #: η as a 0-d array of each float dtype it meets (NumPy converts a Python
+    #: float operand on every call, which costs as much as a small ufunc).
+    _lr_of: dict[Any, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Validate the numbers, with a message naming the bad one."""
@@ -91,11 +108,16 @@ class UpdateRule:
             v = getattr(self, name)
             if v is not None and (not np.isfinite(v) or v <= 0):
                 raise ValueError(f"{name} must be a positive number or None, got {v!r}")
+        plain = not (self.momentum or self.l1 or self.l2 or self.clip_value or self.clip_norm)
+        object.__setattr__(self, "is_plain", plain)
+        object.__setattr__(self, "_lr_of", {})
 
-    @property
-    def is_plain(self) -> bool:
-        """True for plain gradient descent (no momentum, regularisation or clipping)."""
-        return not (self.momentum or self.l1 or self.l2 or self.clip_value or self.clip_norm)
+    def lr_as(self, dtype: np.dtype) -> FloatArray:
+        """η as a 0-d array of ``dtype``."""
+        lr = self._lr_of.get(dtype)
+        if lr is None:
+            lr = self._lr_of[dtype] = np.array(self.lr, dtype=dtype)
+        return lr
 
 
 # --------------------------------------------------------------------------
@@ -122,15 +144,14 @@ def forward_layer(
         The previous layer's o, with o_0 = 1 in column 0 when b = 1.
     activation : Activation
         σ of this layer.
-    u : (batch, n_out) array
+    u : (batch, n_out) array, Fortran order
         Written: the weighted sums.
     o : (batch, n_out) array
         Written: σ(u).
     """
-    if u.flags.c_contiguous:
-        o_prev_ext.dot(theta.T, out=u)
-    else:  # feature-major, as in a Workspace: uᵀ = θ·oᵀ (``dot`` writes only C order)
-        theta.dot(o_prev_ext.T, out=u.T)
+    # u and o are feature-major (Fortran order), as in a Workspace: uᵀ = θ·oᵀ
+    # (``dot`` writes only into C order).
+    theta.dot(o_prev_ext.T, out=u.T)
     activation.f(u, out=o)
 
 
@@ -142,6 +163,7 @@ def output_delta(
     o: FloatArray,
     dsigma: FloatArray,
     delta: FloatArray,
+    resid: FloatArray | None = None,
 ) -> None:
     r"""δ at the output layer k, for every sample.
 
@@ -156,9 +178,11 @@ def output_delta(
         Written: σ′(u_k).
     delta : (batch, n_out) array
         Written: δ_k.
+    resid : (batch, n_out) array, optional
+        The residual ŷ − y that ``loss.value`` left there (recomputed when None).
     """
     activation.df(u, o, out=dsigma)
-    loss.output_delta(y, u, o, dsigma, delta)
+    loss.output_delta(y, u, o, dsigma, delta, resid)
 
 
 def hidden_delta(
@@ -184,15 +208,13 @@ def hidden_delta(
         θ_ji, the weights from this layer into the next (biases excluded).
     dsigma : (batch, n_i) array
         Written: σ′(u_i).
-    delta : (batch, n_i) array
+    delta : (batch, n_i) array, Fortran order
         Written: δ_i.
     """
-    # Σ_j δ_j θ_ji into a fresh array in δ's memory order: a ufunc writing over
-    # its own input (``delta *= dsigma``), or mixing orders, costs twice as much.
-    if delta.flags.c_contiguous:
-        backprop = delta_next.dot(weights_next)
-    else:  # feature-major, as in a Workspace
-        backprop = weights_next.T.dot(delta_next.T).T
+    # Σ_j δ_j θ_ji into a fresh array in δ's memory order (feature-major, as in
+    # a Workspace): a ufunc writing over its own input (``delta *= dsigma``), or
+    # mixing orders, costs twice as much.
+    backprop = weights_next.T.dot(delta_next.T).T
     activation.df(u, o, out=dsigma)
     np.multiply(backprop, dsigma, out=delta)
 
@@ -242,7 +264,7 @@ def apply_update(
         1 for weights, 0 for biases (required for l1/l2).
     """
     if rule.is_plain:
-        np.multiply(grad, rule.lr, out=step)
+        np.multiply(grad, rule.lr_as(params.dtype), out=step)
         params -= step
         return
     g = step
@@ -278,7 +300,8 @@ class Workspace:
 
     ``o_ext[l]`` holds o with the constant o_0 = 1 in column 0 when the network
     has biases; ``o[l]`` is a view of its other columns. ``grad`` is one flat
-    buffer; ``grad_theta[k]`` are views shaped like ``theta[k]``.
+    buffer; ``grad_theta[k]`` are views shaped like ``theta[k]``. ``resid``
+    holds ŷ − y from the Err phase, which the output δ reuses.
 
     Memory order, for speed: the batch (input ``o_ext[0]`` and target ``y``) is
     stored sample by sample, like the data it is copied from; every layer's
@@ -297,6 +320,7 @@ class Workspace:
     grad: FloatArray
     grad_theta: list[FloatArray]
     step: FloatArray
+    resid: FloatArray
     err: float = field(default=float("nan"))
 
     def trace(self) -> Trace:
@@ -511,6 +535,7 @@ class Network:
             grad=grad,
             grad_theta=list(self.theta_views(grad)),
             step=np.empty_like(self.params),
+            resid=feature_major(self.sizes[-1]),
         )
 
     def _cached_workspace(self, batch: int) -> Workspace:
@@ -543,11 +568,21 @@ class Network:
         forward_layer(theta[last - 1], o_ext[last - 1], self.output_activation, u[last], o[last])
 
     def backward_into(self, ws: Workspace) -> None:
-        """δ for every layer and ∂Err/∂θ, from a filled forward pass and ``ws.y``."""
+        """δ for every layer and ∂Err/∂θ, from a filled forward pass and ``ws.y``.
+
+        The Err phase must have run first: it leaves ŷ − y in ``ws.resid``.
+        """
         last = len(self.theta)
         u, o, delta, dsigma = ws.u, ws.o, ws.delta, ws.dsigma
         output_delta(
-            self.loss, self.output_activation, ws.y, u[last], o[last], dsigma[last], delta[last]
+            self.loss,
+            self.output_activation,
+            ws.y,
+            u[last],
+            o[last],
+            dsigma[last],
+            delta[last],
+            ws.resid,
         )
         act, weights = self.activation, self.weights
         for l in range(last - 1, 0, -1):  # noqa: E741
@@ -597,6 +632,7 @@ class Network:
         ws = self.workspace(batch)
         ws.o_ext, ws.o, ws.u = list(trace.o_ext), list(trace.o), list(trace.u)
         ws.y[...] = Y
+        ws.err = self.loss.value(ws.y, ws.u[-1], ws.o[-1], ws.resid)  # leaves ŷ − y for δ_k
         self.backward_into(ws)
         return self.grads_of(ws)
 
@@ -615,18 +651,32 @@ class Network:
         trace = self.forward(X)
         return self.loss.value(np.asarray(Y), trace.u[-1], trace.o[-1])
 
-    # Divergence shows as an inf/NaN Err, quietly. (As a decorator, errstate
-    # costs half as much per call as a ``with`` block.)
-    @np.errstate(all="ignore")
     def step(self, X: FloatArray, Y: FloatArray, lr: float = 0.1) -> float:
         """One full iteration: forward, backward, θ ← θ − η·∂Err/∂θ.
+
+        Divergence (a too-large η) shows as an inf or NaN Err, quietly;
+        :class:`~bpviz.engine.trainer.Trainer` turns it into a
+        :class:`~bpviz.engine.trainer.DivergenceError`.
 
         Returns
         -------
         float
             Err on (X, Y) before the update.
         """
-        X, Y = np.asarray(X), np.asarray(Y)
+        if _QUIET is None:  # pragma: no cover - other NumPy versions
+            with np.errstate(all="ignore"):
+                return self._step(X, Y, lr)
+        token = _extobj_contextvar.set(_QUIET)
+        try:
+            return self._step(X, Y, lr)
+        finally:
+            _extobj_contextvar.reset(token)
+
+    def _step(self, X: FloatArray, Y: FloatArray, lr: float) -> float:
+        if type(X) is not np.ndarray:  # cheaper than np.asarray on an ndarray
+            X = np.asarray(X)
+        if type(Y) is not np.ndarray:
+            Y = np.asarray(Y)
         self._check_xy(X, Y)
         ws = self._cached_workspace(X.shape[0])
         ws.o[0][...] = X
@@ -650,7 +700,7 @@ def train_step(
     it in ``ws.err``.
     """
     net.forward_into(ws)
-    err = net.loss.value(ws.y, ws.u[-1], ws.o[-1])
+    err = net.loss.value(ws.y, ws.u[-1], ws.o[-1], ws.resid)
     ws.err = err
     net.backward_into(ws)
     apply_update(net.params, ws.grad, rule, ws.step, velocity, net.weight_mask)

@@ -86,8 +86,9 @@ def predict_layers(
             theta[:, 1:] = w
         else:
             theta = w
-        u = np.empty((n, w.shape[0]), dtype=dtype)
-        nxt = np.empty((n, w.shape[0] + b), dtype=dtype)
+        # Feature-major (Fortran order), as forward_layer expects.
+        u = np.empty((w.shape[0], n), dtype=dtype).T
+        nxt = np.empty((w.shape[0] + b, n), dtype=dtype).T
         if b:
             nxt[:, 0] = 1.0
         o = nxt[:, b:]

@@ -481,11 +481,18 @@ class Trainer:
                 net.theta[l - 1], ws.o_ext[l - 1], net.layer_activation(l), ws.u[l], ws.o[l]
             )
         elif kind == "error":
-            err = net.loss.value(ws.y, ws.u[last], ws.o[last])
+            err = net.loss.value(ws.y, ws.u[last], ws.o[last], ws.resid)
             ws.err = err
         elif kind == "output_delta":
             output_delta(
-                net.loss, net.output_activation, ws.y, ws.u[l], ws.o[l], ws.dsigma[l], ws.delta[l]
+                net.loss,
+                net.output_activation,
+                ws.y,
+                ws.u[l],
+                ws.o[l],
+                ws.dsigma[l],
+                ws.delta[l],
+                ws.resid,
             )
         elif kind == "hidden_delta":
             hidden_delta(

@@ -13,12 +13,15 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QApplication,
+    QComboBox,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QPushButton,
@@ -56,7 +59,14 @@ class _ShortcutGuard(QObject):
     spin box claims Space and the arrows, so Space would never play. For the
     keys of our transport actions we decline the override on the widget's
     behalf, and Qt triggers the window's shortcut instead.
+
+    The guard filters only the window's text-entry widgets and whichever widget
+    takes the focus, not the whole application: every event a Python filter
+    sees needs the GIL, which the training thread holds most of the time.
     """
+
+    #: Widgets that claim keys through ShortcutOverride.
+    INPUTS = (QAbstractSpinBox, QComboBox, QLineEdit)
 
     def __init__(self, window: QMainWindow, actions: Actions) -> None:
         super().__init__(window)
@@ -66,6 +76,20 @@ class _ShortcutGuard(QObject):
             for a in actions.keyboard()
             for seq in a.shortcuts()
         }
+        for w in window.findChildren(QWidget):
+            if isinstance(w, self.INPUTS):
+                w.installEventFilter(self)
+        app = QApplication.instance()
+        app.focusChanged.connect(self._on_focus_changed)
+        if app.focusWidget() is not None:
+            self._on_focus_changed(None, app.focusWidget())
+
+    @Slot(QWidget, QWidget)
+    def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        # Widgets made later (the architecture editor's spin boxes) are
+        # guarded once they take the focus; installing twice is harmless.
+        if new is not None and new.window() is self._window:
+            new.installEventFilter(self)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(obj, QWidget):
@@ -226,7 +250,6 @@ class MainWindow(QMainWindow):
         self.inspector.sample_changed.connect(self._on_sample_changed)
 
         self._guard = _ShortcutGuard(self, a)
-        QApplication.instance().installEventFilter(self._guard)
 
         self._frame = QTimer(self)
         self._frame.setInterval(FRAME_MS)
