@@ -609,3 +609,22 @@ def test_the_gradient_plot_draws_when_its_tab_comes_to_the_front(window, qtbot):
     window.gradient_dock.raise_()
     qtbot.waitUntil(lambda: drawn() == 3, timeout=TIMEOUT)
     assert not plot.is_dirty()
+
+
+def test_spin_boxes_made_after_start_do_not_swallow_transport_shortcuts(window, qtbot):
+    # The architecture editor makes its spin boxes when the network is (re)built,
+    # after the window's shortcut guard was set up: the guard follows the focus.
+    editor = window.controls.architecture
+    editor.add_layer.click()
+    spin = editor._spins[-1]  # noqa: SLF001
+    window.activateWindow()
+    spin.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is spin, timeout=TIMEOUT)
+    for key in (Qt.Key.Key_Space, Qt.Key.Key_Right, Qt.Key.Key_Left):
+        event = QKeyEvent(QEvent.Type.ShortcutOverride, key, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(spin, event)
+        assert not event.isAccepted()
+    # Digits still reach it.
+    event = QKeyEvent(QEvent.Type.ShortcutOverride, Qt.Key.Key_5, Qt.KeyboardModifier.NoModifier, "5")
+    QApplication.sendEvent(spin, event)
+    assert event.isAccepted()
