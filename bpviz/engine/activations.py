@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 FloatArray = np.ndarray
 
-__all__ = ["ACTIVATIONS", "Activation", "get_activation"]
+__all__ = ["ACTIVATIONS", "Activation", "Ops", "get_activation"]
+
+#: A computation written out as NumPy calls with every operand bound: calling
+#: each in order computes it (see :mod:`bpviz.engine.network`).
+Ops = tuple[Callable[[], object], ...]
 
 
 class _Constant(dict):
@@ -63,6 +68,11 @@ class Activation:
         σ′ in the lecture's notation.
     elementwise : bool
         False only for softmax, whose δ comes fused with its loss.
+    f_ops, df_ops : callable or None
+        ``f_ops(u, o, s1, s2) -> Ops`` and ``df_ops(u, o, dsigma, s1) -> Ops``:
+        the same computation as ``f`` and ``df``, call for call, written out
+        as bound NumPy calls into preallocated arrays (``s1``, ``s2`` are
+        scratch arrays shaped like u). None: one call of ``f`` or ``df``.
     """
 
     name: str
@@ -71,6 +81,22 @@ class Activation:
     formula: str
     dformula: str
     elementwise: bool = True
+    f_ops: Callable[..., Ops] | None = None
+    df_ops: Callable[..., Ops] | None = None
+
+    def forward_ops(self, u: FloatArray, o: FloatArray, s1: FloatArray, s2: FloatArray) -> Ops:
+        """Bound calls writing o = σ(u) (scratch ``s1``, ``s2`` shaped like u)."""
+        if self.f_ops is not None:
+            return self.f_ops(u, o, s1, s2)
+        return (partial(self.f, u, out=o),)
+
+    def derivative_ops(
+        self, u: FloatArray, o: FloatArray, dsigma: FloatArray, s1: FloatArray
+    ) -> Ops:
+        """Bound calls writing dsigma = σ′(u) (scratch ``s1`` shaped like u)."""
+        if self.df_ops is not None:
+            return self.df_ops(u, o, dsigma, s1)
+        return (partial(self.df, u, o, out=dsigma),)
 
 
 def _sigmoid(u: FloatArray, out: FloatArray | None = None) -> FloatArray:
@@ -100,6 +126,40 @@ def _drelu(u: FloatArray, o: FloatArray, out: FloatArray | None = None) -> Float
     return np.greater(u, 0.0, out=out, casting="unsafe") if out is not None else (
         (u > 0).astype(u.dtype)
     )
+
+
+# The same formulas as bound calls (each writes into its own array, never over
+# one of its inputs, which costs NumPy twice as long on small arrays).
+
+
+def _sigmoid_ops(u, o, s1, s2) -> Ops:
+    half, one = HALF[u.dtype], ONE[u.dtype]
+    return (
+        partial(np.multiply, u, half, s1),  # u/2
+        partial(np.tanh, s1, s2),  # tanh(u/2)
+        partial(np.add, s2, one, s1),  # 1 + tanh(u/2)
+        partial(np.multiply, s1, half, o),  # ½(1 + tanh(u/2))
+    )
+
+
+def _dsigmoid_ops(u, o, dsigma, s1) -> Ops:
+    return (partial(np.subtract, ONE[o.dtype], o, s1), partial(np.multiply, s1, o, dsigma))
+
+
+def _tanh_ops(u, o, s1, s2) -> Ops:
+    return (partial(np.tanh, u, o),)
+
+
+def _dtanh_ops(u, o, dsigma, s1) -> Ops:
+    return (partial(np.square, o, s1), partial(np.subtract, ONE[o.dtype], s1, dsigma))
+
+
+def _relu_ops(u, o, s1, s2) -> Ops:
+    return (partial(np.maximum, u, ZERO[u.dtype], out=o),)
+
+
+def _drelu_ops(u, o, dsigma, s1) -> Ops:
+    return (partial(np.greater, u, 0.0, dsigma, casting="unsafe"),)
 
 
 LEAK = 0.01
@@ -155,10 +215,34 @@ def _dsoftmax(u: FloatArray, o: FloatArray, out: FloatArray | None = None) -> Fl
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("sigmoid", _sigmoid, _dsigmoid, "σ(u) = 1/(1+e^(−u))", "σ′(u) = o·(1−o)"),
+        Activation(
+            "sigmoid",
+            _sigmoid,
+            _dsigmoid,
+            "σ(u) = 1/(1+e^(−u))",
+            "σ′(u) = o·(1−o)",
+            f_ops=_sigmoid_ops,
+            df_ops=_dsigmoid_ops,
+        ),
         # σ(u) = tanh(u) is NumPy's ufunc itself: one Python call less per layer.
-        Activation("tanh", np.tanh, _dtanh, "σ(u) = tanh(u)", "σ′(u) = 1−o²"),
-        Activation("relu", _relu, _drelu, "σ(u) = max(0, u)", "σ′(u) = [u > 0]"),
+        Activation(
+            "tanh",
+            np.tanh,
+            _dtanh,
+            "σ(u) = tanh(u)",
+            "σ′(u) = 1−o²",
+            f_ops=_tanh_ops,
+            df_ops=_dtanh_ops,
+        ),
+        Activation(
+            "relu",
+            _relu,
+            _drelu,
+            "σ(u) = max(0, u)",
+            "σ′(u) = [u > 0]",
+            f_ops=_relu_ops,
+            df_ops=_drelu_ops,
+        ),
         Activation(
             "leaky_relu",
             _leaky_relu,

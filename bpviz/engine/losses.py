@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
-from .activations import TWO
+from .activations import TWO, Ops
 
 FloatArray = np.ndarray
 
@@ -44,15 +45,40 @@ class Loss:
         δ_k in the lecture's notation.
     requires_output : str or None
         The output activation this loss needs (cross-entropies), else None.
+    v_ops, d_ops : callable or None
+        The same computations as ``value`` and ``output_delta``, call for call,
+        as bound NumPy calls into preallocated arrays (see :meth:`value_ops`
+        and :meth:`delta_ops`). None: one call of ``value`` or ``output_delta``.
     """
 
     name: str
     label: str
-    value: Callable[[FloatArray, FloatArray, FloatArray], float]
+    value: Callable[..., float]
     output_delta: Callable[..., FloatArray]
     formula: str
     delta_formula: str
     requires_output: str | None = None
+    v_ops: Callable[..., Ops] | None = None
+    d_ops: Callable[..., Ops] | None = None
+
+    def value_ops(self, y, u, o, r: FloatArray, err: FloatArray) -> Ops:
+        """Bound calls writing Err into the 0-d array ``err`` (and ŷ − y into ``r``).
+
+        ``err`` has the network's dtype when the loss has ``v_ops``, else float64.
+        """
+        if self.v_ops is not None:
+            return self.v_ops(y, u, o, r, err)
+        return (partial(_store, err, self.value, y, u, o, r),)
+
+    def delta_ops(self, y, u, o, dsigma, delta, r: FloatArray, s1: FloatArray) -> Ops:
+        """Bound calls writing δ_k into ``delta`` (``r`` as left by the Err calls)."""
+        if self.d_ops is not None:
+            return self.d_ops(y, u, o, dsigma, delta, r, s1)
+        return (partial(self.output_delta, y, u, o, dsigma, delta, r),)
+
+
+def _store(err: FloatArray, value: Callable[..., float], *args) -> None:
+    err[()] = value(*args)
 
 
 def _sse_value(
@@ -74,6 +100,17 @@ def _sse_delta(y, u, o, dsigma, out, r=None):
         r = np.subtract(o, y)  # ŷ − y
     minus_2_diff = np.multiply(r, TWO[o.dtype])  # −2(y − ŷ)
     return np.multiply(minus_2_diff, dsigma, out=out)
+
+
+def _sse_value_ops(y, u, o, r, err) -> Ops:
+    flat = r.T.reshape(-1)  # r is feature-major: its transpose is C-contiguous
+    if not np.shares_memory(flat, r):  # pragma: no cover - a workspace's r always is
+        raise ValueError("the residual buffer must be contiguous")
+    return (partial(np.subtract, o, y, r), partial(flat.dot, flat, err))
+
+
+def _sse_delta_ops(y, u, o, dsigma, delta, r, s1) -> Ops:
+    return (partial(np.multiply, r, TWO[o.dtype], s1), partial(np.multiply, s1, dsigma, delta))
 
 
 def _mse_value(y, u, o, r=None):
@@ -132,6 +169,8 @@ LOSSES: dict[str, Loss] = {
             _sse_delta,
             "Err = Σ(y−ŷ)²",
             "δ_k = −2(y−ŷ)·σ′(u_k)",
+            v_ops=_sse_value_ops,
+            d_ops=_sse_delta_ops,
         ),
         Loss(
             "mse",

@@ -2,9 +2,11 @@
 
 The fast training step (:func:`train_step`) and the lecture's phase-by-phase
 walk (:meth:`bpviz.engine.trainer.Trainer.phases`) are both built from the
-per-layer functions below (:func:`forward_layer`, :func:`output_delta`,
-:func:`hidden_delta`, :func:`layer_gradient`, :func:`apply_update`), so their
-numbers cannot disagree.
+per-layer functions below (:func:`forward_ops`, :func:`error_ops`,
+:func:`output_delta_ops`, :func:`hidden_delta_ops`, :func:`gradient_ops`,
+:func:`apply_update`): a :class:`Workspace` binds their NumPy calls to its
+arrays once, the walk runs one phase's calls, the step all of them. The very
+same calls, so their numbers cannot disagree.
 
 Biases are the lecture's θ_i0 with a constant input o_0 = 1: each layer's
 parameters live in one matrix ``theta[k]`` of shape ``(n_{k+1}, 1 + n_k)``
@@ -17,11 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from .activations import Activation, get_activation
+from .activations import Activation, Ops, get_activation
 from .losses import Loss, get_loss
 from .state import Grads, Trace
 
@@ -46,10 +49,13 @@ __all__ = [
     "UpdateRule",
     "Workspace",
     "apply_update",
+    "error_ops",
     "forward_layer",
-    "hidden_delta",
-    "layer_gradient",
-    "output_delta",
+    "forward_ops",
+    "gradient_ops",
+    "hidden_delta_ops",
+    "output_delta_ops",
+    "run_ops",
     "train_step",
 ]
 
@@ -121,17 +127,34 @@ class UpdateRule:
 
 
 # --------------------------------------------------------------------------
-# Per-layer functions: the lecture's formulas, one NumPy call or two each.
+# Per-layer functions: the lecture's formulas, each a few NumPy calls.
+#
+# Each formula is written once, as an ``*_ops`` function that returns its NumPy
+# calls with every operand bound (``functools.partial``): calling them in order
+# computes it. A Workspace builds these calls once for its arrays; one phase of
+# the lecture's walk runs the calls of that phase, the fast step runs all of
+# them back to back — the very same call objects, so their numbers cannot
+# disagree. (On a small net a step is ~40 calls of ~0.25 µs each; binding them
+# once saves the Python around each call, which cost as much again.)
+# The plain functions (``forward_layer`` …) build and run the calls at once.
 # --------------------------------------------------------------------------
 
 
-def forward_layer(
+def run_ops(ops: Ops) -> None:
+    """Run bound NumPy calls in order."""
+    for op in ops:
+        op()
+
+
+def forward_ops(
     theta: FloatArray,
     o_prev_ext: FloatArray,
     activation: Activation,
     u: FloatArray,
     o: FloatArray,
-) -> None:
+    s1: FloatArray,
+    s2: FloatArray,
+) -> Ops:
     r"""Forward pass through one layer.
 
     .. math:: u_i = \sum_\ell \theta_{i\ell}\, o_\ell, \qquad o_i = \sigma(u_i)
@@ -148,14 +171,23 @@ def forward_layer(
         Written: the weighted sums.
     o : (batch, n_out) array
         Written: σ(u).
+    s1, s2 : (batch, n_out) arrays
+        Scratch.
     """
-    # u and o are feature-major (Fortran order), as in a Workspace: uᵀ = θ·oᵀ
-    # (``dot`` writes only into C order).
-    theta.dot(o_prev_ext.T, out=u.T)
-    activation.f(u, out=o)
+    # u is feature-major (Fortran order), as in a Workspace: uᵀ = θ·oᵀ (``dot``
+    # writes only into C order).
+    return (partial(theta.dot, o_prev_ext.T, u.T), *activation.forward_ops(u, o, s1, s2))
 
 
-def output_delta(
+def error_ops(loss: Loss, y: FloatArray, u: FloatArray, o: FloatArray, resid, err) -> Ops:
+    r"""Err over the batch, e.g. :math:`Err = \sum (y-\hat y)^2`, into the 0-d array ``err``.
+
+    The squared-error losses leave the residual ŷ − y in ``resid`` for the output δ.
+    """
+    return loss.value_ops(y, u, o, resid, err)
+
+
+def output_delta_ops(
     loss: Loss,
     activation: Activation,
     y: FloatArray,
@@ -163,8 +195,9 @@ def output_delta(
     o: FloatArray,
     dsigma: FloatArray,
     delta: FloatArray,
-    resid: FloatArray | None = None,
-) -> None:
+    resid: FloatArray,
+    s1: FloatArray,
+) -> Ops:
     r"""δ at the output layer k, for every sample.
 
     .. math:: \delta_k = \frac{\partial Err}{\partial \hat y}\,\sigma'(u_k)
@@ -178,14 +211,18 @@ def output_delta(
         Written: σ′(u_k).
     delta : (batch, n_out) array
         Written: δ_k.
-    resid : (batch, n_out) array, optional
-        The residual ŷ − y that ``loss.value`` left there (recomputed when None).
+    resid : (batch, n_out) array
+        The residual ŷ − y that the Err calls left there.
+    s1 : (batch, n_out) array
+        Scratch.
     """
-    activation.df(u, o, out=dsigma)
-    loss.output_delta(y, u, o, dsigma, delta, resid)
+    return (
+        *activation.derivative_ops(u, o, dsigma, s1),
+        *loss.delta_ops(y, u, o, dsigma, delta, resid, s1),
+    )
 
 
-def hidden_delta(
+def hidden_delta_ops(
     activation: Activation,
     u: FloatArray,
     o: FloatArray,
@@ -193,7 +230,9 @@ def hidden_delta(
     weights_next: FloatArray,
     dsigma: FloatArray,
     delta: FloatArray,
-) -> None:
+    backprop: FloatArray,
+    s1: FloatArray,
+) -> Ops:
     r"""δ of a hidden layer from the next layer's δ (the backward recursion).
 
     .. math:: \delta_i = \sigma'(u_i) \sum_j \delta_j\, \theta_{ji}
@@ -208,18 +247,19 @@ def hidden_delta(
         θ_ji, the weights from this layer into the next (biases excluded).
     dsigma : (batch, n_i) array
         Written: σ′(u_i).
-    delta : (batch, n_i) array, Fortran order
+    delta : (batch, n_i) array
         Written: δ_i.
+    backprop, s1 : (batch, n_i) arrays, Fortran order
+        Written: Σ_j δ_j θ_ji; scratch.
     """
-    # Σ_j δ_j θ_ji into a fresh array in δ's memory order (feature-major, as in
-    # a Workspace): a ufunc writing over its own input (``delta *= dsigma``), or
-    # mixing orders, costs twice as much.
-    backprop = weights_next.T.dot(delta_next.T).T
-    activation.df(u, o, out=dsigma)
-    np.multiply(backprop, dsigma, out=delta)
+    return (
+        partial(weights_next.T.dot, delta_next.T, backprop.T),  # Σ_j δ_j θ_ji, feature-major
+        *activation.derivative_ops(u, o, dsigma, s1),
+        partial(np.multiply, backprop, dsigma, delta),
+    )
 
 
-def layer_gradient(delta: FloatArray, o_prev_ext: FloatArray, grad: FloatArray) -> None:
+def gradient_ops(delta: FloatArray, o_prev_ext: FloatArray, grad: FloatArray) -> Ops:
     r"""Gradient of Err with respect to one layer's θ, summed over the batch.
 
     .. math:: \frac{\partial Err}{\partial \theta_{i\ell}} = \delta_i \cdot o_\ell
@@ -233,7 +273,19 @@ def layer_gradient(delta: FloatArray, o_prev_ext: FloatArray, grad: FloatArray) 
     grad : (n_out, b + n_in) array
         Written: ∂Err/∂θ, the shape of θ.
     """
-    delta.T.dot(o_prev_ext, out=grad)
+    return (partial(delta.T.dot, o_prev_ext, grad),)
+
+
+def forward_layer(
+    theta: FloatArray,
+    o_prev_ext: FloatArray,
+    activation: Activation,
+    u: FloatArray,
+    o: FloatArray,
+) -> None:
+    """Run :func:`forward_ops` now (``u`` in Fortran order; scratch allocated here)."""
+    s1, s2 = np.empty_like(u), np.empty_like(u)
+    run_ops(forward_ops(theta, o_prev_ext, activation, u, o, s1, s2))
 
 
 def apply_update(
@@ -290,18 +342,25 @@ def apply_update(
 
 
 # --------------------------------------------------------------------------
-# Buffers for one batch size.
+# Buffers for one batch size, and the calls of one iteration on them.
 # --------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
 class Workspace:
-    """Preallocated arrays for one batch size: u, o, σ′(u), δ and ∂Err/∂θ.
+    """Preallocated arrays for one batch size, and the bound calls of an iteration.
 
     ``o_ext[l]`` holds o with the constant o_0 = 1 in column 0 when the network
     has biases; ``o[l]`` is a view of its other columns. ``grad`` is one flat
     buffer; ``grad_theta[k]`` are views shaped like ``theta[k]``. ``resid``
-    holds ŷ − y from the Err phase, which the output δ reuses.
+    holds ŷ − y from the Err phase, which the output δ reuses; ``err_buf`` the
+    Err itself.
+
+    ``ops[(kind, layer)]`` are the bound NumPy calls of each phase of the
+    lecture's walk (see :func:`~bpviz.engine.trainer.phase_plan`) up to the
+    gradients, and ``step_ops`` all of them in order: the walk and the fast
+    step run the same calls. The input batch goes into ``o[0]`` and ``y``
+    (copied, never re-pointed: the calls are bound to these arrays).
 
     Memory order, for speed: the batch (input ``o_ext[0]`` and target ``y``) is
     stored sample by sample, like the data it is copied from; every layer's
@@ -321,7 +380,13 @@ class Workspace:
     grad_theta: list[FloatArray]
     step: FloatArray
     resid: FloatArray
+    err_buf: FloatArray
+    lr_buf: FloatArray
+    ops: dict[tuple[str, int | None], Ops]
+    step_ops: Ops
+    plain_update_ops: Ops
     err: float = field(default=float("nan"))
+    lr: float = field(default=float("nan"))  # the η held by lr_buf
 
     def trace(self) -> Trace:
         """The forward quantities as a :class:`Trace` (views of the buffers)."""
@@ -506,13 +571,15 @@ class Network:
     # -- buffers ----------------------------------------------------------
 
     def workspace(self, batch: int) -> Workspace:
-        """New buffers for batches of ``batch`` samples."""
+        """New buffers for batches of ``batch`` samples, with the calls bound to them."""
         b, dt = self.b, self.dtype
+        last = self.n_layers - 1
 
         def feature_major(n: int) -> FloatArray:
             return np.empty((n, batch), dtype=dt).T
 
         o_ext, o, u, dsigma, delta = [], [], [None], [None], [None]
+        s1, s2 = [None], [None]  # scratch per layer
         for l, n in enumerate(self.sizes):  # noqa: E741
             ext = np.empty((batch, n + b), dtype=dt) if l == 0 else feature_major(n + b)
             if b:
@@ -520,10 +587,42 @@ class Network:
             o_ext.append(ext)
             o.append(ext[:, b:])
             if l:
-                u.append(feature_major(n))
-                dsigma.append(feature_major(n))
-                delta.append(feature_major(n))
+                for buffers in (u, dsigma, delta, s1, s2):
+                    buffers.append(feature_major(n))
+        y = np.empty((batch, self.sizes[-1]), dtype=dt)
         grad = np.zeros_like(self.params)
+        grad_theta = list(self.theta_views(grad))
+        step = np.empty_like(self.params)
+        resid = feature_major(self.sizes[-1])
+        # Err in the network's dtype when the loss writes it with NumPy calls
+        # (``dot`` wants its own dtype), else the float the loss returns.
+        err_buf = np.zeros((), dtype=dt if self.loss.v_ops is not None else np.float64)
+        lr_buf = np.zeros((), dtype=dt)
+
+        loss, theta, weights = self.loss, self.theta, self.weights
+        ops: dict[tuple[str, int | None], Ops] = {}
+        for l in range(1, last + 1):  # noqa: E741
+            act = self.layer_activation(l)
+            ops["forward", l] = forward_ops(
+                theta[l - 1], o_ext[l - 1], act, u[l], o[l], s1[l], s2[l]
+            )
+        ops["error", None] = error_ops(loss, y, u[last], o[last], resid, err_buf)
+        ops["output_delta", last] = output_delta_ops(
+            loss, self.output_activation, y, u[last], o[last], dsigma[last], delta[last],
+            resid, s1[last],
+        )  # fmt: skip
+        for l in range(last - 1, 0, -1):  # noqa: E741
+            ops["hidden_delta", l] = hidden_delta_ops(
+                self.activation, u[l], o[l], delta[l + 1], weights[l], dsigma[l], delta[l],
+                s2[l], s1[l],  # Σ_j δ_j θ_ji goes into s2: the forward phases are over
+            )  # fmt: skip
+        ops["gradients", None] = tuple(
+            op for k in range(last) for op in gradient_ops(delta[k + 1], o_ext[k], grad_theta[k])
+        )
+        plain_update = (
+            partial(np.multiply, grad, lr_buf, step),  # η·∂Err/∂θ
+            partial(np.subtract, self.params, step, self.params),  # θ ← θ − η·∂Err/∂θ
+        )
         return Workspace(
             batch=batch,
             o_ext=o_ext,
@@ -531,11 +630,16 @@ class Network:
             u=u,
             dsigma=dsigma,
             delta=delta,
-            y=np.empty((batch, self.sizes[-1]), dtype=dt),
+            y=y,
             grad=grad,
-            grad_theta=list(self.theta_views(grad)),
-            step=np.empty_like(self.params),
-            resid=feature_major(self.sizes[-1]),
+            grad_theta=grad_theta,
+            step=step,
+            resid=resid,
+            err_buf=err_buf,
+            lr_buf=lr_buf,
+            ops=ops,
+            step_ops=tuple(op for phase in ops.values() for op in phase),
+            plain_update_ops=plain_update,
         )
 
     def _cached_workspace(self, batch: int) -> Workspace:
@@ -561,35 +665,36 @@ class Network:
 
     def forward_into(self, ws: Workspace) -> None:
         """Forward pass over ``ws.o_ext[0]`` (already filled), layer by layer."""
-        o_ext, u, o, theta = ws.o_ext, ws.u, ws.o, self.theta
-        last, act = len(theta), self.activation
-        for l in range(1, last):  # noqa: E741
-            forward_layer(theta[l - 1], o_ext[l - 1], act, u[l], o[l])
-        forward_layer(theta[last - 1], o_ext[last - 1], self.output_activation, u[last], o[last])
+        for l in range(1, self.n_layers):  # noqa: E741
+            run_ops(ws.ops["forward", l])
+
+    def error_into(self, ws: Workspace) -> float:
+        """Err of a filled forward pass against ``ws.y`` (also leaves ŷ − y in ``ws.resid``)."""
+        run_ops(ws.ops["error", None])
+        ws.err = err = float(ws.err_buf)
+        return err
 
     def backward_into(self, ws: Workspace) -> None:
         """δ for every layer and ∂Err/∂θ, from a filled forward pass and ``ws.y``.
 
         The Err phase must have run first: it leaves ŷ − y in ``ws.resid``.
         """
-        last = len(self.theta)
-        u, o, delta, dsigma = ws.u, ws.o, ws.delta, ws.dsigma
-        output_delta(
-            self.loss,
-            self.output_activation,
-            ws.y,
-            u[last],
-            o[last],
-            dsigma[last],
-            delta[last],
-            ws.resid,
-        )
-        act, weights = self.activation, self.weights
+        last = self.n_layers - 1
+        run_ops(ws.ops["output_delta", last])
         for l in range(last - 1, 0, -1):  # noqa: E741
-            hidden_delta(act, u[l], o[l], delta[l + 1], weights[l], dsigma[l], delta[l])
-        o_ext, grad_theta = ws.o_ext, ws.grad_theta
-        for k in range(last):
-            layer_gradient(delta[k + 1], o_ext[k], grad_theta[k])
+            run_ops(ws.ops["hidden_delta", l])
+        run_ops(ws.ops["gradients", None])
+
+    def update(
+        self, ws: Workspace, rule: UpdateRule, velocity: FloatArray | None = None
+    ) -> None:
+        """θ ← θ − η·∂Err/∂θ from the gradient in ``ws`` (momentum etc. as ``rule`` says)."""
+        if rule.is_plain:
+            if ws.lr != rule.lr:  # the calls read η from ws.lr_buf
+                ws.lr_buf[()] = ws.lr = rule.lr
+            run_ops(ws.plain_update_ops)
+        else:
+            apply_update(self.params, ws.grad, rule, ws.step, velocity, self.weight_mask)
 
     def forward(self, X: FloatArray) -> Trace:
         """Forward pass, keeping u and o of every layer.
@@ -630,9 +735,13 @@ class Network:
         Y = np.asarray(Y)
         self._check_xy(trace.o[0], Y)
         ws = self.workspace(batch)
-        ws.o_ext, ws.o, ws.u = list(trace.o_ext), list(trace.o), list(trace.u)
+        # Copied in, not re-pointed: the workspace's calls are bound to its arrays.
+        for l in range(self.n_layers):  # noqa: E741
+            np.copyto(ws.o[l], trace.o[l])
+            if l:
+                np.copyto(ws.u[l], trace.u[l])
         ws.y[...] = Y
-        ws.err = self.loss.value(ws.y, ws.u[-1], ws.o[-1], ws.resid)  # leaves ŷ − y for δ_k
+        self.error_into(ws)  # leaves ŷ − y for δ_k
         self.backward_into(ws)
         return self.grads_of(ws)
 
@@ -648,8 +757,13 @@ class Network:
 
     def error(self, X: FloatArray, Y: FloatArray) -> float:
         """Err of the network on (X, Y), without changing anything."""
-        trace = self.forward(X)
-        return self.loss.value(np.asarray(Y), trace.u[-1], trace.o[-1])
+        X, Y = np.asarray(X), np.asarray(Y)
+        self._check_xy(X, Y)
+        ws = self._cached_workspace(X.shape[0])
+        ws.o[0][...] = X
+        ws.y[...] = Y
+        self.forward_into(ws)
+        return self.error_into(ws)
 
     def step(self, X: FloatArray, Y: FloatArray, lr: float = 0.1) -> float:
         """One full iteration: forward, backward, θ ← θ − η·∂Err/∂θ.
@@ -695,13 +809,12 @@ def train_step(
 ) -> float:
     """One iteration on the batch already in ``ws.o_ext[0]`` and ``ws.y``.
 
-    Forward, Err, δ from the output back, ∂Err/∂θ, update: the same per-layer
-    functions the phase walk uses. Returns Err before the update and stores
-    it in ``ws.err``.
+    Forward, Err, δ from the output back, ∂Err/∂θ (the workspace's calls of
+    every phase, the very calls the phase walk runs one phase at a time), then
+    the update. Returns Err before the update and stores it in ``ws.err``.
     """
-    net.forward_into(ws)
-    err = net.loss.value(ws.y, ws.u[-1], ws.o[-1], ws.resid)
-    ws.err = err
-    net.backward_into(ws)
-    apply_update(net.params, ws.grad, rule, ws.step, velocity, net.weight_mask)
+    for op in ws.step_ops:
+        op()
+    ws.err = err = float(ws.err_buf)
+    net.update(ws, rule, velocity)
     return err

@@ -16,17 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .network import (
-    Network,
-    UpdateRule,
-    Workspace,
-    apply_update,
-    forward_layer,
-    hidden_delta,
-    layer_gradient,
-    output_delta,
-    train_step,
-)
+from .network import Network, UpdateRule, Workspace, run_ops, train_step
 from .state import STAGES, Phase, Snapshot, frozen_copy, frozen_tuple
 
 FloatArray = np.ndarray
@@ -298,10 +288,10 @@ class Trainer:
             self._Ys = self.Y_train[self._order]
 
     def _next_batch(self) -> Workspace:
-        """Point a workspace at the next batch (reshuffling at each epoch).
+        """Copy the next batch into a workspace (reshuffling at each epoch).
 
-        The workspace's input and target arrays become views of this epoch's
-        shuffled data, so taking a batch copies nothing.
+        Batches are consecutive rows of this epoch's shuffled copy of the data,
+        which already holds the constant o_0 = 1: one block copy per array.
         """
         a = self._pos
         if a >= self.n_train:
@@ -312,10 +302,9 @@ class Trainer:
         if ws is None:
             ws = self._ws[bs] = self.net.workspace(bs)
         e = a + bs
-        x = self._Xs[a:e]
-        ws.o_ext[0] = x
-        ws.o[0] = x[:, self.net.b :]
-        ws.y = self._Ys[a:e]
+        # Copied (a small block), not re-pointed: the workspace's calls are bound to it.
+        np.copyto(ws.o_ext[0], self._Xs[a:e])
+        np.copyto(ws.y, self._Ys[a:e])
         self._pos = e
         return ws
 
@@ -472,44 +461,19 @@ class Trainer:
             yield phase
 
     def _compute_phase(self, phase: Phase, ws: Workspace, err: float) -> float:
-        """Compute one phase into ``ws``; returns Err (computed in the error phase)."""
+        """Compute one phase into ``ws``; returns Err (computed in the error phase).
+
+        Runs the workspace's calls of that phase: the calls ``train_step`` runs
+        back to back.
+        """
         net = self.net
-        last = net.n_layers - 1
-        kind, l = phase.kind, phase.layer  # noqa: E741
-        if kind == "forward":
-            forward_layer(
-                net.theta[l - 1], ws.o_ext[l - 1], net.layer_activation(l), ws.u[l], ws.o[l]
-            )
-        elif kind == "error":
-            err = net.loss.value(ws.y, ws.u[last], ws.o[last], ws.resid)
-            ws.err = err
-        elif kind == "output_delta":
-            output_delta(
-                net.loss,
-                net.output_activation,
-                ws.y,
-                ws.u[l],
-                ws.o[l],
-                ws.dsigma[l],
-                ws.delta[l],
-                ws.resid,
-            )
-        elif kind == "hidden_delta":
-            hidden_delta(
-                net.activation,
-                ws.u[l],
-                ws.o[l],
-                ws.delta[l + 1],
-                net.weights[l],
-                ws.dsigma[l],
-                ws.delta[l],
-            )
-        elif kind == "gradients":
-            for k in range(last):
-                layer_gradient(ws.delta[k + 1], ws.o_ext[k], ws.grad_theta[k])
-        else:  # update
+        if phase.kind == "error":
+            err = net.error_into(ws)
+        elif phase.kind == "update":
             self._walk_old = tuple(t.copy() for t in net.theta)
-            apply_update(net.params, ws.grad, self.rule, ws.step, self._velocity, net.weight_mask)
+            net.update(ws, self.rule, self._velocity)
+        else:
+            run_ops(ws.ops[phase.kind, phase.layer])
         return err
 
     def step_phase(self) -> Phase:
@@ -560,7 +524,7 @@ class Trainer:
             np.copyto(ws.o[0], X)
             np.copyto(ws.y, Y)
         net.forward_into(ws)
-        return net.loss.value(ws.y, ws.u[-1], ws.o[-1])
+        return net.error_into(ws)
 
     def evaluate(self) -> tuple[float, float]:
         """Err over the whole training set and the whole test set (NaN if empty)."""
