@@ -50,6 +50,7 @@ import platform  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+import timeit  # noqa: E402
 import types  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -425,6 +426,58 @@ def markdown(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+#: The matrix products of one 784-128-128-10 step at batch 128 (biases as an extra
+#: column), as (rows, inner, columns): forward ×3, backprop ×2, gradients ×3.
+WIDE_PRODUCTS = (
+    ("forward 1", 128, 785, 128),
+    ("forward 2", 128, 129, 128),
+    ("forward 3", 10, 129, 128),
+    ("backprop 3→2", 128, 10, 128),
+    ("backprop 2→1", 128, 128, 128),
+    ("gradient 1", 128, 128, 785),
+    ("gradient 2", 128, 128, 129),
+    ("gradient 3", 10, 128, 129),
+)
+
+
+def products_table(repeats: int) -> str:
+    """µs of each matrix product of the wide net's step, NumPy ``dot`` against ``torch.mm``.
+
+    Both on one thread, same shapes and dtypes, operands in cache; the sum says
+    how much of a step the BLAS libraries alone decide (NumPy ships OpenBLAS,
+    torch's CPU wheel MKL).
+    """
+    rng = np.random.default_rng(0)
+    lines = ["| product (m×k·k×n) | dtype | NumPy µs | torch µs | NumPy / torch |",
+             "|---|---|---:|---:|---:|"]  # fmt: skip
+    for dtype in DTYPES:
+        total_np = total_torch = 0.0
+        for name, m, k, n in WIDE_PRODUCTS:
+            a = rng.normal(size=(m, k)).astype(dtype)
+            b = rng.normal(size=(k, n)).astype(dtype)
+            out = np.empty((m, n), dtype)
+            ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+            tout = torch.empty((m, n), dtype=ta.dtype)
+
+            def best(f, number=50):
+                f()
+                return min(timeit.repeat(f, number=number, repeat=repeats)) / number * 1e6
+
+            t_np = best(lambda a=a, b=b, out=out: np.dot(a, b, out=out))
+            t_torch = best(lambda ta=ta, tb=tb, tout=tout: torch.mm(ta, tb, out=tout))
+            total_np += t_np
+            total_torch += t_torch
+            lines.append(
+                f"| {name} ({m}×{k}·{k}×{n}) | {np.dtype(dtype).name} | {t_np:.1f} "
+                f"| {t_torch:.1f} | {t_np / t_torch:.2f} |"
+            )
+        lines.append(
+            f"| **all eight** | {np.dtype(dtype).name} | **{total_np:.0f}** "
+            f"| **{total_torch:.0f}** | **{total_np / total_torch:.2f}** |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short blocks, 3 rounds")
@@ -467,9 +520,16 @@ def main(argv: list[str] | None = None) -> int:
                     + f"  trainer {row.trainer:>9,.0f}/s  calls {row.calls}",
                     file=sys.stderr,
                 )
+        products = None
+        if torch is not None and (not args.only or "784" in args.only):
+            products = products_table(repeats)
     today = datetime.date.today().isoformat()
     print(f"{today}; {machine()}; one thread; median of {repeats} interleaved rounds.\n")
     print(markdown(rows))
+    if products is not None:
+        print("\nMatrix products of the 784-128-128-10 step alone (best of "
+              f"{repeats}, operands in cache):\n")  # fmt: skip
+        print(products)
     bad = [
         r
         for r in rows

@@ -299,3 +299,16 @@ def test_step_back_mid_walk_then_walking_on_matches_a_twin_step():
     twin.step()
     assert np.array_equal(tr.net.params, twin.net.params)
     assert np.array_equal(tr.history.batch_err, twin.history.batch_err)
+
+
+@pytest.mark.parametrize("sizes", [(2, 1), (2, 3, 1), (3, 4, 4, 2), (2, 8, 8, 8, 8, 1)])
+def test_the_fast_step_runs_each_phases_own_calls_in_plan_order(sizes):
+    # The walk runs ws.ops[phase]; train_step runs ws.step_ops. They must be the very
+    # same call objects, phase after phase in the lecture's order (update aside).
+    net = Network(list(sizes), seed=0)
+    ws = net.workspace(3)
+    plan = [p for p in phase_plan(net.n_layers) if p.kind != "update"]
+    assert list(ws.ops) == [(p.kind, p.layer) for p in plan]
+    flat = [op for p in plan for op in ws.ops[p.kind, p.layer]]
+    assert len(flat) == len(ws.step_ops)
+    assert all(a is b for a, b in zip(flat, ws.step_ops, strict=True))
