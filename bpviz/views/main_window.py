@@ -60,9 +60,10 @@ class _ShortcutGuard(QObject):
     keys of our transport actions we decline the override on the widget's
     behalf, and Qt triggers the window's shortcut instead.
 
-    The guard filters only the window's text-entry widgets and whichever widget
+    The guard filters only the window's input widgets and whichever widget
     takes the focus, not the whole application: every event a Python filter
     sees needs the GIL, which the training thread holds most of the time.
+    The window calls :meth:`guard_inputs` again when it makes new ones.
     """
 
     #: Widgets that claim keys through ShortcutOverride.
@@ -76,13 +77,17 @@ class _ShortcutGuard(QObject):
             for a in actions.keyboard()
             for seq in a.shortcuts()
         }
-        for w in window.findChildren(QWidget):
-            if isinstance(w, self.INPUTS):
-                w.installEventFilter(self)
+        self.guard_inputs()
         app = QApplication.instance()
         app.focusChanged.connect(self._on_focus_changed)
         if app.focusWidget() is not None:
             self._on_focus_changed(None, app.focusWidget())
+
+    def guard_inputs(self) -> None:
+        """Filter every input widget of the window (installing twice is harmless)."""
+        for w in self._window.findChildren(QWidget):
+            if isinstance(w, self.INPUTS):
+                w.installEventFilter(self)
 
     @Slot(QWidget, QWidget)
     def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
@@ -368,6 +373,7 @@ class MainWindow(QMainWindow):
         self._selection = None
         self._sample = 0
         self.controls.set_setup(info.setup)
+        self._guard.guard_inputs()  # the architecture editor made new spin boxes
         sizes = info.config["sizes"]
         self.network_view.set_architecture(sizes, info.config["bias"])
         self.network_view.set_selection(None, None)

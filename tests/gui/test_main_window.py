@@ -613,13 +613,17 @@ def test_the_gradient_plot_draws_when_its_tab_comes_to_the_front(window, qtbot):
 
 def test_spin_boxes_made_after_start_do_not_swallow_transport_shortcuts(window, qtbot):
     # The architecture editor makes its spin boxes when the network is (re)built,
-    # after the window's shortcut guard was set up: the guard follows the focus.
+    # after the window's shortcut guard was set up.
     editor = window.controls.architecture
+    before = set(editor._spins)  # noqa: SLF001
     editor.add_layer.click()
+    # The rebuild replaces the editor's spin boxes with new ones.
+    qtbot.waitUntil(
+        lambda: len(editor._spins) == len(before) + 1  # noqa: SLF001
+        and not before & set(editor._spins),  # noqa: SLF001
+        timeout=TIMEOUT,
+    )
     spin = editor._spins[-1]  # noqa: SLF001
-    window.activateWindow()
-    spin.setFocus()
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is spin, timeout=TIMEOUT)
     for key in (Qt.Key.Key_Space, Qt.Key.Key_Right, Qt.Key.Key_Left):
         event = QKeyEvent(QEvent.Type.ShortcutOverride, key, Qt.KeyboardModifier.NoModifier)
         QApplication.sendEvent(spin, event)
