@@ -198,6 +198,7 @@ class Trainer:
         if X_train.shape[0] < 1:
             raise ValueError("the training set is empty")
         self.X_train, self.Y_train = X_train, Y_train
+        self._n_train = int(X_train.shape[0])
         self.X_test, self.Y_test = X_test, Y_test
         b = net.b
         self._X_ext = np.empty((X_train.shape[0], X_train.shape[1] + b), dtype=dt)
@@ -217,7 +218,7 @@ class Trainer:
     @property
     def n_train(self) -> int:
         """Number of training samples."""
-        return int(self.X_train.shape[0])
+        return self._n_train
 
     def set_batch_size(self, batch_size: int | None) -> None:
         """1 = one-sample SGD, n_train (or None) = full batch; takes effect at once."""
@@ -293,11 +294,11 @@ class Trainer:
         Batches are consecutive rows of this epoch's shuffled copy of the data,
         which already holds the constant o_0 = 1: one block copy per array.
         """
-        a = self._pos
-        if a >= self.n_train:
+        a, n = self._pos, self._n_train
+        if a >= n:
             a = self._pos = 0
             self._new_epoch_order()
-        bs = min(self.batch_size, self.n_train - a)
+        bs = min(self.batch_size, n - a)
         ws = self._ws.get(bs)
         if ws is None:
             ws = self._ws[bs] = self.net.workspace(bs)
@@ -383,7 +384,7 @@ class Trainer:
                 "clip the gradients or choose a smaller initialisation."
             )
         self.iteration += 1
-        if self._pos >= self.n_train:
+        if self._pos >= self._n_train:
             self.epoch += 1
         self.history.append_batch(err)
         self._last_ws = ws
