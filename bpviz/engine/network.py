@@ -570,16 +570,28 @@ class Network:
 
     # -- buffers ----------------------------------------------------------
 
-    def workspace(self, batch: int) -> Workspace:
-        """New buffers for batches of ``batch`` samples, with the calls bound to them."""
+    def workspace(self, batch: int, forward_only: bool = False) -> Workspace:
+        """New buffers for batches of ``batch`` samples, with the calls bound to them.
+
+        ``forward_only``: only the forward and Err phases (no σ′, δ or their
+        calls), for evaluating Err over a whole data set.
+        """
         b, dt = self.b, self.dtype
         last = self.n_layers - 1
 
         def feature_major(n: int) -> FloatArray:
             return np.empty((n, batch), dtype=dt).T
 
+        # Two scratch arrays serve every layer: no calls of one phase leave
+        # anything in them for another phase.
+        widest = max(self.sizes[1:])
+        flat1, flat2 = np.empty(batch * widest, dt), np.empty(batch * widest, dt)
+
+        def scratch(flat: FloatArray, n: int) -> FloatArray:
+            return flat[: batch * n].reshape(n, batch).T  # feature-major, contiguous
+
         o_ext, o, u, dsigma, delta = [], [], [None], [None], [None]
-        s1, s2 = [None], [None]  # scratch per layer
+        s1, s2 = [None], [None]
         for l, n in enumerate(self.sizes):  # noqa: E741
             ext = np.empty((batch, n + b), dtype=dt) if l == 0 else feature_major(n + b)
             if b:
@@ -587,8 +599,11 @@ class Network:
             o_ext.append(ext)
             o.append(ext[:, b:])
             if l:
-                for buffers in (u, dsigma, delta, s1, s2):
-                    buffers.append(feature_major(n))
+                u.append(feature_major(n))
+                dsigma.append(None if forward_only else feature_major(n))
+                delta.append(None if forward_only else feature_major(n))
+                s1.append(scratch(flat1, n))
+                s2.append(scratch(flat2, n))
         y = np.empty((batch, self.sizes[-1]), dtype=dt)
         grad = np.zeros_like(self.params)
         grad_theta = list(self.theta_views(grad))
@@ -607,6 +622,12 @@ class Network:
                 theta[l - 1], o_ext[l - 1], act, u[l], o[l], s1[l], s2[l]
             )
         ops["error", None] = error_ops(loss, y, u[last], o[last], resid, err_buf)
+        if forward_only:
+            return Workspace(
+                batch=batch, o_ext=o_ext, o=o, u=u, dsigma=dsigma, delta=delta, y=y,
+                grad=grad, grad_theta=grad_theta, step=step, resid=resid, err_buf=err_buf,
+                lr_buf=lr_buf, ops=ops, step_ops=(), plain_update_ops=(),
+            )  # fmt: skip
         ops["output_delta", last] = output_delta_ops(
             loss, self.output_activation, y, u[last], o[last], dsigma[last], delta[last],
             resid, s1[last],
@@ -710,7 +731,7 @@ class Network:
         """
         X = np.asarray(X)
         self._check_xy(X)
-        ws = self.workspace(X.shape[0])
+        ws = self.workspace(X.shape[0], forward_only=True)
         ws.o[0][...] = X
         self.forward_into(ws)
         return ws.trace()

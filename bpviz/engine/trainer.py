@@ -521,7 +521,7 @@ class Trainer:
         ws = self._eval_ws.get(key)
         net = self.net
         if ws is None or ws.batch != X.shape[0] or ws.o_ext[0].dtype != net.dtype:
-            ws = self._eval_ws[key] = net.workspace(X.shape[0])
+            ws = self._eval_ws[key] = net.workspace(X.shape[0], forward_only=True)
             np.copyto(ws.o[0], X)
             np.copyto(ws.y, Y)
         net.forward_into(ws)

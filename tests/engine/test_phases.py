@@ -312,3 +312,19 @@ def test_the_fast_step_runs_each_phases_own_calls_in_plan_order(sizes):
     flat = [op for p in plan for op in ws.ops[p.kind, p.layer]]
     assert len(flat) == len(ws.step_ops)
     assert all(a is b for a, b in zip(flat, ws.step_ops, strict=True))
+
+
+def test_a_forward_only_workspace_computes_the_same_err_without_backward_buffers():
+    net = Network([3, 5, 4, 2], activation="sigmoid", seed=1)
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    Y = np.random.default_rng(1).uniform(size=(6, 2))
+    full, fwd = net.workspace(6), net.workspace(6, forward_only=True)
+    for ws in (full, fwd):
+        ws.o[0][...] = X
+        ws.y[...] = Y
+        net.forward_into(ws)
+    assert net.error_into(fwd) == net.error_into(full)
+    for l in range(1, net.n_layers):  # noqa: E741
+        assert np.array_equal(fwd.o[l], full.o[l])
+        assert fwd.delta[l] is None and fwd.dsigma[l] is None
+    assert list(fwd.ops) == [("forward", 1), ("forward", 2), ("forward", 3), ("error", None)]
