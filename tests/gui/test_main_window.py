@@ -629,6 +629,7 @@ def test_spin_boxes_made_after_start_do_not_swallow_transport_shortcuts(window, 
         QApplication.sendEvent(spin, event)
         assert not event.isAccepted()
     # Digits still reach it.
-    event = QKeyEvent(QEvent.Type.ShortcutOverride, Qt.Key.Key_5, Qt.KeyboardModifier.NoModifier, "5")
+    no_mod = Qt.KeyboardModifier.NoModifier
+    event = QKeyEvent(QEvent.Type.ShortcutOverride, Qt.Key.Key_5, no_mod, "5")
     QApplication.sendEvent(spin, event)
     assert event.isAccepted()
