@@ -14,11 +14,17 @@ import numpy as np
 
 FloatArray = np.ndarray
 
-__all__ = ["ACTIVATIONS", "Activation", "Ops", "get_activation"]
+__all__ = ["ACTIVATIONS", "Activation", "Ops", "get_activation", "run_ops"]
 
 #: A computation written out as NumPy calls with every operand bound: calling
 #: each in order computes it (see :mod:`bpviz.engine.network`).
 Ops = tuple[Callable[[], object], ...]
+
+
+def run_ops(ops: Ops) -> None:
+    """Run bound NumPy calls in order."""
+    for op in ops:
+        op()
 
 
 class _Constant(dict):
@@ -99,40 +105,13 @@ class Activation:
         return (partial(self.df, u, o, out=dsigma),)
 
 
-def _sigmoid(u: FloatArray, out: FloatArray | None = None) -> FloatArray:
-    """σ(u) = 1 / (1 + e^(−u)), computed as ½(1 + tanh(u/2)): never overflows."""
-    half = HALF[u.dtype]
-    t = np.tanh(np.multiply(u, half))
-    return np.multiply(np.add(t, ONE[u.dtype]), half, out=out)
-
-
-def _dsigmoid(u: FloatArray, o: FloatArray, out: FloatArray | None = None) -> FloatArray:
-    """σ′(u) = σ(u)·(1 − σ(u)) = o·(1 − o)."""
-    return np.multiply(np.subtract(ONE[o.dtype], o), o, out=out)
-
-
-def _dtanh(u: FloatArray, o: FloatArray, out: FloatArray | None = None) -> FloatArray:
-    """σ′(u) = 1 − tanh²(u) = 1 − o²."""
-    return np.subtract(ONE[o.dtype], np.square(o), out=out)
-
-
-def _relu(u: FloatArray, out: FloatArray | None = None) -> FloatArray:
-    """σ(u) = max(0, u)."""
-    return np.maximum(u, ZERO[u.dtype], out=out)
-
-
-def _drelu(u: FloatArray, o: FloatArray, out: FloatArray | None = None) -> FloatArray:
-    """σ′(u) = 1 if u > 0 else 0."""
-    return np.greater(u, 0.0, out=out, casting="unsafe") if out is not None else (
-        (u > 0).astype(u.dtype)
-    )
-
-
-# The same formulas as bound calls (each writes into its own array, never over
-# one of its inputs, which costs NumPy twice as long on small arrays).
+# The formulas are written once, as bound calls (see :class:`Activation`); each
+# call writes into its own array, never over one of its inputs, which costs
+# NumPy twice as long on small arrays. The plain functions run the same calls.
 
 
 def _sigmoid_ops(u, o, s1, s2) -> Ops:
+    """σ(u) = 1 / (1 + e^(−u)), computed as ½(1 + tanh(u/2)): never overflows."""
     half, one = HALF[u.dtype], ONE[u.dtype]
     return (
         partial(np.multiply, u, half, s1),  # u/2
@@ -143,23 +122,54 @@ def _sigmoid_ops(u, o, s1, s2) -> Ops:
 
 
 def _dsigmoid_ops(u, o, dsigma, s1) -> Ops:
+    """σ′(u) = σ(u)·(1 − σ(u)) = o·(1 − o)."""
     return (partial(np.subtract, ONE[o.dtype], o, s1), partial(np.multiply, s1, o, dsigma))
 
 
 def _tanh_ops(u, o, s1, s2) -> Ops:
+    """σ(u) = tanh(u)."""
     return (partial(np.tanh, u, o),)
 
 
 def _dtanh_ops(u, o, dsigma, s1) -> Ops:
+    """σ′(u) = 1 − tanh²(u) = 1 − o²."""
     return (partial(np.square, o, s1), partial(np.subtract, ONE[o.dtype], s1, dsigma))
 
 
 def _relu_ops(u, o, s1, s2) -> Ops:
+    """σ(u) = max(0, u)."""
     return (partial(np.maximum, u, ZERO[u.dtype], out=o),)
 
 
 def _drelu_ops(u, o, dsigma, s1) -> Ops:
+    """σ′(u) = 1 if u > 0 else 0."""
     return (partial(np.greater, u, 0.0, dsigma, casting="unsafe"),)
+
+
+def _function(f_ops: Callable[..., Ops]) -> Callable[..., FloatArray]:
+    """``f(u, out=None)`` running the calls of ``f_ops`` (scratch allocated per call)."""
+
+    def f(u: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        if out is None:
+            out = np.empty_like(u)
+        run_ops(f_ops(u, out, np.empty_like(u), np.empty_like(u)))
+        return out
+
+    f.__doc__ = f_ops.__doc__
+    return f
+
+
+def _derivative(df_ops: Callable[..., Ops]) -> Callable[..., FloatArray]:
+    """``df(u, o, out=None)`` running the calls of ``df_ops`` (scratch allocated per call)."""
+
+    def df(u: FloatArray, o: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        if out is None:
+            out = np.empty_like(o)
+        run_ops(df_ops(u, o, out, np.empty_like(o)))
+        return out
+
+    df.__doc__ = df_ops.__doc__
+    return df
 
 
 LEAK = 0.01
@@ -207,18 +217,13 @@ def _softmax(u: FloatArray, out: FloatArray | None = None) -> FloatArray:
     return out
 
 
-def _dsoftmax(u: FloatArray, o: FloatArray, out: FloatArray | None = None) -> FloatArray:
-    """Diagonal of the softmax Jacobian, o·(1 − o); the full δ is fused with its loss."""
-    return _dsigmoid(u, o, out)
-
-
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
         Activation(
             "sigmoid",
-            _sigmoid,
-            _dsigmoid,
+            _function(_sigmoid_ops),
+            _derivative(_dsigmoid_ops),
             "σ(u) = 1/(1+e^(−u))",
             "σ′(u) = o·(1−o)",
             f_ops=_sigmoid_ops,
@@ -228,7 +233,7 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation(
             "tanh",
             np.tanh,
-            _dtanh,
+            _derivative(_dtanh_ops),
             "σ(u) = tanh(u)",
             "σ′(u) = 1−o²",
             f_ops=_tanh_ops,
@@ -236,8 +241,8 @@ ACTIVATIONS: dict[str, Activation] = {
         ),
         Activation(
             "relu",
-            _relu,
-            _drelu,
+            _function(_relu_ops),
+            _derivative(_drelu_ops),
             "σ(u) = max(0, u)",
             "σ′(u) = [u > 0]",
             f_ops=_relu_ops,
@@ -254,10 +259,13 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation(
             "softmax",
             _softmax,
-            _dsoftmax,
+            # σ′ shown for softmax is the diagonal of its Jacobian, o·(1 − o);
+            # the full δ comes fused with the softmax cross-entropy.
+            _derivative(_dsigmoid_ops),
             "σ(u)_k = e^(u_k)/Σ_m e^(u_m)",
             "(fused with the loss)",
             elementwise=False,
+            df_ops=_dsigmoid_ops,
         ),
     )
 }

@@ -13,7 +13,7 @@ from functools import partial
 
 import numpy as np
 
-from .activations import TWO, Ops
+from .activations import TWO, Ops, run_ops
 
 FloatArray = np.ndarray
 
@@ -81,36 +81,40 @@ def _store(err: FloatArray, value: Callable[..., float], *args) -> None:
     err[()] = value(*args)
 
 
-def _sse_value(
-    y: FloatArray, u: FloatArray, o: FloatArray, r: FloatArray | None = None
-) -> float:
+# Sum of squares, written once as bound calls (see :class:`Loss`); the plain
+# functions run the same calls. Every call writes into its own array: on a
+# small net's arrays a ufunc writing over its own input is twice as slow.
+
+
+def _sse_value_ops(y, u, o, r, err) -> Ops:
+    """Err = Σ (y − ŷ)² into ``err``, leaving ŷ − y in ``r`` (feature-major, contiguous)."""
+    flat = r.T.reshape(-1)  # r is feature-major: its transpose is C-contiguous
+    if not np.shares_memory(flat, r):
+        raise ValueError("the residual buffer must be a contiguous feature-major array")
+    # ndarray.dot: no Python-level dispatch, unlike np.vdot.
+    return (partial(np.subtract, o, y, r), partial(flat.dot, flat, err))
+
+
+def _sse_delta_ops(y, u, o, dsigma, delta, r, s1) -> Ops:
+    """δ_k = −2(y − ŷ)·σ′(u_k), from r = ŷ − y (``s1``: scratch)."""
+    return (partial(np.multiply, r, TWO[o.dtype], s1), partial(np.multiply, s1, dsigma, delta))
+
+
+def _sse_value(y: FloatArray, u: FloatArray, o: FloatArray, r: FloatArray | None = None) -> float:
     """Err = Σ (y − ŷ)² over samples and outputs; leaves ŷ − y in ``r`` when given."""
-    r = np.subtract(o, y, out=r)
-    flat = r.ravel("K")  # a view for a contiguous r, whatever its order
-    return float(flat.dot(flat))  # ndarray.dot: no Python-level dispatch, unlike np.vdot
-
-
-# The δ formulas take fresh temporaries instead of updating ``out`` in place:
-# on a small net's arrays a ufunc writing over its own input is twice as slow.
+    if r is None:
+        r = np.empty((o.shape[1], o.shape[0]), dtype=np.result_type(o, y)).T
+    err = np.zeros((), dtype=r.dtype)
+    run_ops(_sse_value_ops(y, u, o, r, err))
+    return float(err)
 
 
 def _sse_delta(y, u, o, dsigma, out, r=None):
     """δ_k = −2(y − ŷ)·σ′(u_k)."""
     if r is None:
         r = np.subtract(o, y)  # ŷ − y
-    minus_2_diff = np.multiply(r, TWO[o.dtype])  # −2(y − ŷ)
-    return np.multiply(minus_2_diff, dsigma, out=out)
-
-
-def _sse_value_ops(y, u, o, r, err) -> Ops:
-    flat = r.T.reshape(-1)  # r is feature-major: its transpose is C-contiguous
-    if not np.shares_memory(flat, r):  # pragma: no cover - a workspace's r always is
-        raise ValueError("the residual buffer must be contiguous")
-    return (partial(np.subtract, o, y, r), partial(flat.dot, flat, err))
-
-
-def _sse_delta_ops(y, u, o, dsigma, delta, r, s1) -> Ops:
-    return (partial(np.multiply, r, TWO[o.dtype], s1), partial(np.multiply, s1, dsigma, delta))
+    run_ops(_sse_delta_ops(y, u, o, dsigma, out, r, np.empty_like(r)))
+    return out
 
 
 def _mse_value(y, u, o, r=None):

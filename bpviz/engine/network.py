@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .activations import Activation, Ops, get_activation
+from .activations import Activation, Ops, get_activation, run_ops
 from .losses import Loss, get_loss
 from .state import Grads, Trace
 
@@ -98,9 +98,6 @@ class UpdateRule:
     clip_norm: float | None = None
     #: True for plain gradient descent (no momentum, regularisation or clipping).
     is_plain: bool = field(init=False, repr=False, compare=False)
-    #: η as a 0-d array of each float dtype it meets (NumPy converts a Python
-    #: float operand on every call, which costs as much as a small ufunc).
-    _lr_of: dict[Any, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Validate the numbers, with a message naming the bad one."""
@@ -116,14 +113,6 @@ class UpdateRule:
                 raise ValueError(f"{name} must be a positive number or None, got {v!r}")
         plain = not (self.momentum or self.l1 or self.l2 or self.clip_value or self.clip_norm)
         object.__setattr__(self, "is_plain", plain)
-        object.__setattr__(self, "_lr_of", {})
-
-    def lr_as(self, dtype: np.dtype) -> FloatArray:
-        """η as a 0-d array of ``dtype``."""
-        lr = self._lr_of.get(dtype)
-        if lr is None:
-            lr = self._lr_of[dtype] = np.array(self.lr, dtype=dtype)
-        return lr
 
 
 # --------------------------------------------------------------------------
@@ -138,12 +127,6 @@ class UpdateRule:
 # once saves the Python around each call, which cost as much again.)
 # The plain functions (``forward_layer`` …) build and run the calls at once.
 # --------------------------------------------------------------------------
-
-
-def run_ops(ops: Ops) -> None:
-    """Run bound NumPy calls in order."""
-    for op in ops:
-        op()
 
 
 def forward_ops(
@@ -316,7 +299,7 @@ def apply_update(
         1 for weights, 0 for biases (required for l1/l2).
     """
     if rule.is_plain:
-        np.multiply(grad, rule.lr_as(params.dtype), out=step)
+        np.multiply(grad, rule.lr, out=step)
         params -= step
         return
     g = step
@@ -622,28 +605,26 @@ class Network:
                 theta[l - 1], o_ext[l - 1], act, u[l], o[l], s1[l], s2[l]
             )
         ops["error", None] = error_ops(loss, y, u[last], o[last], resid, err_buf)
-        if forward_only:
-            return Workspace(
-                batch=batch, o_ext=o_ext, o=o, u=u, dsigma=dsigma, delta=delta, y=y,
-                grad=grad, grad_theta=grad_theta, step=step, resid=resid, err_buf=err_buf,
-                lr_buf=lr_buf, ops=ops, step_ops=(), plain_update_ops=(),
+        plain_update: Ops = ()
+        if not forward_only:
+            ops["output_delta", last] = output_delta_ops(
+                loss, self.output_activation, y, u[last], o[last], dsigma[last], delta[last],
+                resid, s1[last],
             )  # fmt: skip
-        ops["output_delta", last] = output_delta_ops(
-            loss, self.output_activation, y, u[last], o[last], dsigma[last], delta[last],
-            resid, s1[last],
-        )  # fmt: skip
-        for l in range(last - 1, 0, -1):  # noqa: E741
-            ops["hidden_delta", l] = hidden_delta_ops(
-                self.activation, u[l], o[l], delta[l + 1], weights[l], dsigma[l], delta[l],
-                s2[l], s1[l],  # Σ_j δ_j θ_ji goes into s2: the forward phases are over
-            )  # fmt: skip
-        ops["gradients", None] = tuple(
-            op for k in range(last) for op in gradient_ops(delta[k + 1], o_ext[k], grad_theta[k])
-        )
-        plain_update = (
-            partial(np.multiply, grad, lr_buf, step),  # η·∂Err/∂θ
-            partial(np.subtract, self.params, step, self.params),  # θ ← θ − η·∂Err/∂θ
-        )
+            for l in range(last - 1, 0, -1):  # noqa: E741
+                ops["hidden_delta", l] = hidden_delta_ops(
+                    self.activation, u[l], o[l], delta[l + 1], weights[l], dsigma[l], delta[l],
+                    s2[l], s1[l],  # Σ_j δ_j θ_ji goes into s2: the forward phases are over
+                )  # fmt: skip
+            ops["gradients", None] = tuple(
+                op
+                for k in range(last)
+                for op in gradient_ops(delta[k + 1], o_ext[k], grad_theta[k])
+            )
+            plain_update = (
+                partial(np.multiply, grad, lr_buf, step),  # η·∂Err/∂θ
+                partial(np.subtract, self.params, step, self.params),  # θ ← θ − η·∂Err/∂θ
+            )
         return Workspace(
             batch=batch,
             o_ext=o_ext,
@@ -778,11 +759,7 @@ class Network:
 
     def error(self, X: FloatArray, Y: FloatArray) -> float:
         """Err of the network on (X, Y), without changing anything."""
-        X, Y = np.asarray(X), np.asarray(Y)
-        self._check_xy(X, Y)
-        ws = self._cached_workspace(X.shape[0])
-        ws.o[0][...] = X
-        ws.y[...] = Y
+        ws = self._batch_in(X, Y)
         self.forward_into(ws)
         return self.error_into(ws)
 
@@ -807,7 +784,8 @@ class Network:
         finally:
             _extobj_contextvar.reset(token)
 
-    def _step(self, X: FloatArray, Y: FloatArray, lr: float) -> float:
+    def _batch_in(self, X: FloatArray, Y: FloatArray) -> Workspace:
+        """The network's own workspace for this batch size, holding (X, Y)."""
         if type(X) is not np.ndarray:  # cheaper than np.asarray on an ndarray
             X = np.asarray(X)
         if type(Y) is not np.ndarray:
@@ -816,6 +794,10 @@ class Network:
         ws = self._cached_workspace(X.shape[0])
         ws.o[0][...] = X
         ws.y[...] = Y
+        return ws
+
+    def _step(self, X: FloatArray, Y: FloatArray, lr: float) -> float:
+        ws = self._batch_in(X, Y)
         rule = self._step_rule
         if rule.lr != lr:  # validating a new rule costs more than the step
             rule = self._step_rule = UpdateRule(lr=lr)

@@ -60,10 +60,11 @@ class _ShortcutGuard(QObject):
     keys of our transport actions we decline the override on the widget's
     behalf, and Qt triggers the window's shortcut instead.
 
-    The guard filters only the window's input widgets and whichever widget
-    takes the focus, not the whole application: every event a Python filter
-    sees needs the GIL, which the training thread holds most of the time.
-    The window calls :meth:`guard_inputs` again when it makes new ones.
+    The guard filters only the window's input widgets, not the whole
+    application: every event a Python filter sees needs the GIL, which the
+    training thread holds most of the time. The window calls
+    :meth:`guard_inputs` again whenever the controls may have made new ones
+    (the architecture editor's spin boxes).
     """
 
     #: Widgets that claim keys through ShortcutOverride.
@@ -78,23 +79,12 @@ class _ShortcutGuard(QObject):
             for seq in a.shortcuts()
         }
         self.guard_inputs()
-        app = QApplication.instance()
-        app.focusChanged.connect(self._on_focus_changed)
-        if app.focusWidget() is not None:
-            self._on_focus_changed(None, app.focusWidget())
 
     def guard_inputs(self) -> None:
         """Filter every input widget of the window (installing twice is harmless)."""
         for w in self._window.findChildren(QWidget):
             if isinstance(w, self.INPUTS):
                 w.installEventFilter(self)
-
-    @Slot(QWidget, QWidget)
-    def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
-        # Widgets made later (the architecture editor's spin boxes) are
-        # guarded once they take the focus; installing twice is harmless.
-        if new is not None and new.window() is self._window:
-            new.installEventFilter(self)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(obj, QWidget):
@@ -680,6 +670,7 @@ class MainWindow(QMainWindow):
     # -- user → worker ------------------------------------------------------------------
 
     def _on_controls_changed(self, change: dict) -> None:
+        self._guard.guard_inputs()  # "+ layer" made a spin box
         self.hide_banner()
         self.session.configure(**change)
 
