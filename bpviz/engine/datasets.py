@@ -374,7 +374,7 @@ class _BuiltIn:
 _XY = ("x1", "x2")
 _BUILT_INS: dict[str, _BuiltIn] = {
     "lecture": _BuiltIn(
-        "Lecture example (1 sample, by hand)",
+        "Lecture example (by hand)",
         "regression",
         _XY,
         fixed_X=((1.0, 0.5),),

@@ -5,19 +5,27 @@ activations, loss, initialiser, seeds, hyperparameters, dataset by name and
 parameters), the data itself for CSV datasets, and optionally the state of a
 run: the current θ, the counters and the loss history. Pure Python and NumPy.
 
-Format (version 1)::
+Format (version 2)::
 
     {
       "format": "bpviz-experiment",
-      "version": 1,
+      "version": 2,
       "title": "optional menu label",
       "setup": { ...Setup.to_dict()... },
       "dataset": null | {"name", "task", "input_names", "output_names",
                          "X_train", "Y_train", "X_test", "Y_test", "params"},
       "state": null | {"iteration", "epoch", "params": [θ, flat],
                        "history": {"batch_err", "eval_iteration",
-                                   "train_err", "test_err"}}
+                                   "train_err", "test_err"},
+                       "shuffle": {"position", "order", "rng"},   (optional)
+                       "velocity": [momentum's v, flat]}          (optional)
     }
+
+``shuffle`` (where the run stands in this epoch's shuffled order of the
+training samples, and the shuffling generator's state) and ``velocity``
+let a restored run continue exactly as if it had never been saved. Version 1
+files (written before these two existed) load too; such a run continues
+from a fresh shuffle with v = 0.
 
 Floats are written with ``repr``, so θ round-trips bit for bit. NaN (a
 missing test Err) is written as ``null``; NaN and ±inf are never written as
@@ -61,7 +69,7 @@ from .datasets import (
 from .experiment import Setup, build
 from .losses import LOSSES
 from .network import INITIALIZERS, MAX_LAYER_SIZE, MAX_PARAMETERS
-from .trainer import LossHistory, Trainer
+from .trainer import LossHistory, ResumeState, Trainer
 
 __all__ = [
     "FORMAT_NAME",
@@ -78,7 +86,7 @@ __all__ = [
 ]
 
 FORMAT_NAME = "bpviz-experiment"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 #: Bounds for integers read from files (seeds, counters, batch sizes).
 MAX_SEED = 2**63 - 1
@@ -166,6 +174,9 @@ class Experiment:
         The data of a CSV dataset, embedded in the file; None for built-ins.
     title : str or None
         Optional label (the built-in examples' menu text).
+    resume : ResumeState or None
+        Where the saved run stood in its shuffle, and momentum's v (None in a
+        version 1 file or a fresh start).
     """
 
     setup: Setup
@@ -176,6 +187,7 @@ class Experiment:
     history: History = field(default_factory=History)
     dataset: Dataset | None = None
     title: str | None = None
+    resume: ResumeState | None = None
 
     @property
     def has_state(self) -> bool:
@@ -651,7 +663,7 @@ def _parse(doc: object) -> Experiment:
     if raw_state is None:
         return Experiment(setup=setup, sizes=sizes, dataset=dataset, title=title)
     state = _obj(raw_state, "state")
-    _keys(state, "state", ("iteration", "epoch", "params", "history"))
+    _keys(state, "state", ("iteration", "epoch", "params", "history"), ("shuffle", "velocity"))
     iteration = _int(state["iteration"], "state.iteration")
     epoch = _int(state["epoch"], "state.epoch", 0, iteration)
     params = _float_list(state["params"], "state.params")
@@ -661,6 +673,23 @@ def _parse(doc: object) -> Experiment:
             f"expected {n_params} numbers for the network {list(sizes)}, got {params.shape[0]}",
         )
     history = _parse_history(state["history"], iteration, "state.history")
+    resume = None
+    if state.get("shuffle") is not None:
+        resume = _parse_shuffle(state["shuffle"], "state.shuffle")
+        velocity = None
+        if state.get("velocity") is not None:
+            if not setup.momentum:
+                raise _fail("state.velocity", "must be null when setup.momentum is 0")
+            velocity = _float_list(state["velocity"], "state.velocity")
+            if velocity.shape[0] != n_params:
+                raise _fail(
+                    "state.velocity",
+                    f"expected {n_params} numbers (one per θ), got {velocity.shape[0]}",
+                )
+            velocity = _frozen(velocity)
+        resume = resume._replace(velocity=velocity)
+    elif state.get("velocity") is not None:
+        raise _fail("state.velocity", "needs state.shuffle beside it")
     return Experiment(
         setup=setup,
         sizes=sizes,
@@ -670,7 +699,30 @@ def _parse(doc: object) -> Experiment:
         history=history,
         dataset=dataset,
         title=title,
+        resume=resume,
     )
+
+
+def _parse_shuffle(v: object, where: str) -> ResumeState:
+    """``{"position", "order", "rng"}``; sizes are checked against the trainer later."""
+    d = _obj(v, where)
+    _keys(d, where, ("position", "order", "rng"))
+    position = _int(d["position"], f"{where}.position", 0, MAX_SAMPLES)
+    items = _list(d["order"], f"{where}.order")
+    for i, k in enumerate(items):
+        _int(k, f"{where}.order[{i}]", 0, MAX_SAMPLES - 1)
+    order = np.array(items, dtype=np.int64)
+    if position > order.shape[0]:
+        raise _fail(f"{where}.position", f"expected 0 to {order.shape[0]}, got {position}")
+    if not np.array_equal(np.sort(order), np.arange(order.shape[0])):
+        raise _fail(f"{where}.order", f"expected each of 0 to {order.shape[0] - 1} once")
+    rng = _obj(d["rng"], f"{where}.rng")
+    try:
+        np.random.default_rng().bit_generator.state = rng
+    except (TypeError, ValueError, KeyError) as exc:
+        raise _fail(f"{where}.rng", f"not a state of NumPy's default generator ({exc})") from None
+    order.flags.writeable = False
+    return ResumeState(position, order, rng)
 
 
 def _reject_constant(name: str) -> None:
@@ -755,6 +807,13 @@ def _state_dict(trainer: Trainer) -> dict[str, Any]:
     if bad.size:
         raise _fail(f"state.params[{bad[0]}]", f"cannot save a non-finite θ ({params[bad[0]]!r})")
     h = trainer.history
+    resume = trainer.resume_state()
+    velocity = None
+    if resume.velocity is not None:
+        velocity = np.asarray(resume.velocity, dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(velocity))
+        if bad.size:
+            raise _fail(f"state.velocity[{bad[0]}]", "cannot save a non-finite momentum")
     return {
         "iteration": int(trainer.iteration),
         "epoch": int(trainer.epoch),
@@ -765,6 +824,8 @@ def _state_dict(trainer: Trainer) -> dict[str, Any]:
             "train_err": _nan_to_none(h.train_err),
             "test_err": _nan_to_none(h.test_err),
         },
+        "shuffle": {"position": resume.position, "order": resume.order.tolist(), "rng": resume.rng},
+        "velocity": None if resume.velocity is None else velocity.tolist(),
     }
 
 
@@ -945,11 +1006,10 @@ def restore_trainer(experiment: Experiment) -> tuple[Trainer, Dataset]:
 
     The network, data and update rule come from ``experiment.setup`` (via
     :func:`~bpviz.engine.experiment.build`); then θ, ``iteration``,
-    ``epoch`` and the loss history are restored. Not stored, so not
-    restored: the momentum velocity (starts at 0) and the position inside
-    the current epoch's shuffle (training resumes with a fresh shuffle), so
-    the continued run is a valid run but not bit-identical to one that was
-    never saved.
+    ``epoch``, the loss history, the position in the epoch's shuffle and
+    momentum's velocity are restored, so the run continues bit for bit as if
+    it had never been saved. (A version 1 file holds neither of the last two:
+    that run continues from a fresh shuffle with v = 0.)
 
     Raises
     ------
@@ -979,4 +1039,11 @@ def restore_trainer(experiment: Experiment) -> tuple[Trainer, Dataset]:
     ):
         history.append_eval(k, train, test)
     trainer.history = history
+    if experiment.resume is not None:
+        try:
+            trainer.set_resume_state(experiment.resume)
+        except ValueError as exc:  # "part: reason"
+            part, _, reason = str(exc).partition(": ")
+            where = "state.velocity" if part == "velocity" else f"state.shuffle.{part}"
+            raise _fail(where, f"{reason} (does not fit the rebuilt run)") from None
     return trainer, data

@@ -194,7 +194,7 @@ LOSSES: dict[str, Loss] = {
         ),
         Loss(
             "bce",
-            "Binary cross-entropy (sigmoid output)",
+            "Binary cross-entropy",
             _bce_value,
             _ce_delta,
             "Err = −Σ[y·ln ŷ + (1−y)·ln(1−ŷ)]",
@@ -203,7 +203,7 @@ LOSSES: dict[str, Loss] = {
         ),
         Loss(
             "softmax_ce",
-            "Softmax cross-entropy (multi-class)",
+            "Softmax cross-entropy",
             _softmax_ce_value,
             _ce_delta,
             "Err = −Σ y_k·ln ŷ_k",

@@ -63,12 +63,12 @@ __all__ = [
 MAX_LAYER_SIZE = 100_000
 MAX_PARAMETERS = 50_000_000
 
-#: Initialisers: name -> (label, description).
+#: Initialisers: name -> "label: how θ is drawn".
 INITIALIZERS: dict[str, str] = {
-    "xavier": "Xavier/Glorot uniform, ±√(6/(n_in+n_out))",
-    "he": "He normal, std √(2/n_in)",
-    "small": "Small uniform, ±0.1",
-    "large": "Too large (normal, std 3): exploding gradients",
+    "xavier": "Xavier/Glorot uniform: ±√(6/(n_in+n_out))",
+    "he": "He normal: std √(2/n_in)",
+    "small": "Small uniform: ±0.1",
+    "large": "Too large: normal, std 3 (exploding gradients)",
 }
 
 

@@ -8,6 +8,7 @@ bit for bit (:meth:`Trainer.step_back`). It knows nothing about threads.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import deque
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from .state import STAGES, Phase, Snapshot, frozen_copy, frozen_tuple
 
 FloatArray = np.ndarray
 
-__all__ = ["DivergenceError", "LossHistory", "Trainer", "phase_plan"]
+__all__ = ["DivergenceError", "LossHistory", "ResumeState", "Trainer", "phase_plan"]
 
 #: Memory the step-back history may use at most (it keeps at least 2 iterations).
 HISTORY_BYTES = 256 * 2**20
@@ -129,6 +130,21 @@ class LossHistory:
         self._batch.n = min(self._batch.n, n_batch)
         for g in (self._eval_it, self._train, self._test):
             g.n = min(g.n, n_eval)
+
+
+class ResumeState(NamedTuple):
+    """Where a run stands beyond θ and its counters (:meth:`Trainer.resume_state`).
+
+    ``position`` is the next sample's index in this epoch's shuffled ``order``
+    of the training samples; ``rng`` the shuffling generator's state after that
+    shuffle (NumPy's ``bit_generator.state``); ``velocity`` momentum's v, or
+    None without momentum.
+    """
+
+    position: int
+    order: np.ndarray
+    rng: dict
+    velocity: np.ndarray | None = None
 
 
 class _Mark(NamedTuple):
@@ -316,6 +332,67 @@ class Trainer:
         np.copyto(ws.o_ext[0], cached.o_ext[0])
         np.copyto(ws.y, cached.y)
         return ws
+
+    # -- continuing a saved run exactly ----------------------------------------
+
+    def resume_state(self) -> ResumeState:
+        """What continuing this run exactly needs, besides θ, the counters and the history.
+
+        Mid-walk it is the state at the start of the half-walked iteration (θ
+        and the counters are too: the walk changes them only in its last phase).
+        """
+        if self._walk is not None and self._marks:
+            m = self._marks[-1]
+            pos, order, rng = m.pos, m.order, m.rng_state
+        else:
+            pos, order, rng = self._pos, self._order, self._order_rng_state
+        velocity = None if self._velocity is None else self._velocity.copy()
+        return ResumeState(int(pos), np.array(order), copy.deepcopy(rng), velocity)
+
+    def set_resume_state(self, state: ResumeState) -> None:
+        """Continue as the run that gave ``state`` (from :meth:`resume_state`) would.
+
+        Raises
+        ------
+        ValueError
+            If ``state`` does not fit this trainer (another training set size,
+            network or momentum setting, or not a shuffling generator's state);
+            the message names the part. Nothing changes then.
+        """
+        n = self.n_train
+        order = np.asarray(state.order)
+        if (
+            order.shape != (n,)
+            or order.dtype.kind not in "iu"
+            or not np.array_equal(np.sort(order), np.arange(n))
+        ):
+            raise ValueError(f"order: expected an order of the {n} training samples (0 to {n - 1})")
+        if not 0 <= state.position <= n:
+            raise ValueError(f"position: expected 0 to {n}, got {state.position}")
+        rng = np.random.default_rng()
+        try:
+            rng.bit_generator.state = state.rng
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ValueError(f"rng: not a state of NumPy's default generator ({exc})") from None
+        velocity = state.velocity
+        if velocity is not None:
+            if self._velocity is None:
+                raise ValueError("velocity: given, but this run has no momentum")
+            velocity = np.asarray(velocity, dtype=self.net.dtype)
+            if velocity.shape != self._velocity.shape:
+                raise ValueError(
+                    f"velocity: expected {self._velocity.size} numbers, got {velocity.size}"
+                )
+        self._rng = rng
+        self._order = order.astype(np.intp)
+        self._order_rng_state = rng.bit_generator.state
+        self._pos = int(state.position)
+        self._gather()
+        if self._velocity is not None:
+            if velocity is None:
+                self._velocity.fill(0.0)
+            else:
+                np.copyto(self._velocity, velocity)
 
     # -- history for step back ---------------------------------------------
 

@@ -28,6 +28,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetricsF,
+    QGuiApplication,
     QLinearGradient,
     QPainter,
     QPalette,
@@ -43,6 +44,7 @@ __all__ = [
     "ColorBarLegend",
     "SymmetricScale",
     "color_name",
+    "dark_theme",
     "diverging_map",
     "end_names",
     "format_number",
@@ -119,6 +121,15 @@ def format_number(v: float | None, digits: int = 4) -> str:
         return "∞" if v > 0 else "−∞"
     text = f"{v:.{digits}g}"
     return text.replace("-", "−")
+
+
+def dark_theme() -> bool:
+    """True when the application's palette is dark (a dark desktop theme).
+
+    Read from the application palette rather than a widget's, because the
+    panels that follow it set their own palettes.
+    """
+    return QGuiApplication.palette().color(QPalette.ColorRole.Window).lightnessF() < 0.5
 
 
 def scaled_font(scale: float = 1.0, extra_pt: float = 0.0, bold: bool = False) -> QFont:

@@ -140,6 +140,13 @@ class ArchitectureEditor(QWidget):
         self.hidden_changed.emit(self.hidden())
 
 
+def _tooltip_from_item(combo: QComboBox, index: int) -> None:
+    """Give ``combo`` the tooltip of its item ``index``, when that item has one."""
+    tip = combo.itemData(index, Qt.ItemDataRole.ToolTipRole) if index >= 0 else None
+    if tip:
+        combo.setToolTip(str(tip))
+
+
 class ControlPanel(QWidget):
     """Every knob of an experiment, plus the transport buttons.
 
@@ -215,10 +222,19 @@ class ControlPanel(QWidget):
         self.loss = QComboBox()
         for name, loss in LOSSES.items():
             self.loss.addItem(loss.label, name)
+            tip = f"{loss.formula}   {loss.delta_formula}"
+            if loss.requires_output:
+                tip += f"   (needs a {loss.requires_output} output)"
+            self.loss.setItemData(self.loss.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         form.addRow("Loss", self.loss)
         self.init = QComboBox()
-        for name, label in INITIALIZERS.items():
+        for name, text in INITIALIZERS.items():
+            # The short label fits the panel; how θ is drawn is in the tooltip.
+            label, _, how = text.partition(": ")
             self.init.addItem(label, name)
+            self.init.setItemData(
+                self.init.count() - 1, f"{label}: {how}", Qt.ItemDataRole.ToolTipRole
+            )
         form.addRow("Initialiser", self.init)
         self.bias = QCheckBox("biases θ_i0 (o_0 = 1)")
         form.addRow("", self.bias)
@@ -275,6 +291,9 @@ class ControlPanel(QWidget):
             combo.currentIndexChanged.connect(
                 lambda _i, n=name, c=combo: self._report({n: c.currentData()})
             )
+            # The combo's tooltip is its current item's (the loss's formula, …).
+            combo.currentIndexChanged.connect(lambda i, c=combo: _tooltip_from_item(c, i))
+            _tooltip_from_item(combo, combo.currentIndex())
         self.bias.toggled.connect(lambda v: self._report({"bias": bool(v)}))
         self.architecture.hidden_changed.connect(lambda h: self._report({"hidden": tuple(h)}))
         self.pace.currentTextChanged.connect(lambda t: self.pace_changed.emit(PACES[t]))

@@ -199,6 +199,16 @@ _NORMAL = Palette(
     update="#17803a",
     rule="#d0d0d0",
 )
+#: For a dark desktop theme: light text on a dark panel, brighter stage colours.
+_DARK = Palette(
+    text="#e8e8e8",
+    background="#1e1e1e",
+    muted="#a3a3a3",
+    forward="#6cb4ff",
+    backward="#ff9a57",
+    update="#5cd17f",
+    rule="#555555",
+)
 _HIGH_CONTRAST = Palette(
     text="#ffffff",
     background="#000000",
@@ -210,14 +220,20 @@ _HIGH_CONTRAST = Palette(
 )
 
 
-def palette(high_contrast: bool = False) -> Palette:
-    """The normal palette (dark on white) or the high-contrast one (light on black)."""
-    return _HIGH_CONTRAST if high_contrast else _NORMAL
+def palette(high_contrast: bool = False, dark: bool = False) -> Palette:
+    """The colours of the formulas.
+
+    Dark on white by default; light on dark grey with ``dark`` (a dark desktop
+    theme); white on black with ``high_contrast`` (which wins over ``dark``).
+    """
+    if high_contrast:
+        return _HIGH_CONTRAST
+    return _DARK if dark else _NORMAL
 
 
-def stage_color(stage: str | None, high_contrast: bool = False) -> str:
+def stage_color(stage: str | None, high_contrast: bool = False, dark: bool = False) -> str:
     """The colour of one of :data:`~bpviz.engine.state.STAGES` (text colour for None)."""
-    p = palette(high_contrast)
+    p = palette(high_contrast, dark)
     return {STAGES[0]: p.forward, STAGES[1]: p.backward, STAGES[2]: p.update}.get(
         stage or "", p.text
     )
@@ -235,8 +251,8 @@ def _color(text: str, color: str) -> str:
 class _Html:
     """Builds one explanation with a palette."""
 
-    def __init__(self, high_contrast: bool, narrow: bool = False) -> None:
-        self.p = palette(high_contrast)
+    def __init__(self, high_contrast: bool, narrow: bool = False, dark: bool = False) -> None:
+        self.p = palette(high_contrast, dark)
         self.narrow = narrow
         self.parts: list[str] = []
 
@@ -732,6 +748,7 @@ def explain_neuron(
     *,
     high_contrast: bool = False,
     narrow: bool = False,
+    dark: bool = False,
 ) -> str:
     """Rich text: how neuron ``i`` of ``layer`` got its u, o and δ in this iteration.
 
@@ -747,6 +764,8 @@ def explain_neuron(
         Which sample of the batch (0-based; clamped into the batch).
     high_contrast : bool
         Use the light-on-black palette.
+    dark : bool
+        Use the palette for a dark desktop theme (light text on dark grey).
     narrow : bool
         Accepted for symmetry with :func:`explain_phase`; these formulas are
         already one quantity per line and wrap on their own.
@@ -754,7 +773,7 @@ def explain_neuron(
     v = _view(snapshot, config, sample)
     if not 0 <= layer < len(v.sizes) or not 0 <= i < v.sizes[layer]:
         raise ValueError(f"no neuron {i} in layer {layer} of a {list(v.sizes)} network")
-    h = _Html(high_contrast, narrow)
+    h = _Html(high_contrast, narrow, dark)
     p = h.p
     I = v.n(layer, i)
     sample_note = f" · sample {v.sample + 1} of {v.batch}" if v.batch > 1 else ""
@@ -802,6 +821,7 @@ def explain_edge(
     *,
     high_contrast: bool = False,
     narrow: bool = False,
+    dark: bool = False,
 ) -> str:
     """Rich text: θ_iℓ = ``weights[k][i, src]``, its gradient δ_i·o_ℓ and its update.
 
@@ -810,7 +830,7 @@ def explain_edge(
     more than one sample, the gradient is shown for ``sample`` and then as
     the engine's sum over the batch. Before the update phase the new θ is
     shown as pending (θ − η·∂Err/∂θ, computed here); in the update phase it
-    is the engine's θ. ``high_contrast`` and ``narrow`` as for
+    is the engine's θ. ``high_contrast``, ``dark`` and ``narrow`` as for
     :func:`explain_neuron`.
     """
     v = _view(snapshot, config, sample)
@@ -822,7 +842,7 @@ def explain_edge(
         or (src == -1 and not v.bias)
     ):
         raise ValueError(f"no θ[{k}][{i}, {src}] in a {list(v.sizes)} network")
-    h = _Html(high_contrast, narrow)
+    h = _Html(high_contrast, narrow, dark)
     p = h.p
     snap = v.snap
     I = v.n(k + 1, i)
@@ -1163,6 +1183,7 @@ def explain_phase(
     *,
     high_contrast: bool = False,
     narrow: bool = False,
+    dark: bool = False,
 ) -> str:
     """Rich text: what the current phase (``snapshot.phase``) computed, as a compact table.
 
@@ -1172,10 +1193,10 @@ def explain_phase(
 
     ``narrow`` puts each result on its own line under its calculation (for
     large fonts in a narrow panel); ``high_contrast`` uses the light-on-black
-    palette.
+    palette, ``dark`` the one for a dark desktop theme.
     """
     v = _view(snapshot, config, sample)
-    h = _Html(high_contrast, narrow)
+    h = _Html(high_contrast, narrow, dark)
     ph = v.phase
     if ph is None:
         h.heading("Between iterations", h.p.text)
@@ -1184,7 +1205,7 @@ def explain_phase(
             h.para(h.muted(f"Err of the last iteration's batch: {fmt(snapshot.err)}"))
         _loss_line(h, v.loss)
         return h.html()
-    color = stage_color(ph.stage, high_contrast)
+    color = stage_color(ph.stage, high_contrast, dark)
     h.heading(notation_html(ph.title), color)
     if ph.kind == "forward" and ph.layer is not None:
         _phase_forward(h, v, ph.layer)

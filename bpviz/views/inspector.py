@@ -8,7 +8,7 @@ selected, as rich text in a scrollable, selectable label.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QPalette, QResizeEvent, QTextDocument
 from PySide6.QtWidgets import (
     QFrame,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from bpviz.engine.state import Snapshot
 
 from . import formulas
+from .colors import dark_theme
 
 __all__ = ["BASE_POINT_SIZE", "Inspector"]
 
@@ -51,6 +52,7 @@ class Inspector(QWidget):
         self._sample = 0
         self._scale = 1.0
         self._high_contrast = False
+        self._dark = dark_theme()  # follows the desktop's light/dark theme
         self._html = ""
         self._narrow = False
         self._scrolled_for: object = ()
@@ -227,8 +229,18 @@ class Inspector(QWidget):
         head.setBold(True)
         self._header.setFont(head)
 
+    def changeEvent(self, event: QEvent) -> None:
+        """Follow the desktop theme: light formulas on dark grey in a dark one."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
+            dark = dark_theme()
+            if dark != self._dark and hasattr(self, "_scroll"):
+                self._dark = dark
+                self._apply_colors()
+                self._refresh()
+
     def _apply_colors(self) -> None:
-        p = formulas.palette(self._high_contrast)
+        p = formulas.palette(self._high_contrast, self._dark)
         # The formulas' own background and text colour, in both modes.
         pal = QPalette(self._label.palette())
         for role, color in (
@@ -255,7 +267,7 @@ class Inspector(QWidget):
 
     def _refresh(self) -> None:
         snap, config = self._snapshot, self._config
-        muted = formulas.palette(self._high_contrast).muted
+        muted = formulas.palette(self._high_contrast, self._dark).muted
         if config is None or snap is None:
             self._header.setText("Formulas")
             what = "network" if config is None else "snapshot"
@@ -317,7 +329,7 @@ class Inspector(QWidget):
     def _explain(self, narrow: bool) -> str:
         snap, config, sel = self._snapshot, self._config, self._selection
         assert snap is not None and config is not None
-        kw = {"high_contrast": self._high_contrast, "narrow": narrow}
+        kw = {"high_contrast": self._high_contrast, "narrow": narrow, "dark": self._dark}
         sample = self.sample()
         if sel is not None and sel[0] == "neuron":
             return formulas.explain_neuron(snap, config, sel[1], sel[2], sample, **kw)

@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -359,12 +359,16 @@ class LossPlot(QWidget):
         header = QHBoxLayout()
         header.setContentsMargins(8, 4, 8, 0)
         header.addWidget(self.readout, 1)
-        header.addWidget(self._log_box)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
         lay.addLayout(header)
         lay.addWidget(self._widget, 1)
+        # The checkbox sits in the plot's top-right corner, beside the title, so
+        # the readout has the dock's whole width (exports draw the plot only).
+        self._log_box.setParent(self._widget)
+        self._log_box.setAutoFillBackground(False)
+        self._widget.installEventFilter(self)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -630,6 +634,18 @@ class LossPlot(QWidget):
         )
         self._apply_title()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Keep the log-scale checkbox in the plot's top-right corner."""
+        if watched is self._widget and event.type() == QEvent.Type.Resize:
+            self._place_log_box()
+        return super().eventFilter(watched, event)
+
+    def _place_log_box(self) -> None:
+        box = self._log_box
+        box.adjustSize()
+        box.move(max(0, self._widget.width() - box.width() - 6), 4)
+        box.raise_()
+
     def changeEvent(self, event: QEvent) -> None:
         """Follow palette changes (light/dark)."""
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "_legend"):
@@ -667,6 +683,7 @@ class LossPlot(QWidget):
         self._refresh_legend()
         self.readout.setFont(scaled_font(fs))
         self._log_box.setFont(scaled_font(fs))
+        self._place_log_box()
         self._apply_title()
 
     def _nearest_eval(self, x: float) -> int | None:
@@ -706,7 +723,8 @@ class LossPlot(QWidget):
             else:
                 at = int(self._train.x[e])
                 parts.append(ev if at == int(it) else f"{ev} (at iteration {at})")
-        return ";  ".join(parts)
+        # One line each: the iteration's batch Err, then the full-set Errs.
+        return "\n".join(parts)
 
     def _update_readout(self, x: float | None = None) -> None:
         self.readout.setText(self._text_at(x))

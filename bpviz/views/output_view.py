@@ -4,10 +4,14 @@ For a 2-input network the view computes ŷ on a 64 × 64 grid from the
 snapshot's θ with :func:`bpviz.engine.predict.predict` (never touching the
 live network) and draws it as a heatmap: a diverging map centred on 0.5
 for classification (blue = class 0, red = class 1, the same CET-D1 map as
-θ and δ) and a sequential map (viridis) for regression. Training points
-are filled circles, test points hollow rings, both coloured by their label
-and outlined so they stay visible on any background. For classification
-the ŷ = 0.5 contour (the decision boundary) is drawn too.
+θ and δ) and a sequential map (viridis) for regression. The map is drawn
+pale (its colours mixed halfway with the background, the colour bar too),
+the points in the map's full colours: training points are filled circles
+ringed in the background colour, test points rings outlined in the text
+colour, both coloured by their label. So a point's label reads on any
+region, and a misclassified point stands out (a strong red dot in a pale
+blue region). For classification the ŷ = 0.5 contour (the decision
+boundary) is drawn too.
 
 Recomputing is coalesced to about 15 times a second, however fast
 snapshots arrive (the main window asks less often while training plays).
@@ -35,6 +39,8 @@ __all__ = ["OutputView", "level_segments"]
 
 #: Heatmap resolution (cells per side).
 GRID = 64
+#: How much of the map's colour the region keeps (the rest is the background).
+REGION_STRENGTH = 0.5
 #: At most this many heatmap recomputations per second.
 MAX_RATE_HZ = 15.0
 #: Sequential map for regression outputs.
@@ -295,8 +301,18 @@ class OutputView(QWidget):
         return 0.0, 1.0
 
     def _cmap(self) -> pg.ColorMap:
+        """The map in full colour: the data points."""
         name = DIVERGING_MAP if self._is_classification() else SEQUENTIAL_MAP
         return pg.colormap.get(name)
+
+    def region_cmap(self) -> pg.ColorMap:
+        """The map mixed with the background: the ŷ region and its colour bar."""
+        pos, colors = self._cmap().getStops(mode=pg.ColorMap.FLOAT)
+        bg = self.palette().color(QPalette.ColorRole.Base)
+        bg_rgba = np.array([bg.redF(), bg.greenF(), bg.blueF(), 1.0])
+        pale = bg_rgba + (np.asarray(colors, dtype=np.float64) - bg_rgba) * REGION_STRENGTH
+        pale[:, 3] = 1.0
+        return pg.ColorMap(pos, np.round(pale * 255).astype(np.uint8))
 
     def _update_mode(self) -> None:
         cfg = self._config
@@ -314,8 +330,7 @@ class OutputView(QWidget):
             return
         self._stack.setCurrentIndex(0)
         lo, hi = self._levels()
-        cmap = self._cmap()
-        self._colorbar.setColorMap(cmap)
+        self._colorbar.setColorMap(self.region_cmap())
         self._colorbar.setLevels((lo, hi))
         n_out = int(cfg["sizes"][-1])
         name = "ŷ" if n_out == 1 else f"ŷ{self._output_index + 1}"
@@ -380,7 +395,9 @@ class OutputView(QWidget):
         few = len(ds.X_train) + len(ds.X_test) <= 50
         # Smaller markers in a small plot, so the map stays visible under them.
         fit = max(0.55, min(1.0, min(self._widget.width(), self._widget.height()) / 450.0))
-        outline = pg.mkPen(self._fg, width=2.0 if few else 1.5)
+        # Ringed in the background colour: the full-colour dot stands apart from
+        # the pale region of the same hue and from its neighbours.
+        outline = pg.mkPen(self.palette().color(QPalette.ColorRole.Base), width=2.0 if few else 1.5)
         colors = self._point_colors(ds.Y_train)
         self._train_points.setData(
             x=ds.X_train[:, 0],
@@ -474,6 +491,8 @@ class OutputView(QWidget):
         self._colorbar.axis.setPen(pg.mkPen(fg))
         self._colorbar.axis.setTextPen(pg.mkPen(fg))
         self._contour.setPen(pg.mkPen(fg, width=2.5))
+        if self._config is not None:  # the pale region follows the background
+            self._update_mode()
         self.message.setStyleSheet("")
 
     def resizeEvent(self, event) -> None:

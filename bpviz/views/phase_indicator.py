@@ -6,13 +6,14 @@ under them the phase's title and "phase k of n".
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QEvent, Qt, Slot
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from bpviz.engine.state import STAGES, Snapshot
 
 from . import formulas
+from .colors import dark_theme
 
 __all__ = ["PhaseIndicator"]
 
@@ -35,6 +36,7 @@ class PhaseIndicator(QWidget):
         self._stage: str | None = None
         self._scale = 1.0
         self._high_contrast = False
+        self._dark = dark_theme()  # follows the desktop's light/dark theme
         self._boxes: dict[str, QLabel] = {}
         self._arrows: list[QLabel] = []
 
@@ -109,6 +111,15 @@ class PhaseIndicator(QWidget):
         self._high_contrast = bool(on)
         self._apply()
 
+    def changeEvent(self, event: QEvent) -> None:
+        """Follow the desktop theme (brighter stage colours in a dark one)."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
+            dark = dark_theme()
+            if dark != self._dark and self._boxes:
+                self._dark = dark
+                self._apply()
+
     def active_stage(self) -> str | None:
         """The lit stage (one of ``STAGES``), or None between iterations."""
         return self._stage
@@ -125,7 +136,7 @@ class PhaseIndicator(QWidget):
 
     def _apply(self) -> None:
         size = BASE_POINT_SIZE * self._scale
-        p = formulas.palette(self._high_contrast)
+        p = formulas.palette(self._high_contrast, self._dark)
         # High contrast: a black strip, so the light stage colours stand out.
         self.setAutoFillBackground(self._high_contrast)
         pal = QPalette()
@@ -142,7 +153,7 @@ class PhaseIndicator(QWidget):
             font.setPointSizeF(size)
             font.setBold(lit)
             box.setFont(font)
-            color = formulas.stage_color(stage, self._high_contrast)
+            color = formulas.stage_color(stage, self._high_contrast, self._dark)
             if lit:
                 style = (
                     f"QLabel {{ background-color: {color}; color: {p.background}; "
@@ -169,7 +180,7 @@ class PhaseIndicator(QWidget):
         self._apply_title()
 
     def _apply_title(self) -> None:
-        p = formulas.palette(self._high_contrast)
+        p = formulas.palette(self._high_contrast, self._dark)
         with_lines = self._scale < 1.5
         count_text = self._count_text
         if not with_lines and self._stage is not None:
@@ -180,7 +191,7 @@ class PhaseIndicator(QWidget):
             self._title.setText(count)
             return
         count = f"<small>{count}</small>"
-        color = formulas.stage_color(self._stage, self._high_contrast)
+        color = formulas.stage_color(self._stage, self._high_contrast, self._dark)
         self._title.setText(
             f'<b><span style="color:{color}">{self._title_html}</span></b>&nbsp;&nbsp; {count}'
         )

@@ -145,6 +145,84 @@ def test_restored_full_batch_run_continues_exactly(tmp_path):
     assert_same_history(b.history, a.history)
 
 
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_restored_mini_batch_run_continues_exactly(tmp_path, momentum):
+    # Mid-epoch (37 iterations of 10-sample batches on 250 points), with and
+    # without momentum: the shuffle position, the shuffling generator and v
+    # are in the file, so the continuation is bit-identical, across epochs.
+    setup = PRESETS["spiral"][1].with_(momentum=momentum, batch_size=10)
+    a, _ = trained(setup, 37)
+    assert 0 < a.resume_state().position < a.n_train
+    save_experiment(tmp_path / "x.json", setup, a)
+    b, _ = restore_trainer(load_experiment(tmp_path / "x.json"))
+    for t in (a, b):
+        t.run(60)  # through the end of the epoch and into the next ones
+    assert a.epoch == b.epoch > setup_epochs(setup, 37)
+    assert same_floats(a.net.params, b.net.params)
+    assert_same_history(b.history, a.history)
+
+
+def setup_epochs(setup, iterations):
+    trainer, _ = trained(setup, iterations)
+    return trainer.epoch
+
+
+def test_saved_mid_walk_continues_from_the_start_of_that_iteration(tmp_path):
+    setup = PRESETS["spiral"][1].with_(momentum=0.5, batch_size=10)
+    a, _ = trained(setup, 12)
+    for _ in range(4):  # half-walk iteration 13
+        a.step_phase()
+    save_experiment(tmp_path / "x.json", setup, a)
+    b, _ = restore_trainer(load_experiment(tmp_path / "x.json"))
+    assert b.iteration == a.iteration == 12
+    a.finish_walk()
+    b.step()  # the same iteration, on the same batch
+    a.run(20)
+    b.run(20)
+    assert same_floats(a.net.params, b.net.params)
+    assert_same_history(b.history, a.history)
+
+
+def test_version_1_files_still_load_and_continue_from_a_fresh_shuffle(tmp_path):
+    setup = PRESETS["spiral"][1].with_(batch_size=10)
+    a, _ = trained(setup, 37)
+    doc = json.loads(dumps_experiment(setup, a))
+    doc["version"] = 1
+    del doc["state"]["shuffle"], doc["state"]["velocity"]
+    (tmp_path / "v1.json").write_text(json.dumps(doc), encoding="utf-8")
+    exp = load_experiment(tmp_path / "v1.json")
+    assert exp.resume is None
+    b, _ = restore_trainer(exp)
+    assert same_floats(b.net.params, a.net.params) and b.iteration == 37
+    b.run(5)
+    assert b.iteration == 42
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        (lambda st: st["shuffle"].update(position=-1), "state.shuffle.position", "integer"),
+        (lambda st: st["shuffle"]["order"].__setitem__(0, st["shuffle"]["order"][1]),
+         "state.shuffle.order", "once"),
+        (lambda st: st["shuffle"].update(order=list(range(len(st["shuffle"]["order"]) - 1))),
+         "state.shuffle.order", "does not fit"),
+        (lambda st: st["shuffle"].update(rng={"bit_generator": "MT19937"}), "state.shuffle.rng",
+         "default generator"),
+        (lambda st: st["shuffle"].pop("rng"), "state.shuffle", "rng"),
+        (lambda st: st.update(velocity=[0.0, 1.0]), "state.velocity", "null when setup.momentum"),
+    ],
+)  # fmt: skip
+def test_a_bad_shuffle_or_velocity_is_named(tmp_path, change, field, message):
+    setup = PRESETS["spiral"][1].with_(batch_size=10)
+    a, _ = trained(setup, 7)
+    doc = json.loads(dumps_experiment(setup, a))
+    change(doc["state"])
+    (tmp_path / "bad.json").write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ExperimentError) as info:
+        restore_trainer(load_experiment(tmp_path / "bad.json"))
+    assert field in str(info.value) and message in str(info.value), str(info.value)
+
+
 def test_settings_only_file_loads_as_a_fresh_start(tmp_path):
     setup = PRESETS["spiral"][1]
     save_experiment(tmp_path / "s.json", setup, title="Spiral")
@@ -191,7 +269,7 @@ def test_file_layout(tmp_path):
     text = (tmp_path / "x.json").read_text(encoding="utf-8")
     doc = json.loads(text)
     assert doc["format"] == "bpviz-experiment"
-    assert doc["version"] == FORMAT_VERSION == 1
+    assert doc["version"] == FORMAT_VERSION == 2
     assert doc["setup"] == setup.to_dict()
     assert doc["dataset"] is None
     state = doc["state"]
@@ -310,8 +388,8 @@ BAD_FIELDS = [
     (("format",), _DELETE, "format: missing; not a bpviz experiment"),
     (
         ("version",),
-        2,
-        "version: the file has format version 2, but this bpviz reads up to version 1",
+        3,
+        "version: the file has format version 3, but this bpviz reads up to version 2",
     ),
     (("version",), "1", "version: expected a positive integer, got '1'"),
     (("title",), 5, "title: expected a string, got 5"),

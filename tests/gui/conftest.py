@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QMetaObject, QObject, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QPalette
 
 from bpviz.engine import Snapshot
 from bpviz.engine.experiment import Setup
@@ -191,3 +192,34 @@ def small_setup() -> Setup:
 def settle() -> Callable[[TrainingSession, Recorder], Snapshot]:
     """The barrier: ``settle(session, rec)`` → a snapshot after every command sent so far."""
     return _settle
+
+
+def _dark_palette() -> QPalette:
+    """A dark desktop theme's palette: light text on dark grey."""
+    pal = QPalette()
+    for role, rgb in (
+        (QPalette.ColorRole.Window, (53, 53, 53)),
+        (QPalette.ColorRole.WindowText, (230, 230, 230)),
+        (QPalette.ColorRole.Base, (35, 35, 35)),
+        (QPalette.ColorRole.Text, (230, 230, 230)),
+        (QPalette.ColorRole.Button, (53, 53, 53)),
+        (QPalette.ColorRole.ButtonText, (230, 230, 230)),
+    ):
+        pal.setColor(role, QColor(*rgb))
+    return pal
+
+
+@pytest.fixture
+def dark_theme(qapp) -> Iterator[Callable[[bool], None]]:
+    """Switch the application palette between a dark theme and the original.
+
+    Yields ``switch(dark)``; the original palette is back after the test.
+    """
+    original = QPalette(qapp.palette())
+
+    def switch(dark: bool) -> None:
+        qapp.setPalette(_dark_palette() if dark else original)
+        QCoreApplication.processEvents()
+
+    yield switch
+    switch(False)

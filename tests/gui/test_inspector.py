@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QPalette
 
 from bpviz.engine import Network, Trainer, UpdateRule
@@ -232,3 +232,36 @@ def test_between_iterations_after_a_fast_step(inspector):
     inspector.show_snapshot(trainer.snapshot())
     assert "Between iterations" in inspector.text()
     assert inspector.header_text() == "After iteration 1"
+
+
+def test_follows_a_dark_desktop_theme_and_back(inspector, dark_theme):
+    trainer = make_trainer(1)
+    cfg = trainer.net.config()
+    inspector.set_config(cfg)
+    snap = walk_to(trainer, "hidden_delta")
+    inspector.show_snapshot(snap)
+    dark_theme(True)
+    pal = inspector._label.palette()
+    assert pal.color(QPalette.ColorRole.Window).lightnessF() < 0.2
+    assert pal.color(QPalette.ColorRole.WindowText).lightnessF() > 0.8
+    assert inspector.text() == formulas.explain_phase(snap, cfg, dark=True)
+    assert formulas.palette(dark=True).backward in inspector.text()
+    # The panel as drawn is dark: no white formulas panel in a dark window.
+    image = inspector.grab().toImage()
+    corner = image.pixelColor(inspector._scroll.geometry().bottomRight() - QPoint(20, 20))
+    assert corner.lightnessF() < 0.2
+    dark_theme(False)
+    assert inspector._label.palette().color(QPalette.ColorRole.Window).name() == "#ffffff"
+    assert inspector.text() == formulas.explain_phase(snap, cfg)
+
+
+def test_high_contrast_wins_over_a_dark_theme(inspector, dark_theme):
+    trainer = make_trainer(1)
+    cfg = trainer.net.config()
+    inspector.set_config(cfg)
+    snap = walk_to(trainer, "forward", 1)
+    inspector.show_snapshot(snap)
+    dark_theme(True)
+    inspector.set_high_contrast(True)
+    assert inspector._label.palette().color(QPalette.ColorRole.Window).name() == "#000000"
+    assert inspector.text() == formulas.explain_phase(snap, cfg, high_contrast=True)

@@ -144,6 +144,31 @@ def test_log_toggle_syncs_with_its_check_box(plot, qtbot):
     assert not plot._log_box.isChecked()
 
 
+@pytest.mark.parametrize("width", [360, 900])
+def test_the_readout_has_the_width_and_the_check_box_sits_in_the_plot_corner(
+    plot, trainer, qtbot, width
+):
+    trainer.run(30)
+    plot.show_snapshot(trainer.snapshot())
+    plot.flush()
+    plot.resize(width, 400)
+    qtbot.waitUntil(lambda: plot._widget.width() > width - 20)
+    # One line for the iteration's batch Err, one for the full-set Errs.
+    lines = plot.readout_text().split("\n")
+    assert lines[0].startswith("latest: iteration 30: batch Err")
+    assert lines[1].startswith("training Err")
+    box = plot._log_box
+    assert box.parent() is plot._widget and box.isVisible()
+    corner = box.geometry()
+    assert corner.right() <= plot._widget.width() and corner.top() < 20
+    assert corner.right() > plot._widget.width() - 30
+    # Nothing of the readout hides under the check box: it spans the dock.
+    assert plot.readout.width() > width - 30
+    assert not plot.readout.geometry().intersects(box.geometry().translated(plot._widget.pos()))
+    plot.set_font_scale(2.0)
+    assert box.geometry().right() <= plot._widget.width()
+
+
 def test_clear_forgets_everything(plot, trainer):
     trainer.run(5)
     plot.show_snapshot(trainer.snapshot())

@@ -166,6 +166,26 @@ def test_combo_boxes_rebuild_the_network_as_labelled(window, qtbot, name, value,
     qtbot.waitUntil(lambda: window._config.get(key) == value, timeout=TIMEOUT)
 
 
+def test_every_combo_box_shows_its_whole_label(window):
+    # A clipped "Xavier/Glorot uniform, ±√(6/(n_i" on a projector reads as a bug.
+    from PySide6.QtWidgets import QComboBox, QStyle, QStyleOptionComboBox
+
+    combos = window.controls.findChildren(QComboBox)
+    assert window.controls.init in combos
+    for combo in combos:
+        opt = QStyleOptionComboBox()
+        combo.initStyleOption(opt)
+        text_rect = combo.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox, opt, QStyle.SubControl.SC_ComboBoxEditField, combo
+        )
+        for i in range(combo.count()):
+            width = combo.fontMetrics().horizontalAdvance(combo.itemText(i))
+            assert width <= text_rect.width(), (combo.itemText(i), width, text_rect.width())
+    init = window.controls.init
+    init.setCurrentIndex(init.findData("xavier"))
+    assert "√(6/(n_in+n_out))" in init.toolTip()
+
+
 def test_loss_combo_picks_the_output_the_loss_needs(window, qtbot):
     combo = window.controls.loss
     combo.setCurrentIndex(combo.findData("bce"))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QColor, QPalette
 
 from bpviz.engine import Network, Trainer
 from bpviz.engine.datasets import make_dataset
 from bpviz.engine.predict import predict, predict_layers
-from bpviz.views.output_view import GRID, OutputView
+from bpviz.views.colors import DIVERGING_MAP
+from bpviz.views.output_view import GRID, REGION_STRENGTH, OutputView
 
 
 @pytest.fixture
@@ -235,3 +239,62 @@ def test_the_decision_boundary_is_drawn_where_the_map_crosses_one_half(view, xor
     assert x.min() >= -0.5 and x.max() <= GRID - 0.5
     inside = (x > 0) & (x < GRID - 1) & (y > 0) & (y < GRID - 1)
     np.testing.assert_allclose(_bilinear(view.heatmap(), x[inside], y[inside]), 0.5, atol=1e-9)
+
+
+def _pixel_at(view, x: float, y: float) -> QColor:
+    """The colour the view shows at data point (x, y)."""
+    scene = view.plot_item.vb.mapViewToScene(QPointF(x, y))
+    widget = view._widget
+    pos = widget.mapTo(view, widget.mapFromScene(scene))
+    return view.grab().toImage().pixelColor(pos)
+
+
+def _close(a: QColor, b: QColor, tol: int = 8) -> bool:
+    return all(abs(p - q) <= tol for p, q in zip(a.getRgb()[:3], b.getRgb()[:3], strict=True))
+
+
+def test_points_show_their_label_in_full_colour_on_a_pale_region(view, xor):
+    ds, net, snap = xor
+    view.set_network(net.config())
+    view.set_data(ds)
+    view.show_snapshot(snap)
+    view.flush()
+    full = pg.colormap.get(DIVERGING_MAP)
+    pale = view.region_cmap()
+    white = view.palette().color(QPalette.ColorRole.Base)
+    for t in (0.0, 1.0):  # the region keeps half of the map's colour
+        f, p = full.map(t, mode="qcolor"), pale.map(t, mode="qcolor")
+        for fc, pc, wc in zip(f.getRgb()[:3], p.getRgb()[:3], white.getRgb()[:3], strict=True):
+            assert abs(pc - (wc + (fc - wc) * REGION_STRENGTH)) <= 1
+    # The trained XOR map is ≈ 1 at (0, 1): there the region is pale red and the
+    # class-1 training point on it full red, so the point's label reads.
+    x0, x1, y0, y1 = view.extent()
+    heat = view.heatmap()
+    near = heat[int((1 - y0) / (y1 - y0) * GRID), int((0 - x0) / (x1 - x0) * GRID)]
+    assert near > 0.8
+    point = _pixel_at(view, 0.0, 1.0)
+    assert _close(point, full.map(1.0, mode="qcolor"), tol=40), point.getRgb()
+    # Beside it, away from any point, the region shows ŷ in the pale map.
+    region_x, region_y = 0.0, 1.0 + 0.35 * (y1 - 1.0)
+    h = heat[int((region_y - y0) / (y1 - y0) * GRID), int((region_x - x0) / (x1 - x0) * GRID)]
+    lo, hi = 0.0, 1.0
+    want = pale.map((h - lo) / (hi - lo), mode="qcolor")
+    assert _close(_pixel_at(view, region_x, region_y), want), (h, want.getRgb())
+    assert point.saturationF() > _pixel_at(view, region_x, region_y).saturationF() + 0.3
+
+
+def test_the_pale_region_follows_a_dark_theme(view, xor, dark_theme):
+    ds, net, snap = xor
+    view.set_network(net.config())
+    view.set_data(ds)
+    view.show_snapshot(snap)
+    view.flush()
+    red = pg.colormap.get(DIVERGING_MAP).map(1.0, mode="qcolor")
+    assert view.region_cmap().map(1.0, mode="qcolor").lightnessF() > red.lightnessF()
+    dark_theme(True)
+    # Mixed with the dark background: darker than the full colour, and the
+    # colour bar shows the same map as the region.
+    region_red = view.region_cmap().map(1.0, mode="qcolor")
+    assert region_red.lightnessF() < red.lightnessF()
+    bar = view._colorbar.colorMap().map(1.0, mode="qcolor")
+    assert bar.getRgb() == region_red.getRgb()

@@ -7,6 +7,7 @@ import pytest
 
 from bpviz.engine import Network, Trainer
 from bpviz.engine.state import STAGES
+from bpviz.views import formulas
 from bpviz.views.formulas import notation_html
 from bpviz.views.phase_indicator import BASE_POINT_SIZE, PhaseIndicator
 
@@ -102,3 +103,20 @@ def test_high_contrast_keeps_the_lit_box(indicator):
     indicator.set_high_contrast(True)
     assert indicator.active_stage() == STAGES[1]
     assert indicator._boxes[STAGES[1]].font().bold()
+
+
+def test_follows_a_dark_desktop_theme(indicator, dark_theme):
+    trainer = make_trainer([2, 3, 1])
+    for _ in range(4):
+        trainer.step_phase()
+    indicator.show_snapshot(trainer.snapshot())
+    lit = indicator._boxes[STAGES[1]]
+    light_colour = formulas.stage_color(STAGES[1])
+    assert light_colour in lit.styleSheet()
+    dark_theme(True)
+    dark_colour = formulas.stage_color(STAGES[1], dark=True)
+    assert dark_colour != light_colour
+    assert dark_colour in lit.styleSheet()
+    assert dark_colour in indicator.title_text()
+    dark_theme(False)
+    assert light_colour in lit.styleSheet()
