@@ -24,7 +24,7 @@ from .engine.experiment_io import load_experiment, restore_trainer, save_experim
 from .engine.trainer import Trainer
 from .export import export_csv
 
-__all__ = ["Rebuilt", "TrainingSession", "TrainingWorker"]
+__all__ = ["Rebuilt", "TrainingSession", "TrainingWorker", "collect_garbage_in_gui_thread"]
 
 #: Seconds of training per tick at full speed.
 TICK_SECONDS = 0.010
@@ -32,6 +32,29 @@ TICK_SECONDS = 0.010
 SNAPSHOT_INTERVAL = 1 / 60
 #: Timer interval (ms) while playing at a set pace.
 PACE_TICK_MS = 10
+
+
+_gui_garbage_collector: Any = None
+
+
+def collect_garbage_in_gui_thread() -> None:
+    """Let Python's cycle collector run only in the GUI thread, from now on.
+
+    Left alone, the collector runs in whichever thread allocates when its
+    threshold is crossed: often the training thread, which then destroys Qt
+    widgets caught in reference cycles outside the GUI thread. That can
+    deadlock: ``~QObject`` in the training thread holds a Qt mutex and waits
+    for the GIL while the GUI thread, holding the GIL, waits for that mutex
+    (seen when closing the window while training). pyqtgraph's
+    ``GarbageCollector`` turns automatic collection off and collects on a
+    one-second timer in the GUI thread instead. Call from the GUI thread;
+    later calls do nothing.
+    """
+    global _gui_garbage_collector
+    if _gui_garbage_collector is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _gui_garbage_collector = GarbageCollector(interval=1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,6 +474,7 @@ class TrainingSession(QObject):
 
     def start(self) -> None:
         """Start the thread; the worker builds its trainer there."""
+        collect_garbage_in_gui_thread()  # before a second thread runs Python
         self.thread.start()
         self._running = True
 

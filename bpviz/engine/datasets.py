@@ -53,6 +53,7 @@ import numpy as np
 __all__ = [
     "DATASET_LABELS",
     "DATASET_NAMES",
+    "DATASET_NOTES",
     "Dataset",
     "DatasetError",
     "load_csv",
@@ -369,6 +370,7 @@ class _BuiltIn:
     )
     fixed_X: tuple[tuple[float, ...], ...] = ()
     fixed_Y: tuple[tuple[float, ...], ...] = ()
+    note: str = ""
 
 
 _XY = ("x1", "x2")
@@ -379,6 +381,7 @@ _BUILT_INS: dict[str, _BuiltIn] = {
         _XY,
         fixed_X=((1.0, 0.5),),
         fixed_Y=((1.0,),),
+        note="one sample with round numbers, to check each phase by hand on the board",
     ),
     "xor4": _BuiltIn(
         "XOR, 4 points (classification)",
@@ -386,20 +389,44 @@ _BUILT_INS: dict[str, _BuiltIn] = {
         _XY,
         fixed_X=((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)),
         fixed_Y=((0.0,), (1.0,), (1.0,), (0.0,)),
+        note="the four corners of the unit square; the classic problem no single layer solves",
     ),
-    "circle": _BuiltIn("Circle (classification)", "classification", _XY, _circle),
-    "xor": _BuiltIn("XOR quadrants (classification)", "classification", _XY, _xor),
-    "gauss": _BuiltIn("Two Gaussians (classification)", "classification", _XY, _gauss),
-    "spiral": _BuiltIn("Spiral (classification)", "classification", _XY, _spiral),
-    "plane": _BuiltIn("Plane (regression)", "regression", _XY, _plane),
-    "multi_gauss": _BuiltIn("Multi-Gaussian (regression)", "regression", _XY, _multi_gauss),
-    "sine": _BuiltIn("Sine, 1 input (regression)", "regression", ("x",), _sine),
-}
+    "circle": _BuiltIn(
+        "Circle (classification)", "classification", _XY, _circle,
+        note="a disc of one class inside a ring of the other (TensorFlow Playground)",
+    ),
+    "xor": _BuiltIn(
+        "XOR quadrants (classification)", "classification", _XY, _xor,
+        note="the class is the sign of x1·x2 (TensorFlow Playground)",
+    ),
+    "gauss": _BuiltIn(
+        "Two Gaussians (classification)", "classification", _XY, _gauss,
+        note="two clouds of points, one per class (TensorFlow Playground)",
+    ),
+    "spiral": _BuiltIn(
+        "Spiral (classification)", "classification", _XY, _spiral,
+        note="two interleaved spirals, the hardest set (TensorFlow Playground)",
+    ),
+    "plane": _BuiltIn(
+        "Plane (regression)", "regression", _XY, _plane,
+        note="y grows linearly with x1 + x2 (TensorFlow Playground)",
+    ),
+    "multi_gauss": _BuiltIn(
+        "Multi-Gaussian (regression)", "regression", _XY, _multi_gauss,
+        note="y rises and falls over six bumps on the plane (TensorFlow Playground)",
+    ),
+    "sine": _BuiltIn(
+        "Sine, 1 input (regression)", "regression", ("x",), _sine,
+        note="y = (sin x + 1)/2 plus noise: one input, one output",
+    ),
+}  # fmt: skip
 
 #: Every built-in dataset name, in menu order.
 DATASET_NAMES: tuple[str, ...] = tuple(_BUILT_INS)
 #: Human-readable label for each name in :data:`DATASET_NAMES`.
 DATASET_LABELS: dict[str, str] = {name: spec.label for name, spec in _BUILT_INS.items()}
+#: One line on what each built-in dataset is (the dataset menu's tooltips).
+DATASET_NOTES: dict[str, str] = {name: spec.note for name, spec in _BUILT_INS.items()}
 
 
 def make_dataset(

@@ -23,7 +23,9 @@ Format (version 2)::
 
 ``shuffle`` (where the run stands in this epoch's shuffled order of the
 training samples, and the shuffling generator's state) and ``velocity``
-let a restored run continue exactly as if it had never been saved. Version 1
+let a restored run continue exactly as if it had never been saved. (The
+generator's 128-bit state is written as plain JSON integers: exact for
+Python's ``json``; a tool that reads numbers as doubles would round them.) Version 1
 files (written before these two existed) load too; such a run continues
 from a fresh shuffle with v = 0.
 
@@ -678,8 +680,7 @@ def _parse(doc: object) -> Experiment:
         resume = _parse_shuffle(state["shuffle"], "state.shuffle")
         velocity = None
         if state.get("velocity") is not None:
-            if not setup.momentum:
-                raise _fail("state.velocity", "must be null when setup.momentum is 0")
+            # Kept even with μ = 0: v waits, as in the app, for momentum to come back.
             velocity = _float_list(state["velocity"], "state.velocity")
             if velocity.shape[0] != n_params:
                 raise _fail(
@@ -716,13 +717,34 @@ def _parse_shuffle(v: object, where: str) -> ResumeState:
         raise _fail(f"{where}.position", f"expected 0 to {order.shape[0]}, got {position}")
     if not np.array_equal(np.sort(order), np.arange(order.shape[0])):
         raise _fail(f"{where}.order", f"expected each of 0 to {order.shape[0] - 1} once")
-    rng = _obj(d["rng"], f"{where}.rng")
-    try:
-        np.random.default_rng().bit_generator.state = rng
-    except (TypeError, ValueError, KeyError) as exc:
-        raise _fail(f"{where}.rng", f"not a state of NumPy's default generator ({exc})") from None
+    rng = _parse_rng(d["rng"], f"{where}.rng")
     order.flags.writeable = False
     return ResumeState(position, order, rng)
+
+
+def _parse_rng(v: object, where: str) -> dict[str, Any]:
+    """The state of NumPy's default generator (PCG64), as ``bit_generator.state`` gives it."""
+    d = _obj(v, where)
+    if "bit_generator" in d and d["bit_generator"] != "PCG64":
+        raise _fail(f"{where}.bit_generator", f"expected 'PCG64', got {_got(d['bit_generator'])}")
+    _keys(d, where, ("bit_generator", "state", "has_uint32", "uinteger"))
+    inner = _obj(d["state"], f"{where}.state")
+    _keys(inner, f"{where}.state", ("state", "inc"))
+    state = _int(inner["state"], f"{where}.state.state", 0, 2**128 - 1)
+    inc = _int(inner["inc"], f"{where}.state.inc", 1, 2**128 - 1)
+    if inc % 2 == 0:
+        raise _fail(f"{where}.state.inc", f"expected an odd number, got {inc}")
+    rng = {
+        "bit_generator": "PCG64",
+        "state": {"state": state, "inc": inc},
+        "has_uint32": _int(d["has_uint32"], f"{where}.has_uint32", 0, 1),
+        "uinteger": _int(d["uinteger"], f"{where}.uinteger", 0, 2**32 - 1),
+    }
+    try:
+        np.random.default_rng().bit_generator.state = rng
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:  # pragma: no cover
+        raise _fail(where, f"not a state of NumPy's default generator ({exc})") from None
+    return rng
 
 
 def _reject_constant(name: str) -> None:

@@ -137,8 +137,8 @@ class ResumeState(NamedTuple):
 
     ``position`` is the next sample's index in this epoch's shuffled ``order``
     of the training samples; ``rng`` the shuffling generator's state after that
-    shuffle (NumPy's ``bit_generator.state``); ``velocity`` momentum's v, or
-    None without momentum.
+    shuffle (NumPy's ``bit_generator.state``); ``velocity`` momentum's v
+    (kept while μ is switched off), or None when the run never had momentum.
     """
 
     position: int
@@ -372,27 +372,25 @@ class Trainer:
         rng = np.random.default_rng()
         try:
             rng.bit_generator.state = state.rng
-        except (TypeError, ValueError, KeyError) as exc:
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
             raise ValueError(f"rng: not a state of NumPy's default generator ({exc})") from None
         velocity = state.velocity
         if velocity is not None:
-            if self._velocity is None:
-                raise ValueError("velocity: given, but this run has no momentum")
             velocity = np.asarray(velocity, dtype=self.net.dtype)
-            if velocity.shape != self._velocity.shape:
+            if velocity.shape != self.net.params.shape:
                 raise ValueError(
-                    f"velocity: expected {self._velocity.size} numbers, got {velocity.size}"
+                    f"velocity: expected {self.net.params.size} numbers, got {velocity.size}"
                 )
         self._rng = rng
         self._order = order.astype(np.intp)
         self._order_rng_state = rng.bit_generator.state
         self._pos = int(state.position)
         self._gather()
-        if self._velocity is not None:
-            if velocity is None:
-                self._velocity.fill(0.0)
-            else:
-                np.copyto(self._velocity, velocity)
+        if velocity is not None:
+            # Kept even while μ = 0 (set_rule keeps v too): momentum may come back.
+            self._velocity = velocity.copy()
+        elif self._velocity is not None:
+            self._velocity.fill(0.0)
 
     # -- history for step back ---------------------------------------------
 

@@ -8,6 +8,7 @@ with :meth:`ControlPanel.set_setup` without echoing it back.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine import ACTIVATIONS, INITIALIZERS, LOSSES
-from ..engine.datasets import DATASET_LABELS, DATASET_NAMES
+from ..engine.datasets import DATASET_LABELS, DATASET_NAMES, DATASET_NOTES
 
 __all__ = ["MAX_HIDDEN_LAYERS", "MAX_NEURONS", "PACES", "ArchitectureEditor", "ControlPanel"]
 
@@ -249,7 +250,12 @@ class ControlPanel(QWidget):
         form = QFormLayout(data)
         self.dataset = QComboBox()
         for name in DATASET_NAMES:
-            self.dataset.addItem(DATASET_LABELS.get(name, name), name)
+            label = DATASET_LABELS.get(name, name)
+            self.dataset.addItem(label, name)
+            self.dataset.setItemData(
+                self.dataset.count() - 1, f"{label}: {DATASET_NOTES[name]}",
+                Qt.ItemDataRole.ToolTipRole,
+            )  # fmt: skip
         form.addRow("Dataset", self.dataset)
         self.noise = _Spin(0.0, 1.0, 0.05, 2)
         form.addRow("Noise", self.noise)
@@ -324,10 +330,16 @@ class ControlPanel(QWidget):
             for name in ("activation", "output_activation", "loss", "init", "dataset"):
                 combo: QComboBox = getattr(self, name)
                 idx = combo.findData(getattr(setup, name))
-                if idx < 0 and name == "dataset":
-                    combo.addItem(f"CSV: {setup.csv_path}", "csv")
-                    idx = combo.count() - 1
+                if name == "dataset" and setup.dataset == "csv":
+                    # One CSV entry, naming the file now loaded (the whole path in its tooltip).
+                    if idx < 0:
+                        combo.addItem("", "csv")
+                        idx = combo.count() - 1
+                    path = setup.csv_path or ""
+                    combo.setItemText(idx, f"CSV: {Path(path).name}")
+                    combo.setItemData(idx, f"CSV: {path}", Qt.ItemDataRole.ToolTipRole)
                 combo.setCurrentIndex(idx)
+                _tooltip_from_item(combo, idx)
             self.bias.setChecked(bool(setup.bias))
             self.architecture.set_hidden(setup.hidden)
         finally:

@@ -13,8 +13,9 @@ While the view follows the data (auto-range), its range is rounded
 outwards to "nice" values by an invisible item (:class:`_RangeHint`), so it
 changes only now and then rather than with every new point: between
 changes the axes keep their cached pictures and the settled curves keep
-their clipped, downsampled copies. The readout line follows at most
-:data:`READOUT_MS` apart.
+their clipped, downsampled copies. The readout above the plot (the
+iteration's batch Err on one line, the full-set Errs on the next) changes
+at most every :data:`READOUT_MS` ms.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -359,16 +360,13 @@ class LossPlot(QWidget):
         header = QHBoxLayout()
         header.setContentsMargins(8, 4, 8, 0)
         header.addWidget(self.readout, 1)
+        # Level with the readout's first line, however many lines it wraps to.
+        header.addWidget(self._log_box, 0, Qt.AlignmentFlag.AlignTop)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
         lay.addLayout(header)
         lay.addWidget(self._widget, 1)
-        # The checkbox sits in the plot's top-right corner, beside the title, so
-        # the readout has the dock's whole width (exports draw the plot only).
-        self._log_box.setParent(self._widget)
-        self._log_box.setAutoFillBackground(False)
-        self._widget.installEventFilter(self)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -601,8 +599,8 @@ class LossPlot(QWidget):
         self._apply_fonts()
 
     def readout_text(self) -> str:
-        """The text of the hover/latest-value readout."""
-        return self.readout.text()
+        """The text of the hover/latest-value readout (plain spaces)."""
+        return self.readout.text().replace("\u00a0", " ")
 
     # -- internals -------------------------------------------------------------
 
@@ -633,18 +631,6 @@ class LossPlot(QWidget):
             )
         )
         self._apply_title()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Keep the log-scale checkbox in the plot's top-right corner."""
-        if watched is self._widget and event.type() == QEvent.Type.Resize:
-            self._place_log_box()
-        return super().eventFilter(watched, event)
-
-    def _place_log_box(self) -> None:
-        box = self._log_box
-        box.adjustSize()
-        box.move(max(0, self._widget.width() - box.width() - 6), 4)
-        box.raise_()
 
     def changeEvent(self, event: QEvent) -> None:
         """Follow palette changes (light/dark)."""
@@ -683,7 +669,6 @@ class LossPlot(QWidget):
         self._refresh_legend()
         self.readout.setFont(scaled_font(fs))
         self._log_box.setFont(scaled_font(fs))
-        self._place_log_box()
         self._apply_title()
 
     def _nearest_eval(self, x: float) -> int | None:
@@ -696,6 +681,12 @@ class LossPlot(QWidget):
         return min(cands, key=lambda c: abs(xs[c] - x))
 
     def _text_at(self, x: float | None) -> str:
+        # One line each: the iteration's batch Err, then the full-set Errs. Each
+        # item is kept whole (no-break spaces), so a narrow dock wraps a line
+        # between items, never inside "batch Err = 0.1".
+        def item(text: str) -> str:
+            return text.replace(" ", "\u00a0")
+
         parts = []
         b = self._batch
         if x is None:
@@ -711,19 +702,21 @@ class LossPlot(QWidget):
             if x is not None and j > 0 and abs(b.x[j - 1] - it) < abs(b.x[j] - it):
                 j -= 1
             it = b.x[j]
-            parts.append(f"{prefix}iteration {int(it)}: batch Err = {format_number(b.y[j])}")
+            parts.append(
+                f"{prefix}{item(f'iteration {int(it)}:')} "
+                + item(f"batch Err = {format_number(b.y[j])}")
+            )
         e = self._nearest_eval(it)
         if e is not None:
-            ev = f"training Err = {format_number(self._train.y[e])}"
+            ev = item(f"training Err = {format_number(self._train.y[e])}")
             te = self._test.y[e]
             if np.isfinite(te) or self._has_test:
-                ev += f", test Err = {format_number(te)}"
+                ev += ", " + item(f"test Err = {format_number(te)}")
             if not parts:
-                parts.append(f"{prefix}iteration {int(self._train.x[e])}: {ev}")
+                parts.append(f"{prefix}{item(f'iteration {int(self._train.x[e])}:')} {ev}")
             else:
                 at = int(self._train.x[e])
-                parts.append(ev if at == int(it) else f"{ev} (at iteration {at})")
-        # One line each: the iteration's batch Err, then the full-set Errs.
+                parts.append(ev if at == int(it) else f"{ev} {item(f'(at iteration {at})')}")
         return "\n".join(parts)
 
     def _update_readout(self, x: float | None = None) -> None:
@@ -739,7 +732,7 @@ class LossPlot(QWidget):
             self._cursor.setPos(round(x))
             self._cursor.show()
         self._update_readout(x)
-        return self.readout.text()
+        return self.readout_text()
 
     def _on_mouse_moved(self, args) -> None:
         pos: QPointF = args[0]

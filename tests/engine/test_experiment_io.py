@@ -11,7 +11,7 @@ import stat
 import subprocess
 import sys
 import textwrap
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -162,6 +162,23 @@ def test_restored_mini_batch_run_continues_exactly(tmp_path, momentum):
     assert_same_history(b.history, a.history)
 
 
+def test_momentum_switched_off_before_saving_still_saves_and_continues_exactly(tmp_path):
+    # As in the app: train with μ = 0.9, then switch μ to 0 (the trainer keeps v).
+    setup = PRESETS["spiral"][1].with_(momentum=0.9, batch_size=10)
+    a, _ = trained(setup, 20)
+    a.set_rule(replace(a.rule, momentum=0.0))
+    a.run(5)
+    now = setup.with_(momentum=0.0)
+    save_experiment(tmp_path / "x.json", now, a)
+    b, _ = restore_trainer(load_experiment(tmp_path / "x.json"))
+    for t in (a, b):
+        t.run(10)
+        t.set_rule(replace(t.rule, momentum=0.9))  # momentum back: the kept v counts again
+        t.run(10)
+    assert same_floats(a.net.params, b.net.params)
+    assert_same_history(b.history, a.history)
+
+
 def setup_epochs(setup, iterations):
     trainer, _ = trained(setup, iterations)
     return trainer.epoch
@@ -206,10 +223,18 @@ def test_version_1_files_still_load_and_continue_from_a_fresh_shuffle(tmp_path):
          "state.shuffle.order", "once"),
         (lambda st: st["shuffle"].update(order=list(range(len(st["shuffle"]["order"]) - 1))),
          "state.shuffle.order", "does not fit"),
-        (lambda st: st["shuffle"].update(rng={"bit_generator": "MT19937"}), "state.shuffle.rng",
-         "default generator"),
+        (lambda st: st["shuffle"].update(rng={"bit_generator": "MT19937"}),
+         "state.shuffle.rng.bit_generator", "expected 'PCG64'"),
         (lambda st: st["shuffle"].pop("rng"), "state.shuffle", "rng"),
-        (lambda st: st.update(velocity=[0.0, 1.0]), "state.velocity", "null when setup.momentum"),
+        (lambda st: st.update(velocity=[0.0, 1.0]), "state.velocity", "one per θ"),
+        (lambda st: st["shuffle"]["rng"].update(uinteger=2**80), "state.shuffle.rng.uinteger",
+         "integer from 0"),
+        (lambda st: st["shuffle"]["rng"]["state"].update(state=-1), "state.shuffle.rng.state.state",
+         "integer from 0"),
+        (lambda st: st["shuffle"]["rng"]["state"].update(inc=2), "state.shuffle.rng.state.inc",
+         "odd"),
+        (lambda st: st["shuffle"]["rng"]["state"].update(inc=1.5), "state.shuffle.rng.state.inc",
+         "integer"),
     ],
 )  # fmt: skip
 def test_a_bad_shuffle_or_velocity_is_named(tmp_path, change, field, message):
@@ -689,7 +714,7 @@ def test_values_of_the_wrong_type_at_random_fields(seeds, fuzz_dir, data):
                 parent[data.draw(st.text(max_size=6))] = data.draw(json_values)
             else:
                 parent.append(data.draw(json_values))
-        except (KeyError, IndexError, TypeError):
+        except (KeyError, IndexError, TypeError, AttributeError):
             continue  # an earlier change removed or retyped this path
     path = fuzz_dir / "w.json"
     path.write_text(json.dumps(doc), encoding="utf-8")

@@ -9,17 +9,20 @@ handled and every signal it caused has arrived (see ``conftest.py``).
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import random
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QObject
 
 from bpviz.engine import GradCheck, Snapshot, Trainer, phase_plan
 from bpviz.engine.experiment import PRESETS, Setup, build
@@ -734,3 +737,30 @@ def test_1000_random_commands_leave_a_consistent_state(make_session, settle, qtb
         apply(session, trainer, command)
         assert_same_state(settle(session, rec), trainer.snapshot())
     assert rec.losses == trainer.history.batch_err.tolist()
+
+
+def test_garbage_cycles_are_collected_in_the_gui_thread_only(session, rec, qtbot):
+    # Left to itself, Python's cycle collector runs in whichever thread crosses
+    # its threshold: the training thread too, which then destroyed Qt objects
+    # caught in cycles and deadlocked against the GUI thread.
+    assert not gc.isenabled()
+    in_gui_thread: list[bool] = []
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+            self.obj = QObject()
+
+        def __del__(self) -> None:
+            in_gui_thread.append(threading.current_thread() is threading.main_thread())
+
+    session.play()
+    qtbot.waitUntil(lambda: len(rec.snapshots) > 3, timeout=TIMEOUT_MS)
+    end = time.monotonic() + 1.5
+    while time.monotonic() < end:  # cycles pile up while the worker trains
+        for _ in range(100):
+            Cycle()
+        qtbot.wait(2)
+    qtbot.waitUntil(lambda: len(in_gui_thread) > 1000, timeout=TIMEOUT_MS)
+    session.pause()
+    assert all(in_gui_thread), f"{in_gui_thread.count(False)} cycles collected in the worker"
