@@ -70,8 +70,10 @@ def test_play_pause_action_starts_and_stops_training(window, qtbot):
     wait_snapshot(qtbot, window, lambda s: s.iteration > 50)
     window.acts.play_pause.trigger()
     qtbot.waitUntil(lambda: not window.session_playing, timeout=TIMEOUT)
+    # The worker sends its final snapshot right after "paused"; let it arrive.
+    qtbot.wait(100)
     it = window._latest.iteration
-    qtbot.wait(200)
+    qtbot.wait(300)
     assert window._latest.iteration == it
 
 
