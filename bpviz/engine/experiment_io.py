@@ -23,11 +23,11 @@ Format (version 2)::
 
 ``shuffle`` (where the run stands in this epoch's shuffled order of the
 training samples, and the shuffling generator's state) and ``velocity``
-let a restored run continue exactly as if it had never been saved. (The
+let a restored run continue exactly as if it had never been saved. The
 generator's 128-bit state is written as plain JSON integers: exact for
-Python's ``json``; a tool that reads numbers as doubles would round them.) Version 1
-files (written before these two existed) load too; such a run continues
-from a fresh shuffle with v = 0.
+Python's ``json``; a tool that reads numbers as doubles would round them.
+Version 1 files (written before these two existed) load too; such a run
+continues from a fresh shuffle with v = 0.
 
 Floats are written with ``repr``, so θ round-trips bit for bit. NaN (a
 missing test Err) is written as ``null``; NaN and ±inf are never written as

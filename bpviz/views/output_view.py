@@ -7,12 +7,11 @@ for classification (blue = class 0, red = class 1, the same CET-D1 map as
 θ and δ) and a sequential map (viridis) for regression. The map is drawn
 muted (its colours mixed halfway with the background: paler on a light
 theme, darker on a dark one; the colour bar too), the points in the map's
-full colours: training points are filled circles
-ringed in the background colour, test points rings outlined in the text
-colour, both coloured by their label. So a point's label reads on any
-region, and a misclassified point stands out (a strong red dot in a muted
-blue region). For classification the ŷ = 0.5 contour (the decision
-boundary) is drawn too.
+full colours: training points are filled circles ringed in the background
+colour, test points rings outlined in the text colour, both coloured by
+their label. So a point's label reads on any region, and a misclassified
+point stands out (a strong red dot in a muted blue region). For
+classification the ŷ = 0.5 contour (the decision boundary) is drawn too.
 
 Recomputing is coalesced to about 15 times a second, however fast
 snapshots arrive (the main window asks less often while training plays).
