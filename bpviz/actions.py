@@ -45,6 +45,9 @@ class Actions:
     step_back: QAction
     reset: QAction
     presenter: QAction
+    text_larger: QAction
+    text_smaller: QAction
+    text_reset: QAction
     auto_advance: QAction
     auto_advance_interval: QAction
     show_values: QAction
@@ -92,6 +95,16 @@ class Actions:
                 "Full screen, large fonts: the graph, the formulas and the phase",
                 checkable=True,
             ),
+            text_larger=act(
+                parent,
+                "&Larger text",
+                (QKeySequence.StandardKey.ZoomIn, "Ctrl+="),
+                "Larger text for the room (presenter mode and normal view remember their own)",
+            ),
+            text_smaller=act(
+                parent, "S&maller text", (QKeySequence.StandardKey.ZoomOut,), "Smaller text"
+            ),
+            text_reset=act(parent, "&Normal text size", ("Ctrl+0",), "Back to the default size"),
             auto_advance=act(
                 parent,
                 "&Auto-advance phases",

@@ -20,7 +20,10 @@ DEFAULTS: dict[str, Any] = {
     "pace": 0.0,
     "show_values": True,
     "log_y": False,
+    # Text scale of the views: presenter mode's is for a 1080-pixel-high screen
+    # and follows the screen's height; the normal view's is used as it is.
     "presenter_scale": 1.8,
+    "font_scale": 1.0,
     "auto_advance_seconds": 3.0,
     "recent_files": [],
 }

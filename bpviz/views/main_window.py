@@ -50,6 +50,10 @@ __all__ = ["MainWindow"]
 
 #: Repaint rate of the views (snapshots may arrive faster; only the latest is drawn).
 FRAME_MS = 16
+#: Each Larger/Smaller text step scales the text by this factor ...
+TEXT_STEP = 1.15
+#: ... within these bounds (the stored scale).
+MIN_TEXT_SCALE, MAX_TEXT_SCALE = 0.6, 4.0
 
 
 class _ShortcutGuard(QObject):
@@ -212,6 +216,9 @@ class MainWindow(QMainWindow):
         a.reset.triggered.connect(self._reset)
         a.quit.triggered.connect(self.close)
         a.presenter.toggled.connect(self.set_presenter_mode)
+        a.text_larger.triggered.connect(lambda: self.change_text_size(TEXT_STEP))
+        a.text_smaller.triggered.connect(lambda: self.change_text_size(1 / TEXT_STEP))
+        a.text_reset.triggered.connect(lambda: self.change_text_size(None))
         self._advance = QTimer(self)
         self._advance.timeout.connect(self.session.step_phase)
         a.auto_advance.toggled.connect(self.set_auto_advance)
@@ -260,6 +267,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.loss_dock, self.output_dock], [420, 330], Qt.Orientation.Vertical)
         if restore:
             self._restore_settings()
+        self._apply_font_scale()
         self.controls.set_setup(self._setup)
         self.network_view.setFocus()
         self.session.start()
@@ -309,6 +317,9 @@ class MainWindow(QMainWindow):
         train.addAction(a.gradient_check)
         view = mb.addMenu("&View")
         view.addAction(a.presenter)
+        view.addAction(a.text_larger)
+        view.addAction(a.text_smaller)
+        view.addAction(a.text_reset)
         view.addAction(a.auto_advance)
         view.addAction(a.auto_advance_interval)
         view.addAction(a.show_values)
@@ -719,7 +730,6 @@ class MainWindow(QMainWindow):
         if self.acts.presenter.isChecked() != on:
             self.acts.presenter.setChecked(on)
             return
-        scale = settings.read("presenter_scale") if on else 1.0
         if on:
             self._pre_presenter_state = self.saveState()
             self._pre_presenter_full = self.isFullScreen()
@@ -739,12 +749,50 @@ class MainWindow(QMainWindow):
                 self.restoreState(state)
             if not getattr(self, "_pre_presenter_full", False):
                 self.showNormal()
-        self.network_view.set_font_scale(scale)
+        self._apply_font_scale()
         self.network_view.set_high_contrast(on)
-        self.inspector.set_font_scale(scale)
         self.inspector.set_high_contrast(on)
-        self.phase_indicator.set_font_scale(scale)
         self.network_view.setFocus()
+
+    # -- text size --------------------------------------------------------------------
+
+    def font_scale(self) -> float:
+        """The views' text scale now.
+
+        Presenter mode: the stored scale (for a 1080-pixel-high screen) times
+        the screen's height / 1080, so the text takes the same share of a 720p
+        projector as of a 1080p one; never below 1. Otherwise the stored
+        normal-view scale.
+        """
+        if not self.acts.presenter.isChecked():
+            return float(settings.read("font_scale"))
+        screen = self.screen()
+        height = screen.geometry().height() if screen is not None else 1080
+        factor = min(max(height / 1080.0, 0.5), 2.0)
+        return max(1.0, float(settings.read("presenter_scale")) * factor)
+
+    def change_text_size(self, factor: float | None) -> None:
+        """Scale the current mode's text by ``factor`` (None: back to the default); remembered."""
+        key = "presenter_scale" if self.acts.presenter.isChecked() else "font_scale"
+        if factor is None:
+            value = settings.DEFAULTS[key]
+        else:
+            value = float(settings.read(key)) * factor
+            value = round(min(max(value, MIN_TEXT_SCALE), MAX_TEXT_SCALE), 3)
+        settings.write(key, value)
+        self._apply_font_scale()
+        self.statusBar().showMessage(f"Text size {self.font_scale():.0%}", 3000)
+
+    def _apply_font_scale(self) -> None:
+        scale = self.font_scale()
+        for view in (
+            self.network_view,
+            self.inspector,
+            self.phase_indicator,
+            self.loss_plot,
+            self.output_view,
+        ):
+            view.set_font_scale(scale)
 
     def set_auto_advance(self, on: bool) -> None:
         """Step one phase every ``auto_advance_seconds`` (pauses training first)."""

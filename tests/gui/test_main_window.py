@@ -266,6 +266,40 @@ def test_presenter_mode_hides_side_panels_and_scales_fonts(window, qtbot):
     assert window.inspector.font_scale() == before
 
 
+def test_text_size_keys_scale_every_view_and_are_remembered_per_mode(make_window, qtbot):
+    w = make_window()
+    views = (w.network_view, w.inspector, w.phase_indicator, w.loss_plot)
+    assert all(v.font_scale() == pytest.approx(1.0) for v in views if hasattr(v, "font_scale"))
+    size = w.inspector._label.font().pointSizeF()
+    for key in ("Ctrl++", "Ctrl+="):  # both spellings of Zoom In work
+        assert any(s.matches(QKeySequence(key)) == QKeySequence.SequenceMatch.ExactMatch
+                   for s in w.acts.text_larger.shortcuts())
+    w.acts.text_larger.trigger()
+    w.acts.text_larger.trigger()
+    assert w.font_scale() == pytest.approx(1.15**2, rel=1e-3)
+    assert w.inspector.font_scale() == pytest.approx(w.font_scale())
+    assert w.network_view._font_scale == pytest.approx(w.font_scale())
+    assert w.inspector._label.font().pointSizeF() > size * 1.2
+    assert "Text size 132%" in w.statusBar().currentMessage()
+    # Presenter mode keeps its own size, scaled to the screen's height.
+    w.acts.presenter.trigger()
+    screen_h = w.screen().geometry().height()
+    want = max(1.0, 1.8 * min(max(screen_h / 1080, 0.5), 2.0))
+    assert w.inspector.font_scale() == pytest.approx(want)
+    w.acts.text_smaller.trigger()
+    assert w.inspector.font_scale() == pytest.approx(max(1.0, want / 1.15), rel=1e-3)
+    w.acts.presenter.trigger()
+    assert w.inspector.font_scale() == pytest.approx(1.15**2, rel=1e-3)
+    # A new window starts with the remembered size; Ctrl+0 goes back to normal.
+    w2 = make_window(restore=True)
+    assert w2.inspector.font_scale() == pytest.approx(1.15**2, rel=1e-3)
+    w2.acts.text_reset.trigger()
+    assert w2.inspector.font_scale() == pytest.approx(1.0)
+    for _ in range(30):  # bounded
+        w2.acts.text_smaller.trigger()
+    assert w2.font_scale() == pytest.approx(0.6)
+
+
 def test_window_state_round_trips_through_qsettings(make_window, qtbot):
     w = make_window(restore=True)
     w.controls.lr.setValue(0.25)
