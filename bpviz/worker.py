@@ -9,13 +9,15 @@ loss value to the GUI exactly once.
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
 
 from .engine import DivergenceError, Snapshot, gradient_check
 from .engine.datasets import Dataset
@@ -47,14 +49,25 @@ def collect_garbage_in_gui_thread() -> None:
     for the GIL while the GUI thread, holding the GIL, waits for that mutex
     (seen when closing the window while training). pyqtgraph's
     ``GarbageCollector`` turns automatic collection off and collects on a
-    one-second timer in the GUI thread instead. Call from the GUI thread;
-    later calls do nothing.
+    one-second timer in the GUI thread instead, until the application goes.
+    Call from the GUI thread of a running application (RuntimeError
+    otherwise); later calls do nothing while the collector runs.
     """
     global _gui_garbage_collector
-    if _gui_garbage_collector is None:
-        from pyqtgraph.util.garbage_collector import GarbageCollector
+    app = QCoreApplication.instance()
+    if app is None or QThread.currentThread() != app.thread():
+        raise RuntimeError("collect_garbage_in_gui_thread() needs the GUI thread of a running app")
+    current = _gui_garbage_collector
+    if current is not None and shiboken6.isValid(current.timer):
+        return
+    from pyqtgraph.util.garbage_collector import GarbageCollector
 
-        _gui_garbage_collector = GarbageCollector(interval=1.0)
+    collector = GarbageCollector(interval=1.0)
+    # The timer goes with the application; automatic collection then comes back
+    # (and a later application installs a collector of its own).
+    collector.timer.setParent(app)
+    collector.timer.destroyed.connect(gc.enable)
+    _gui_garbage_collector = collector
 
 
 @dataclass(frozen=True, slots=True)

@@ -355,9 +355,9 @@ class Trainer:
         Raises
         ------
         ValueError
-            If ``state`` does not fit this trainer (another training set size,
-            network or momentum setting, or not a shuffling generator's state);
-            the message names the part. Nothing changes then.
+            If ``state`` does not fit this trainer (another training set size
+            or number of θ, or not a shuffling generator's state); the message
+            names the part. Nothing changes then.
         """
         n = self.n_train
         order = np.asarray(state.order)

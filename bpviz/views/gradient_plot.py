@@ -24,6 +24,8 @@ from PySide6.QtCore import QRectF, QTimer, Slot
 from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from .colors import scaled_font
+
 __all__ = ["GradientPlot", "layer_delta_norms"]
 
 #: Points kept per curve; older ones are thinned out beyond this.
@@ -94,9 +96,6 @@ class GradientPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
         item = self.plot.getPlotItem()
-        item.setLabel("bottom", "iteration")
-        item.setLabel("left", "RMS of δ in layer l")
-        item.setTitle("‖δ‖ per layer: vanishing ↓ / exploding ↑ gradients")
         item.setLogMode(y=True)
         item.showGrid(x=True, y=True, alpha=0.25)
         item.setDownsampling(mode="peak", auto=True)
@@ -107,6 +106,14 @@ class GradientPlot(QWidget):
         self._range_hint = _RangeHint()
         item.addItem(self._range_hint)
         self._legend = item.addLegend(offset=(10, 10))
+        # Black on a white card: readable over the curves it names.
+        self._legend.setBrush(pg.mkBrush(255, 255, 255, 220))
+        self._legend.setPen(pg.mkPen(0, 0, 0, 90))
+        self._legend.setLabelTextColor("k")
+        for name in ("left", "bottom"):
+            item.getAxis(name).setTextPen("k")
+        self._font_scale = 1.0
+        self._apply_fonts()
         self._curves: list[pg.PlotDataItem] = []
         # Row 0: iteration; row 1 + l: ‖δ‖ of curve l. Columns [0, _n) are filled.
         self._data = np.empty((1, MAX_POINTS))
@@ -117,6 +124,30 @@ class GradientPlot(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(REDRAW_MS)
         self._timer.timeout.connect(self.flush)
+
+    @Slot(float)
+    def set_font_scale(self, f: float) -> None:
+        """Scale all text (the window's text size)."""
+        self._font_scale = max(float(f), 0.5)
+        self._apply_fonts()
+
+    def font_scale(self) -> float:
+        """The current text scale."""
+        return self._font_scale
+
+    def _apply_fonts(self) -> None:
+        fs = self._font_scale
+        item = self.plot.getPlotItem()
+        for name, text in (("bottom", "iteration"), ("left", "RMS of δ in layer l")):
+            ax = item.getAxis(name)
+            ax.setTickFont(scaled_font(fs))
+            ax.setLabel(text, **{"font-size": f"{12.0 * fs:g}pt", "color": "#000"})
+        title = "‖δ‖ per layer: vanishing ↓, exploding ↑"
+        item.setTitle(title, size=f"{11.0 * fs:g}pt", color="#000")
+        self._legend.setLabelTextSize(f"{11.0 * fs:g}pt")
+        for _, label in self._legend.items:  # re-render the existing labels
+            label.setText(label.text)
+        self._legend.updateSize()
 
     def set_layers(self, n_layers: int) -> None:
         """Start afresh for a network with ``n_layers`` neuron layers (input included)."""

@@ -6,12 +6,13 @@ snapshots from the worker and turns their signals into worker commands.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
-from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -52,8 +53,12 @@ __all__ = ["MainWindow"]
 FRAME_MS = 16
 #: Each Larger/Smaller text step scales the text by this factor ...
 TEXT_STEP = 1.15
-#: ... within these bounds (the stored scale).
+#: ... within these bounds (the scale shown).
 MIN_TEXT_SCALE, MAX_TEXT_SCALE = 0.6, 4.0
+
+
+def _clamp_text_scale(value: float) -> float:
+    return min(max(value, MIN_TEXT_SCALE), MAX_TEXT_SCALE)
 
 
 class _ShortcutGuard(QObject):
@@ -765,34 +770,58 @@ class MainWindow(QMainWindow):
         normal-view scale.
         """
         if not self.acts.presenter.isChecked():
-            return float(settings.read("font_scale"))
+            return self._stored_text_scale("font_scale")
+        return _clamp_text_scale(self._stored_text_scale("presenter_scale") * self._screen_factor())
+
+    def _screen_factor(self) -> float:
+        """The screen's height / 1080 (presenter mode's scale is for 1080 pixels)."""
         screen = self.screen()
         height = screen.geometry().height() if screen is not None else 1080
-        factor = min(max(height / 1080.0, 0.5), 2.0)
-        return max(1.0, float(settings.read("presenter_scale")) * factor)
+        return min(max(height / 1080.0, 0.5), 2.0)
+
+    @staticmethod
+    def _stored_text_scale(key: str) -> float:
+        """A stored text scale, within bounds (a damaged setting gives the default)."""
+        value = float(settings.read(key))
+        return _clamp_text_scale(value) if math.isfinite(value) else settings.DEFAULTS[key]
 
     def change_text_size(self, factor: float | None) -> None:
         """Scale the current mode's text by ``factor`` (None: back to the default); remembered."""
-        key = "presenter_scale" if self.acts.presenter.isChecked() else "font_scale"
+        presenting = self.acts.presenter.isChecked()
+        key = "presenter_scale" if presenting else "font_scale"
         if factor is None:
             value = settings.DEFAULTS[key]
         else:
-            value = float(settings.read(key)) * factor
-            value = round(min(max(value, MIN_TEXT_SCALE), MAX_TEXT_SCALE), 3)
+            # Bounded as shown: presenter mode's stored scale is divided by the screen factor.
+            shown = _clamp_text_scale(self.font_scale() * factor)
+            value = round(shown / self._screen_factor() if presenting else shown, 4)
         settings.write(key, value)
         self._apply_font_scale()
         self.statusBar().showMessage(f"Text size {self.font_scale():.0%}", 3000)
 
     def _apply_font_scale(self) -> None:
         scale = self.font_scale()
-        for view in (
+        for view in self._scaled_views():
+            view.set_font_scale(scale)
+
+    def _scaled_views(self) -> tuple[QWidget, ...]:
+        """The views whose text follows the window's text size."""
+        return (
             self.network_view,
             self.inspector,
             self.phase_indicator,
             self.loss_plot,
             self.output_view,
-        ):
-            view.set_font_scale(scale)
+            self.gradient_plot,
+        )
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        """Once shown: presenter text follows the window to another screen."""
+        super().showEvent(event)
+        handle = self.windowHandle()
+        if handle is not None and not getattr(self, "_screen_hooked", False):
+            self._screen_hooked = True
+            handle.screenChanged.connect(lambda _screen: self._apply_font_scale())
 
     def set_auto_advance(self, on: bool) -> None:
         """Step one phase every ``auto_advance_seconds`` (pauses training first)."""

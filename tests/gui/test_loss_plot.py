@@ -152,6 +152,11 @@ def test_the_readout_gives_batch_err_then_the_full_set_errs(plot, trainer):
     assert len(lines) == 2
     assert lines[0].startswith("latest: iteration 30: batch Err")
     assert lines[1].startswith("training Err") and "test Err" in lines[1]
+    # Each item is kept whole: a wrap may only fall between items.
+    nb = "\u00a0"
+    raw = plot.readout.text().split("\n")
+    assert raw[0].startswith(f"latest: iteration{nb}30: batch{nb}Err{nb}={nb}")
+    assert raw[1].startswith(f"training{nb}Err{nb}={nb}") and f", test{nb}Err{nb}={nb}" in raw[1]
     # Wrapped in a narrow dock, the check box stays level with the first line.
     plot.resize(300, 400)
     plot.layout().activate()

@@ -277,17 +277,35 @@ def test_text_size_keys_scale_every_view_and_are_remembered_per_mode(make_window
     w.acts.text_larger.trigger()
     w.acts.text_larger.trigger()
     assert w.font_scale() == pytest.approx(1.15**2, rel=1e-3)
-    assert w.inspector.font_scale() == pytest.approx(w.font_scale())
-    assert w.network_view._font_scale == pytest.approx(w.font_scale())
+    # Every view with text follows.
+    shown = {
+        "network": w.network_view._font_scale,
+        "formulas": w.inspector.font_scale(),
+        "phase boxes": w.phase_indicator._scale,
+        "loss plot": w.loss_plot._font_scale,
+        "output map": w.output_view._font_scale,
+        "gradient plot": w.gradient_plot.font_scale(),
+    }
+    assert shown == pytest.approx(dict.fromkeys(shown, w.font_scale()))
     assert w.inspector._label.font().pointSizeF() > size * 1.2
     assert "Text size 132%" in w.statusBar().currentMessage()
     # Presenter mode keeps its own size, scaled to the screen's height.
     w.acts.presenter.trigger()
     screen_h = w.screen().geometry().height()
-    want = max(1.0, 1.8 * min(max(screen_h / 1080, 0.5), 2.0))
+    want = 1.8 * min(max(screen_h / 1080, 0.5), 2.0)
     assert w.inspector.font_scale() == pytest.approx(want)
-    w.acts.text_smaller.trigger()
-    assert w.inspector.font_scale() == pytest.approx(max(1.0, want / 1.15), rel=1e-3)
+    # Each step changes what is shown, down to the bound and straight back up.
+    sizes = [w.inspector.font_scale()]
+    for _ in range(12):
+        w.acts.text_smaller.trigger()
+        sizes.append(w.inspector.font_scale())
+    assert sizes[1] == pytest.approx(want / 1.15, rel=1e-3)
+    assert sizes[-1] == pytest.approx(0.6)
+    assert all(b < a for a, b in zip(sizes, sizes[1:], strict=False) if a > 0.6)
+    w.acts.text_larger.trigger()
+    assert w.inspector.font_scale() == pytest.approx(0.6 * 1.15, rel=1e-3)
+    w.acts.text_reset.trigger()
+    assert w.inspector.font_scale() == pytest.approx(want)
     w.acts.presenter.trigger()
     assert w.inspector.font_scale() == pytest.approx(1.15**2, rel=1e-3)
     # A new window starts with the remembered size; Ctrl+0 goes back to normal.
@@ -298,6 +316,14 @@ def test_text_size_keys_scale_every_view_and_are_remembered_per_mode(make_window
     for _ in range(30):  # bounded
         w2.acts.text_smaller.trigger()
     assert w2.font_scale() == pytest.approx(0.6)
+
+
+@pytest.mark.parametrize(("stored", "shown"), [("nan", 1.0), ("inf", 1.0), ("1e6", 4.0), ("0", 0.6)])
+def test_a_damaged_text_size_setting_still_starts_the_window(make_window, stored, shown):
+    QSettings("bpviz", "bpviz").setValue("font_scale", stored)
+    w = make_window(restore=True)
+    assert w.font_scale() == pytest.approx(shown)
+    assert w.inspector.font_scale() == pytest.approx(shown)
 
 
 def test_window_state_round_trips_through_qsettings(make_window, qtbot):

@@ -764,3 +764,25 @@ def test_garbage_cycles_are_collected_in_the_gui_thread_only(session, rec, qtbot
     qtbot.waitUntil(lambda: len(in_gui_thread) > 1000, timeout=TIMEOUT_MS)
     session.pause()
     assert all(in_gui_thread), f"{in_gui_thread.count(False)} cycles collected in the worker"
+
+
+def test_the_garbage_collector_needs_the_gui_thread_and_belongs_to_the_app(session, qapp):
+    from bpviz import worker
+
+    timer = worker._gui_garbage_collector.timer
+    assert timer.parent() is qapp and timer.thread() is qapp.thread()
+    assert timer.isActive() and not gc.isenabled()
+    worker.collect_garbage_in_gui_thread()  # again: nothing changes
+    assert worker._gui_garbage_collector.timer is timer
+    errors: list[BaseException] = []
+
+    def elsewhere() -> None:
+        try:
+            worker.collect_garbage_in_gui_thread()
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=elsewhere)
+    t.start()
+    t.join()
+    assert len(errors) == 1 and "GUI thread" in str(errors[0])
