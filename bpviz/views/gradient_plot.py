@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QTimer, Slot
-from PySide6.QtGui import QResizeEvent, QShowEvent
+from PySide6.QtCore import QEvent, QRectF, QTimer, Slot
+from PySide6.QtGui import QColor, QPalette, QPen, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from .colors import scaled_font
@@ -91,7 +91,7 @@ class GradientPlot(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = pg.PlotWidget()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
@@ -106,15 +106,9 @@ class GradientPlot(QWidget):
         self._range_hint = _RangeHint()
         item.addItem(self._range_hint)
         self._legend = item.addLegend(offset=(10, 10))
-        # Black on a white card: readable over the curves it names.
-        self._legend.setBrush(pg.mkBrush(255, 255, 255, 220))
-        self._legend.setPen(pg.mkPen(0, 0, 0, 90))
-        self._legend.setLabelTextColor("k")
-        for name in ("left", "bottom"):
-            item.getAxis(name).setTextPen("k")
         self._font_scale = 1.0
-        self._apply_fonts()
         self._curves: list[pg.PlotDataItem] = []
+        self._apply_palette()
         # Row 0: iteration; row 1 + l: ‖δ‖ of curve l. Columns [0, _n) are filled.
         self._data = np.empty((1, MAX_POINTS))
         self._n = 0
@@ -135,15 +129,51 @@ class GradientPlot(QWidget):
         """The current text scale."""
         return self._font_scale
 
+    def _apply_palette(self) -> None:
+        """The window's colours: the text colour on the base colour (light or dark theme)."""
+        pal = self.palette()
+        bg = pal.color(QPalette.ColorRole.Base)
+        self._fg = fg = pal.color(QPalette.ColorRole.Text)
+        self.plot.setBackground(bg)
+        item = self.plot.getPlotItem()
+        for name in ("left", "bottom"):
+            item.getAxis(name).setPen(pg.mkPen(fg))
+            item.getAxis(name).setTextPen(pg.mkPen(fg))
+        # The text colour on a card of the background: readable over the curves it names.
+        card = QColor(bg)
+        card.setAlpha(220)
+        self._legend.setBrush(pg.mkBrush(card))
+        self._legend.setPen(pg.mkPen(QColor(fg.red(), fg.green(), fg.blue(), 90)))
+        self._legend.setLabelTextColor(fg)
+        n_layers = len(self._curves) + 1
+        for l, curve in enumerate(self._curves, start=1):  # noqa: E741
+            curve.setPen(self._curve_pen(l, n_layers))
+        self._apply_fonts()
+
+    def _curve_pen(self, l: int, n_layers: int) -> QPen:  # noqa: E741
+        """Layer ``l``'s pen: viridis from the first layer to the output, its dark end
+        left out on a dark background."""
+        lo = 0.1 if self.palette().color(QPalette.ColorRole.Base).lightnessF() >= 0.5 else 0.3
+        n = max(1, n_layers - 1)
+        t = lo + (0.9 - lo) * (l - 1) / max(1, n - 1)
+        return pg.mkPen(pg.colormap.get("viridis").map(t, mode="qcolor"), width=3)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Follow palette changes (light/dark)."""
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "_legend"):
+            self._apply_palette()
+        super().changeEvent(event)
+
     def _apply_fonts(self) -> None:
         fs = self._font_scale
         item = self.plot.getPlotItem()
+        color = self._fg.name()
         for name, text in (("bottom", "iteration"), ("left", "RMS of δ in layer l")):
             ax = item.getAxis(name)
             ax.setTickFont(scaled_font(fs))
-            ax.setLabel(text, **{"font-size": f"{12.0 * fs:g}pt", "color": "#000"})
+            ax.setLabel(text, **{"font-size": f"{12.0 * fs:g}pt", "color": color})
         title = "‖δ‖ per layer: vanishing ↓, exploding ↑"
-        item.setTitle(title, size=f"{11.0 * fs:g}pt", color="#000")
+        item.setTitle(title, size=f"{11.0 * fs:g}pt", color=color)
         self._legend.setLabelTextSize(f"{11.0 * fs:g}pt")
         for _, label in self._legend.items:  # re-render the existing labels
             label.setText(label.text)
@@ -156,12 +186,9 @@ class GradientPlot(QWidget):
             item.removeItem(c)
         self._legend.clear()
         self._curves = []
-        cmap = pg.colormap.get("viridis")
-        n = max(1, n_layers - 1)
         for l in range(1, n_layers):  # noqa: E741
-            color = cmap.map(0.1 + 0.8 * (l - 1) / max(1, n - 1), mode="qcolor")
             name = "output δ" if l == n_layers - 1 else f"layer {l}"
-            curve = self.plot.plot([], [], pen=pg.mkPen(color, width=3), name=name)
+            curve = self.plot.plot([], [], pen=self._curve_pen(l, n_layers), name=name)
             # About one min/max pair per 1.5 pixels (pyqtgraph's default keeps ~5).
             curve.opts["autoDownsampleFactor"] = 1.5
             self._curves.append(curve)

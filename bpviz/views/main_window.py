@@ -38,6 +38,7 @@ from ..engine.experiment import Setup
 from ..examples import example_paths, example_titles
 from ..export import export_png, export_svg, phase_png_path, render_widget_png
 from ..worker import Rebuilt, TrainingSession
+from .colors import scaled_font
 from .controls import ControlPanel
 from .formulas import highlight_for, phase_label
 from .gradient_plot import GradientPlot
@@ -803,6 +804,7 @@ class MainWindow(QMainWindow):
         scale = self.font_scale()
         for view in self._scaled_views():
             view.set_font_scale(scale)
+        self.gradcheck_label.setFont(scaled_font(scale))
 
     def _scaled_views(self) -> tuple[QWidget, ...]:
         """The views whose text follows the window's text size."""

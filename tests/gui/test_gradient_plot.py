@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 
 from bpviz.engine import Network, Trainer
@@ -96,3 +97,30 @@ def test_long_runs_are_thinned_not_slowed(plot):
     x, y = plot.data()
     assert np.all(np.diff(x) > 0) and x[-1] == 3 * MAX_POINTS - 1
     np.testing.assert_allclose(y[0], 1.0 / x)
+
+
+def test_follows_a_dark_theme_and_the_text_size(plot, trainer, dark_theme):
+    for _ in range(5):
+        trainer.step()
+        plot.show_snapshot(trainer.snapshot())
+    plot.flush()
+
+    def legend_color():
+        return plot._legend.opts["labelTextColor"]
+
+    def background():
+        return plot.grab().toImage().pixelColor(plot.width() - 5, plot.height() // 2)
+
+    first = plot._curves[0].opts["pen"].color()
+    assert background().lightnessF() > 0.8
+    dark_theme(True)
+    assert background().lightnessF() < 0.3
+    assert pg.mkColor(legend_color()).lightnessF() > 0.8
+    # The darkest viridis colour would vanish on a dark background: the first layer's is lighter.
+    assert plot._curves[0].opts["pen"].color().lightnessF() > first.lightnessF()
+    dark_theme(False)
+    assert background().lightnessF() > 0.8
+    size = plot.plot.getPlotItem().getAxis("bottom").style["tickFont"].pointSizeF()
+    plot.set_font_scale(2.0)
+    assert plot.font_scale() == 2.0
+    assert plot.plot.getPlotItem().getAxis("bottom").style["tickFont"].pointSizeF() == 2 * size

@@ -271,6 +271,7 @@ def test_text_size_keys_scale_every_view_and_are_remembered_per_mode(make_window
     views = (w.network_view, w.inspector, w.phase_indicator, w.loss_plot)
     assert all(v.font_scale() == pytest.approx(1.0) for v in views if hasattr(v, "font_scale"))
     size = w.inspector._label.font().pointSizeF()
+    check_size = w.gradcheck_label.font().pointSizeF()
     for key in ("Ctrl++", "Ctrl+="):  # both spellings of Zoom In work
         assert any(s.matches(QKeySequence(key)) == QKeySequence.SequenceMatch.ExactMatch
                    for s in w.acts.text_larger.shortcuts())
@@ -287,6 +288,7 @@ def test_text_size_keys_scale_every_view_and_are_remembered_per_mode(make_window
         "gradient plot": w.gradient_plot.font_scale(),
     }
     assert shown == pytest.approx(dict.fromkeys(shown, w.font_scale()))
+    assert w.gradcheck_label.font().pointSizeF() == pytest.approx(check_size * 1.15**2, rel=0.02)
     assert w.inspector._label.font().pointSizeF() > size * 1.2
     assert "Text size 132%" in w.statusBar().currentMessage()
     # Presenter mode keeps its own size, scaled to the screen's height.
