@@ -73,6 +73,20 @@ def run() -> None:
     results["space_plays_with_a_spin_box_focused"] = window.session_playing
     key("space")
     settle(0.4)
+    window.network_view.setFocus()
+    scale = window.font_scale
+    key("ctrl+equal")
+    settle(0.3)
+    results["ctrl_equal_enlarges_text"] = scale() > 1.1
+    key("ctrl+plus")  # Ctrl+Shift+= on a US keyboard
+    settle(0.3)
+    results["ctrl_plus_enlarges_text"] = scale() > 1.3
+    key("ctrl+minus")
+    settle(0.3)
+    results["ctrl_minus_shrinks_text"] = 1.1 < scale() < 1.3
+    key("ctrl+0")
+    settle(0.3)
+    results["ctrl_0_resets_text"] = abs(scale() - 1.0) < 1e-9
     key("F5")
     settle(0.6)
     results["f5_presenter"] = window.acts.presenter.isChecked() and window.isFullScreen()
