@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -45,11 +45,13 @@ __all__ = [
     "SymmetricScale",
     "color_name",
     "dark_theme",
+    "dark_theme_change",
     "diverging_map",
     "end_names",
     "format_number",
     "nice_ceil",
     "scaled_font",
+    "style_legend",
 ]
 
 #: Name of the diverging map in pyqtgraph's colour-map registry.
@@ -130,6 +132,27 @@ def dark_theme() -> bool:
     panels that follow it set their own palettes.
     """
     return QGuiApplication.palette().color(QPalette.ColorRole.Window).lightnessF() < 0.5
+
+
+def dark_theme_change(event: QEvent, dark: bool) -> bool | None:
+    """After a palette event: the new :func:`dark_theme` when it differs from ``dark``, else None."""
+    if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
+        now = dark_theme()
+        if now != dark:
+            return now
+    return None
+
+
+def style_legend(legend: pg.LegendItem, bg: QColor, fg: QColor) -> None:
+    """A plot legend in the text colour ``fg`` on a card of the background ``bg``.
+
+    The card keeps the labels readable over the curves they name.
+    """
+    card = QColor(bg)
+    card.setAlpha(220)
+    legend.setBrush(pg.mkBrush(card))
+    legend.setPen(pg.mkPen(QColor(fg.red(), fg.green(), fg.blue(), 90)))
+    legend.setLabelTextColor(fg)
 
 
 def scaled_font(scale: float = 1.0, extra_pt: float = 0.0, bold: bool = False) -> QFont:

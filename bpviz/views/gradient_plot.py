@@ -20,11 +20,12 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF, QTimer, Slot
-from PySide6.QtGui import QColor, QPalette, QPen, QResizeEvent, QShowEvent
+from PySide6.QtCore import QEvent, QTimer, Slot
+from PySide6.QtGui import QPalette, QPen, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from .colors import scaled_font
+from .auto_range import RangeHint, nice_ceil_fine
+from .colors import scaled_font, style_legend
 
 __all__ = ["GradientPlot", "layer_delta_norms"]
 
@@ -48,44 +49,6 @@ def layer_delta_norms(snapshot: Any) -> list[float]:
     return out
 
 
-def _nice_ceil(v: float) -> float:
-    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ᵏ that is ≥ v > 0."""
-    p = 10.0 ** math.floor(math.log10(v))
-    for m in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
-        if m * p >= v * (1 - 1e-12):
-            return m * p
-    return 10.0 * p
-
-
-class _RangeHint(pg.GraphicsObject):
-    """Invisible; its data bounds (the data's, rounded outwards) lead the auto-range."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFlag(self.GraphicsItemFlag.ItemHasNoContents)
-        self._bounds: tuple = (None, None)
-
-    def set_bounds(self, x: tuple | None, y: tuple | None) -> None:
-        if (x, y) != self._bounds or x is None or y is None:
-            self._bounds = (x, y)
-            self.informViewBoundsChanged()
-
-    def bounds(self) -> tuple:
-        return self._bounds
-
-    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
-        return None if orthoRange is not None else self._bounds[ax]
-
-    def pixelPadding(self) -> float:
-        return 4.0  # more than the curves' (half a 3 px pen)
-
-    def boundingRect(self) -> QRectF:
-        return QRectF()
-
-    def paint(self, p, *args) -> None:
-        pass
-
-
 class GradientPlot(QWidget):
     """One curve of ‖δ_l‖ per layer, log-y, against iteration."""
 
@@ -103,7 +66,7 @@ class GradientPlot(QWidget):
         for name in ("left", "bottom"):
             ax = item.getAxis(name)
             ax.setCacheMode(ax.CacheMode.DeviceCoordinateCache)
-        self._range_hint = _RangeHint()
+        self._range_hint = RangeHint()
         item.addItem(self._range_hint)
         self._legend = item.addLegend(offset=(10, 10))
         self._font_scale = 1.0
@@ -139,12 +102,7 @@ class GradientPlot(QWidget):
         for name in ("left", "bottom"):
             item.getAxis(name).setPen(pg.mkPen(fg))
             item.getAxis(name).setTextPen(pg.mkPen(fg))
-        # The text colour on a card of the background: readable over the curves it names.
-        card = QColor(bg)
-        card.setAlpha(220)
-        self._legend.setBrush(pg.mkBrush(card))
-        self._legend.setPen(pg.mkPen(QColor(fg.red(), fg.green(), fg.blue(), 90)))
-        self._legend.setLabelTextColor(fg)
+        style_legend(self._legend, bg, fg)
         n_layers = len(self._curves) + 1
         for l, curve in enumerate(self._curves, start=1):  # noqa: E741
             curve.setPen(self._curve_pen(l, n_layers))
@@ -258,7 +216,7 @@ class GradientPlot(QWidget):
 
     def _update_range_hint(self) -> None:
         n = self._n
-        x = (0.0, _nice_ceil(max(float(self._data[0, n - 1]), 10.0))) if n else None
+        x = (0.0, nice_ceil_fine(max(float(self._data[0, n - 1]), 10.0))) if n else None
         y = None
         ys = self._data[1:, :n]
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from bpviz.engine.state import Snapshot
 
 from . import formulas
-from .colors import dark_theme
+from .colors import dark_theme, dark_theme_change
 
 __all__ = ["BASE_POINT_SIZE", "Inspector"]
 
@@ -232,12 +232,11 @@ class Inspector(QWidget):
     def changeEvent(self, event: QEvent) -> None:
         """Follow the desktop theme: light formulas on dark grey in a dark one."""
         super().changeEvent(event)
-        if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
-            dark = dark_theme()
-            if dark != self._dark and hasattr(self, "_scroll"):
-                self._dark = dark
-                self._apply_colors()
-                self._refresh()
+        dark = dark_theme_change(event, self._dark)
+        if dark is not None and hasattr(self, "_scroll"):
+            self._dark = dark
+            self._apply_colors()
+            self._refresh()
 
     def _apply_colors(self) -> None:
         p = formulas.palette(self._high_contrast, self._dark)

@@ -10,8 +10,9 @@ plot dirty; a single-shot timer (about 60 Hz) applies the data, so a
 thousand snapshots a second cost at most sixty ``setData`` calls.
 
 While the view follows the data (auto-range), its range is rounded
-outwards to "nice" values by an invisible item (:class:`_RangeHint`), so it
-changes only now and then rather than with every new point: between
+outwards to "nice" values by an invisible item
+(:class:`~bpviz.views.auto_range.RangeHint`), so it changes only now and
+then rather than with every new point: between
 changes the axes keep their cached pictures and the settled curves keep
 their clipped, downsampled copies. The readout above the plot (the
 iteration's batch Err on one line, the full-set Errs on the next) changes
@@ -25,11 +26,12 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from .colors import format_number, scaled_font
+from .auto_range import RangeHint, nice_ceil_fine, nice_step
+from .colors import format_number, scaled_font, style_legend
 
 __all__ = ["LossPlot"]
 
@@ -47,8 +49,6 @@ EVAL_BLOCK = 1 << 12
 EVAL_REDRAW_MS = 66
 #: The "latest: …" readout changes at most this often (ms) while data streams in.
 READOUT_MS = 250
-#: Mantissas of the rounded-up x range (× a power of ten).
-_NICE_X = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 #: The log-y range is rounded outwards to this fraction of a decade.
 _LOG_STEP = 0.25
 
@@ -76,73 +76,15 @@ def _merge(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
     )
 
 
-def _nice_ceil(v: float) -> float:
-    """The smallest "nice" number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ᵏ) ≥ v > 0."""
-    p = 10.0 ** math.floor(math.log10(v))
-    for m in _NICE_X:
-        if m * p >= v * (1 - 1e-12):
-            return m * p
-    return 10.0 * p
-
-
-def _nice_step(span: float) -> float:
-    """A 1, 2 or 5 × 10ᵏ step of about a tenth of ``span`` > 0."""
-    raw = span / 10.0
-    p = 10.0 ** math.floor(math.log10(raw))
-    for m in (1.0, 2.0, 5.0, 10.0):
-        if m * p >= raw:
-            return m * p
-    return 10.0 * p
-
-
-class _RangeHint(pg.GraphicsObject):
-    """An invisible item whose data bounds are the data's, rounded outwards.
-
-    The view's auto-range is the union of its items' bounds; this one
-    contains the curves, so the range follows these rounded bounds and stays
-    put while new points land inside them.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFlag(self.GraphicsItemFlag.ItemHasNoContents)
-        self._bounds: tuple = (None, None)
-
-    def set_bounds(self, x: tuple[float, float] | None, y: tuple[float, float] | None) -> None:
-        # Where it has no bounds (no finite data), the curves' own bounds decide,
-        # and they may have changed: the view must look again.
-        if (x, y) != self._bounds or x is None or y is None:
-            self._bounds = (x, y)
-            self.informViewBoundsChanged()
-
-    def bounds(self) -> tuple:
-        """(x range, y range) in view coordinates; None where it leaves the axis alone."""
-        return self._bounds
-
-    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
-        if orthoRange is not None:
-            return None  # "visible data only": the curves' own bounds in that range decide
-        return self._bounds[ax]
-
-    def pixelPadding(self) -> float:
-        # More than any curve's (half a 3 px pen), so theirs never reach past it.
-        return 4.0
-
-    def boundingRect(self) -> QRectF:
-        return QRectF()
-
-    def paint(self, p, *args) -> None:
-        pass
-
-
 def _quiet_bounds(item: pg.PlotDataItem) -> None:
     """Let new data in ``item`` leave the view's auto-range alone.
 
     Every ``setData`` tells the view that the item's bounds changed, and the
     view then asks every item for its bounds before the next paint. The
-    :class:`_RangeHint` holds the data's bounds (rounded) and tells the view
-    itself when they change, so the curves need not; only in the "visible
-    data only" mode, where the hint stands aside, do they.
+    :class:`~bpviz.views.auto_range.RangeHint` holds the data's bounds
+    (rounded) and tells the view itself when they change, so the curves need
+    not; only in the "visible data only" mode, where the hint stands aside,
+    do they.
     """
 
     def make(target):
@@ -339,7 +281,7 @@ class LossPlot(QWidget):
         self._legend.setCacheMode(self._legend.CacheMode.DeviceCoordinateCache)
         self._legend.removeItem(self._test_curve)
         self._test_lines.set_visible(False)
-        self._range_hint = _RangeHint()
+        self._range_hint = RangeHint()
         pi.addItem(self._range_hint)
         self._cursor = pg.InfiniteLine(angle=90, movable=False)
         self._cursor.setZValue(-5)
@@ -508,12 +450,12 @@ class LossPlot(QWidget):
             self._update_readout()
 
     def _update_range_hint(self) -> None:
-        """Round the data's range outwards to nice values (see :class:`_RangeHint`)."""
+        """Round the data's range outwards to nice values (see :mod:`.auto_range`)."""
         last = -math.inf
         for series in (self._batch, self._train):
             if series.n:
                 last = max(last, float(series.x[series.n - 1]))
-        x = (0.0, _nice_ceil(max(last, 10.0))) if math.isfinite(last) else None
+        x = (0.0, nice_ceil_fine(max(last, 10.0))) if math.isfinite(last) else None
         ext = _merge(self._batch.extent(), self._train.extent())
         if self._has_test:
             ext = _merge(ext, self._test.extent())
@@ -532,7 +474,7 @@ class LossPlot(QWidget):
                 if not math.isfinite(span):  # e.g. −1e308 … 1e308: leave y to the curves
                     y = None
                 else:
-                    step = _nice_step(span if span > 0 else max(abs(hi), 1.0))
+                    step = nice_step(span if span > 0 else max(abs(hi), 1.0))
                     y = (math.floor(lo / step) * step, math.ceil(hi / step) * step)
                     if not all(math.isfinite(v) for v in y):
                         y = None
@@ -619,11 +561,7 @@ class LossPlot(QWidget):
         self._batch_lines.set_pen(pg.mkPen(batch, width=1))
         self._train_lines.set_pen(pg.mkPen(TRAIN_COLOR, width=3))
         self._test_lines.set_pen(pg.mkPen(TEST_COLOR, width=3, style=Qt.PenStyle.DashLine))
-        legend_bg = QColor(bg)
-        legend_bg.setAlpha(220)
-        self._legend.setBrush(pg.mkBrush(legend_bg))
-        self._legend.setPen(pg.mkPen(QColor(fg.red(), fg.green(), fg.blue(), 90)))
-        self._legend.setLabelTextColor(fg)
+        style_legend(self._legend, bg, fg)
         self._refresh_legend()
         self._cursor.setPen(
             pg.mkPen(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
@@ -413,7 +413,12 @@ class MainWindow(QMainWindow):
     #: While training plays, these panels follow the snapshots at most this often
     #: (seconds), one panel per frame; the network view (and the loss plot, on its
     #: own timer) follow every frame. Paused or stepping, every panel follows at once.
-    _PANEL_PERIODS = (("output", 0.2), ("phase", 0.2), ("inspector", 0.25), ("status", 0.25))
+    _PANEL_PERIODS: ClassVar[dict[str, float]] = {
+        "output": 0.2,
+        "phase": 0.2,
+        "inspector": 0.25,
+        "status": 0.25,
+    }
     #: Counts the frames that had something new to show (a snapshot, a selection …).
     _view_generation = 0
 
@@ -443,7 +448,7 @@ class MainWindow(QMainWindow):
             self.gradient_plot.flush()
         else:
             now = time.perf_counter()
-            periods = dict(self._PANEL_PERIODS)
+            periods = self._PANEL_PERIODS
             lateness = {name: now - shown[name][1] - periods[name] for name in stale}
             name = max(lateness, key=lateness.__getitem__)
             if lateness[name] >= 0:
@@ -453,7 +458,7 @@ class MainWindow(QMainWindow):
         """Per slow panel: [view generation it shows, perf_counter time it was updated]."""
         shown = getattr(self, "_panel_shown", None)
         if shown is None:
-            shown = {name: [-1, float("-inf")] for name, _ in self._PANEL_PERIODS}
+            shown = {name: [-1, float("-inf")] for name in self._PANEL_PERIODS}
             self._panel_shown = shown
         return shown
 
@@ -767,8 +772,8 @@ class MainWindow(QMainWindow):
 
         Presenter mode: the stored scale (for a 1080-pixel-high screen) times
         the screen's height / 1080, so the text takes the same share of a 720p
-        projector as of a 1080p one; never below 1. Otherwise the stored
-        normal-view scale.
+        projector as of a 1080p one. Otherwise the stored normal-view scale.
+        Both within :data:`MIN_TEXT_SCALE` … :data:`MAX_TEXT_SCALE`.
         """
         if not self.acts.presenter.isChecked():
             return self._stored_text_scale("font_scale")

@@ -491,8 +491,6 @@ class OutputView(QWidget):
         self._colorbar.axis.setPen(pg.mkPen(fg))
         self._colorbar.axis.setTextPen(pg.mkPen(fg))
         self._contour.setPen(pg.mkPen(fg, width=2.5))
-        if self._config is not None:  # the pale region follows the background
-            self._update_mode()
         self.message.setStyleSheet("")
 
     def resizeEvent(self, event) -> None:
@@ -509,7 +507,7 @@ class OutputView(QWidget):
         """Follow palette changes (light/dark)."""
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "_colorbar"):
             self._apply_palette()
-            self._apply_fonts()
+            self._apply_fonts()  # re-runs _update_mode: the muted map follows the background
             self._update_points()
         super().changeEvent(event)
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 from bpviz.engine.state import STAGES, Snapshot
 
 from . import formulas
-from .colors import dark_theme
+from .colors import dark_theme, dark_theme_change
 
 __all__ = ["PhaseIndicator"]
 
@@ -114,11 +114,10 @@ class PhaseIndicator(QWidget):
     def changeEvent(self, event: QEvent) -> None:
         """Follow the desktop theme (brighter stage colours in a dark one)."""
         super().changeEvent(event)
-        if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
-            dark = dark_theme()
-            if dark != self._dark and self._boxes:
-                self._dark = dark
-                self._apply()
+        dark = dark_theme_change(event, self._dark)
+        if dark is not None and self._boxes:
+            self._dark = dark
+            self._apply()
 
     def active_stage(self) -> str | None:
         """The lit stage (one of ``STAGES``), or None between iterations."""

@@ -34,6 +34,16 @@ def xor():
     return ds, net, trainer.snapshot()
 
 
+def shown(view, xor):
+    """Show the trained XOR net and its data in ``view``, drawn; returns ``xor``."""
+    ds, net, snap = xor
+    view.set_network(net.config())
+    view.set_data(ds)
+    view.show_snapshot(snap)
+    view.flush()
+    return xor
+
+
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize(
     ("act", "out", "loss"),
@@ -61,11 +71,7 @@ def test_predict_checks_shapes():
 
 
 def test_trained_xor_gives_a_non_uniform_map(view, xor):
-    ds, net, snap = xor
-    view.set_network(net.config())
-    view.set_data(ds)
-    view.show_snapshot(snap)
-    view.flush()
+    shown(view, xor)
     heat = view.heatmap()
     assert heat.shape == (GRID, GRID)
     assert heat.max() - heat.min() > 0.5
@@ -85,11 +91,7 @@ def test_trained_xor_gives_a_non_uniform_map(view, xor):
 
 
 def test_heatmap_equals_predict_on_the_grid(view, xor):
-    ds, net, snap = xor
-    view.set_network(net.config())
-    view.set_data(ds)
-    view.show_snapshot(snap)
-    view.flush()
+    _, net, snap = shown(view, xor)
     x0, x1, y0, y1 = view.extent()
     cx = x0 + (np.arange(GRID) + 0.5) * (x1 - x0) / GRID
     cy = y0 + (np.arange(GRID) + 0.5) * (y1 - y0) / GRID
@@ -150,11 +152,7 @@ def test_presenter_font_scale(view, xor):
 
 
 def test_first_hidden_layer_maps_show_each_neurons_output(view, xor):
-    ds, net, snap = xor
-    view.set_network(net.config())
-    view.set_data(ds)
-    view.show_snapshot(snap)
-    view.flush()
+    _, net, snap = shown(view, xor)
     maps = view.hidden_maps()
     assert len(maps) == 4
     x0, x1, y0, y1 = view.extent()
@@ -228,11 +226,7 @@ def test_level_segments_split_a_saddle_by_its_centre():
 
 
 def test_the_decision_boundary_is_drawn_where_the_map_crosses_one_half(view, xor):
-    ds, net, snap = xor
-    view.set_network(net.config())
-    view.set_data(ds)
-    view.show_snapshot(snap)
-    view.flush()
+    shown(view, xor)
     x, y = view.contour_segments()
     assert x.size > 0
     # In grid cells: [−0.5, GRID − 0.5] covers the map, cell centres at whole numbers.
@@ -254,11 +248,7 @@ def _close(a: QColor, b: QColor, tol: int = 8) -> bool:
 
 
 def test_points_show_their_label_in_full_colour_on_a_pale_region(view, xor):
-    ds, net, snap = xor
-    view.set_network(net.config())
-    view.set_data(ds)
-    view.show_snapshot(snap)
-    view.flush()
+    shown(view, xor)
     full = pg.colormap.get(DIVERGING_MAP)
     pale = view.region_cmap()
     white = view.palette().color(QPalette.ColorRole.Base)
@@ -284,11 +274,7 @@ def test_points_show_their_label_in_full_colour_on_a_pale_region(view, xor):
 
 
 def test_the_pale_region_follows_a_dark_theme(view, xor, dark_theme):
-    ds, net, snap = xor
-    view.set_network(net.config())
-    view.set_data(ds)
-    view.show_snapshot(snap)
-    view.flush()
+    shown(view, xor)
     red = pg.colormap.get(DIVERGING_MAP).map(1.0, mode="qcolor")
     assert view.region_cmap().map(1.0, mode="qcolor").lightnessF() > red.lightnessF()
     dark_theme(True)
