@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QTimer, Slot
-from PySide6.QtGui import QPalette, QPen, QResizeEvent, QShowEvent
+from PySide6.QtGui import QFont, QFontMetricsF, QPalette, QPen, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from .auto_range import RangeHint, nice_ceil_fine
@@ -33,6 +33,10 @@ __all__ = ["GradientPlot", "layer_delta_norms"]
 MAX_POINTS = 4000
 #: Shortest time (ms) between two redraws while snapshots stream in.
 REDRAW_MS = 100
+#: The title, whole, then shortened for a narrow plot or large text.
+TITLES = ("‖δ‖ per layer: vanishing ↓, exploding ↑", "‖δ‖ per layer")
+#: Title size (points) at text scale 1, and the width (pixels) it leaves for the axes.
+TITLE_PT, TITLE_MARGIN_PX = 11.0, 90
 
 
 def layer_delta_norms(snapshot: Any) -> list[float]:
@@ -130,8 +134,7 @@ class GradientPlot(QWidget):
             ax = item.getAxis(name)
             ax.setTickFont(scaled_font(fs))
             ax.setLabel(text, **{"font-size": f"{12.0 * fs:g}pt", "color": color})
-        title = "‖δ‖ per layer: vanishing ↓, exploding ↑"
-        item.setTitle(title, size=f"{11.0 * fs:g}pt", color=color)
+        self._apply_title(force=True)
         self._legend.setLabelTextSize(f"{11.0 * fs:g}pt")
         for _, label in self._legend.items:  # re-render the existing labels
             label.setText(label.text)
@@ -241,9 +244,30 @@ class GradientPlot(QWidget):
         if self._dirty:
             QTimer.singleShot(0, self, self.flush)  # once the dock is laid out
 
+    def _apply_title(self, force: bool = False) -> None:
+        """The title, shortened when the whole one would not fit the plot's width.
+
+        Set again only when it changes, or with ``force`` (new font size or colour).
+        """
+        font = QFont(self.font())
+        font.setPointSizeF(TITLE_PT * self._font_scale)
+        room = self.plot.width() - TITLE_MARGIN_PX
+        title = next(
+            (t for t in TITLES if QFontMetricsF(font).horizontalAdvance(t) <= room), TITLES[-1]
+        )
+        if force or title != self.title():
+            self.plot.getPlotItem().setTitle(
+                title, size=f"{TITLE_PT * self._font_scale:g}pt", color=self._fg.name()
+            )
+
+    def title(self) -> str:
+        """The title shown now."""
+        return self.plot.getPlotItem().titleLabel.text or ""
+
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """A tabbed dock coming to the front may only be resized: draw what waits."""
+        """Fit the title; a tabbed dock coming to the front may only be resized: draw what waits."""
         super().resizeEvent(event)
+        self._apply_title()
         if self._dirty:
             QTimer.singleShot(0, self, self.flush)
 

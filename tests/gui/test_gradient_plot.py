@@ -124,3 +124,25 @@ def test_follows_a_dark_theme_and_the_text_size(plot, trainer, dark_theme):
     plot.set_font_scale(2.0)
     assert plot.font_scale() == 2.0
     assert plot.plot.getPlotItem().getAxis("bottom").style["tickFont"].pointSizeF() == 2 * size
+
+
+def test_the_title_is_shortened_rather_than_clipped(plot, qtbot):
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    from bpviz.views.gradient_plot import TITLE_PT, TITLES
+
+    def fits() -> bool:
+        font = QFont(plot.font())
+        font.setPointSizeF(TITLE_PT * plot.font_scale())
+        label = plot.plot.getPlotItem().titleLabel
+        return QFontMetricsF(font).horizontalAdvance(plot.title()) <= label.width()
+
+    assert plot.title() == TITLES[0] and fits()  # 600 px wide
+    plot.resize(380, 400)
+    plot.set_font_scale(1.32)
+    qtbot.waitUntil(lambda: plot.plot.width() < 400)
+    assert plot.title() == TITLES[1] and fits()
+    plot.set_font_scale(1.0)
+    plot.resize(700, 400)
+    qtbot.waitUntil(lambda: plot.title() == TITLES[0])
+    assert fits()
