@@ -16,18 +16,9 @@ import time
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
-app = QApplication(sys.argv)
+from bpviz.engine.experiment import Setup
+from bpviz.views.main_window import MainWindow
 
-from bpviz.engine.experiment import Setup  # noqa: E402
-from bpviz.views.main_window import MainWindow  # noqa: E402
-
-window = MainWindow(
-    Setup(dataset="xor4", hidden=(3,), batch_size=4, lr=0.5, test_fraction=0.0), restore=False
-)
-window.resize(1400, 900)
-window.show()
-window.activateWindow()
 results: dict[str, object] = {}
 
 
@@ -43,7 +34,12 @@ def settle(seconds: float = 0.4) -> None:
 
 
 def run() -> None:
-    settle(1.0)
+    # The training process builds the first network: wait for its first snapshot.
+    end = time.perf_counter() + 30
+    while window._latest is None and time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.005)
+    settle(0.3)
     snap = lambda: window._latest  # noqa: E731
     key("space")
     settle(0.8)
@@ -99,5 +95,15 @@ def run() -> None:
     QTimer.singleShot(5000, lambda: app.exit(3))
 
 
-QTimer.singleShot(300, run)
-sys.exit(app.exec())
+if __name__ == "__main__":  # the training process's fork server imports this file too
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    app = QApplication(sys.argv)
+    window = MainWindow(
+        Setup(dataset="xor4", hidden=(3,), batch_size=4, lr=0.5, test_fraction=0.0),
+        restore=False,
+    )
+    window.resize(1400, 900)
+    window.show()
+    window.activateWindow()
+    QTimer.singleShot(300, run)
+    sys.exit(app.exec())

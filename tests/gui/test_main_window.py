@@ -144,7 +144,17 @@ def test_plain_typing_in_a_spin_box_is_left_alone(window):
 def test_learning_rate_spin_box_changes_eta_live(window, qtbot):
     window.controls.lr.setValue(0.125)
     wait_snapshot(qtbot, window, lambda s: s.lr == 0.125)
-    assert window.session.worker._trainer.rule.lr == 0.125  # noqa: SLF001
+    # The training process's update uses it: θ_new = θ_old − η·∂Err/∂θ with η = 0.125.
+    window.session.step()
+    first = wait_snapshot(qtbot, window, lambda s: s.iteration == 1)
+    while True:
+        window.session.step_phase()
+        snap = wait_snapshot(qtbot, window, lambda s, prev=first: s is not prev)
+        first = snap
+        if snap.phase is not None and snap.phase.kind == "update":
+            break
+    for new, old, grad in zip(snap.weights, snap.old_weights, snap.grad_weights, strict=True):
+        np.testing.assert_allclose(new, old - 0.125 * grad, rtol=1e-12, atol=1e-15)
 
 
 def test_batch_size_spin_box_changes_the_batch(window, qtbot):

@@ -13,6 +13,7 @@ import gc
 import math
 import os
 import random
+import signal
 import subprocess
 import sys
 import textwrap
@@ -26,6 +27,7 @@ from PySide6.QtCore import QObject
 
 from bpviz.engine import GradCheck, Snapshot, Trainer, phase_plan
 from bpviz.engine.experiment import PRESETS, Setup, build
+from bpviz.training_process import TrainingLoop
 
 TIMEOUT_MS = 20_000
 ROOT = Path(__file__).resolve().parents[2]
@@ -549,31 +551,78 @@ def test_invalid_settings_fail_and_keep_the_old_trainer(
     assert rec.failures == [blocker.args[0]]
 
 
-def test_an_error_inside_a_tick_is_reported_and_the_thread_survives(
-    session, rec, settle, qtbot, monkeypatch
-):
-    settle(session, rec)  # the worker is idle: patching its trainer now is safe
+def test_an_error_inside_a_tick_is_reported_and_training_survives(monkeypatch, small_setup):
+    """The training process's loop, driven directly: an error pauses and is reported."""
+    sent: list[tuple[str, object]] = []
+    loop = TrainingLoop(lambda kind, payload: sent.append((kind, payload)))
+    loop.start(small_setup)
 
     def broken_step() -> float:
         raise RuntimeError("boom")
 
-    trainer = session.worker._trainer
+    trainer = loop._trainer  # noqa: SLF001 - the loop's own trainer, in this process
     monkeypatch.setattr(trainer, "step", broken_step)
     monkeypatch.setattr(trainer, "run", lambda n: broken_step())
-    with qtbot.waitSignal(rec.failed, timeout=TIMEOUT_MS) as blocker:
-        session.play()
-    assert "boom" in blocker.args[0]
-    snap = settle(session, rec)
-    assert rec.playing == [True, False]
-    assert session.thread.isRunning()
-    # Commands that fail report it too.
-    with qtbot.waitSignal(rec.failed, timeout=TIMEOUT_MS):
-        session.step()
+    loop.play()
+    assert loop.wait_time() == 0.0
+    loop.tick()
+    failures = [payload for kind, payload in sent if kind == "failed"]
+    assert len(failures) == 1 and "boom" in failures[0]
+    assert [payload for kind, payload in sent if kind == "playing"] == [True, False]
+    assert not loop.playing and loop.wait_time() is None
+    # Commands that fail report it too, and the loop goes on.
+    loop.step()
+    assert sum(kind == "failed" for kind, _ in sent) == 2
     monkeypatch.undo()
+    before = trainer.iteration
+    loop.step()
+    assert trainer.iteration == before + 1
+    assert sent[-1][0] == "snapshot" and sent[-1][1].iteration == before + 1
+
+
+def test_a_failing_command_leaves_the_training_process_running(
+    session, rec, settle, qtbot, tmp_path
+):
+    settle(session, rec)
+    pid = session.worker.pid
+    with qtbot.waitSignal(rec.failed, timeout=TIMEOUT_MS) as blocker:
+        session.save_experiment(str(tmp_path))  # a folder: cannot be written as a file
+    assert str(tmp_path) in blocker.args[0]
     session.step()
-    after = settle(session, rec)
-    assert after.iteration == snap.iteration + 1
-    assert len(rec.losses) == after.iteration
+    snap = settle(session, rec)
+    assert snap.iteration == 1
+    assert session.worker.pid == pid  # the same process, still serving
+
+
+def test_a_killed_training_process_is_reported_and_started_again(
+    session, rec, settle, qtbot, small_setup
+):
+    settle(session, rec)
+    session.step()
+    settle(session, rec)
+    pid = session.worker.pid
+    assert pid is not None and pid != os.getpid()
+    with qtbot.waitSignal(rec.failed, timeout=TIMEOUT_MS) as blocker:
+        os.kill(pid, signal.SIGKILL)
+    assert "killed by signal 9" in blocker.args[0] and "started again" in blocker.args[0]
+    qtbot.waitUntil(lambda: len(rec.rebuilds) == 2, timeout=TIMEOUT_MS)
+    assert rec.rebuilds[-1].setup == small_setup
+    assert session.worker.restarts == 1
+    assert session.worker.pid not in (None, pid)
+    session.step()
+    assert settle(session, rec).iteration == 1  # the new process trains from the start
+
+
+def test_snapshots_that_came_through_the_pipe_are_read_only(session, rec, settle):
+    session.step_phase()
+    snap = settle(session, rec)
+    arrays = [a for a in (*snap.weights, *snap.biases, *snap.u, *snap.o, snap.x, snap.y)
+              if a is not None]
+    assert arrays
+    for a in arrays:
+        assert not a.flags.writeable
+        with pytest.raises(ValueError, match="read-only"):
+            a[...] = 0
 
 
 def test_set_weight_by_hand(session, rec, settle, qtbot, small_setup):
@@ -623,7 +672,7 @@ CLOSE_WHILE_PLAYING = textwrap.dedent(
     """
     import os, sys, time
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QObject, QTimer, Slot
+    from PySide6.QtCore import QObject, Slot
     from PySide6.QtWidgets import QApplication
     from bpviz.engine.experiment import PRESETS
     from bpviz.worker import TrainingSession
@@ -633,20 +682,22 @@ CLOSE_WHILE_PLAYING = textwrap.dedent(
         @Slot(object)
         def on_snapshot(self, snap):
             self.iteration = snap.iteration
+            if snap.iteration > 0:  # really playing: quit now, in mid-training
+                QApplication.quit()
 
-    app = QApplication(sys.argv)
-    session = TrainingSession(PRESETS["spiral"][1])
-    counter = Counter()
-    session.worker.snapshot_ready.connect(counter.on_snapshot)
-    session.start()
-    session.play()
-    QTimer.singleShot(300, app.quit)
-    code = app.exec()
-    t0 = time.perf_counter()
-    finished = session.shutdown()
-    elapsed = time.perf_counter() - t0
-    print(f"iteration={counter.iteration} finished={finished} shutdown={elapsed:.3f}")
-    sys.exit(code if finished else 3)
+    if __name__ == "__main__":
+        app = QApplication(sys.argv)
+        session = TrainingSession(PRESETS["spiral"][1])
+        counter = Counter()
+        session.worker.snapshot_ready.connect(counter.on_snapshot)
+        session.start()
+        session.play()
+        code = app.exec()
+        t0 = time.perf_counter()
+        finished = session.shutdown()
+        elapsed = time.perf_counter() - t0
+        print(f"iteration={counter.iteration} finished={finished} shutdown={elapsed:.3f}")
+        sys.exit(code if finished else 3)
     """
 )
 
@@ -671,6 +722,98 @@ def test_quitting_the_app_while_playing_exits_cleanly(tmp_path):
     assert fields["finished"] == "True"
     assert int(fields["iteration"]) > 0  # it was really playing
     assert float(fields["shutdown"]) < 1.0
+
+
+KILLED_WHILE_PLAYING = textwrap.dedent(
+    """
+    import os, sys
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QObject, Slot
+    from PySide6.QtWidgets import QApplication
+    from bpviz.engine.experiment import PRESETS
+    from bpviz.worker import TrainingSession
+
+    class Reporter(QObject):
+        told = False
+        @Slot(object)
+        def on_snapshot(self, snap):
+            # Playing: once training really runs. Paused: the process waits for commands.
+            if (snap.iteration > 0 or not PLAY) and not self.told:
+                self.told = True
+                print("ready", flush=True)
+
+    PLAY = sys.argv[1] == "play"
+    if __name__ == "__main__":
+        app = QApplication(sys.argv)
+        session = TrainingSession(PRESETS["spiral"][1])
+        reporter = Reporter()
+        session.worker.snapshot_ready.connect(reporter.on_snapshot)
+        session.start()
+        if PLAY:
+            session.play()
+        app.exec()
+    """
+)
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every living process below ``pid`` (from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if fields[0] != "Z":
+                parents[int(entry.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting to be reaped counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("state", ["play", "pause"])
+def test_killing_the_gui_process_leaves_no_training_process_behind(tmp_path, state):
+    script = tmp_path / "killed_while_playing.py"
+    script.write_text(KILLED_WHILE_PLAYING, encoding="utf-8")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, str(script), state],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        line = proc.stdout.readline()  # blocks until the session is ready (or the script dies)
+        assert line.strip() == "ready", f"the script ended: {proc.wait()}"
+        helpers = _descendants(proc.pid)
+        assert helpers, "no training process was found"
+        proc.kill()  # SIGKILL: no Python code of the GUI runs any more
+        proc.wait()
+        deadline = time.monotonic() + 20
+        while any(_alive(pid) for pid in helpers) and time.monotonic() < deadline:
+            time.sleep(0.02)  # polling for the event, with a deadline
+        assert not [pid for pid in helpers if _alive(pid)]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
 
 
 # -- a storm of commands ------------------------------------------------------------------------

@@ -1,0 +1,431 @@
+"""The training side's process: it owns the Trainer; no Qt is imported here.
+
+The window's :class:`~bpviz.worker.TrainingWorker` starts :func:`serve` in a
+process of its own (``multiprocessing``, spawn start method) and talks to it
+over one duplex pipe:
+
+- commands go in as tuples ``(name, *args)``, handled strictly in order
+  between training ticks (``play``, ``step_phase``, ``configure`` …: the
+  public methods of :class:`TrainingLoop`);
+- reports come out as tuples ``(kind, payload)``: ``snapshot`` (an immutable
+  :class:`~bpviz.engine.Snapshot`, at most about 60 a second while playing),
+  ``playing``, ``rebuilt``, ``diverged``, ``failed``, ``gradcheck``,
+  ``setup_changed``, ``saved`` and ``sync`` (the answer to a barrier).
+
+Because the arithmetic runs in another interpreter, nothing the window paints
+can hold it up: the GUI's Python and this one never wait for the same GIL.
+The process ends when told to (``stop``), and by itself when the window's
+process is gone (its end of the pipe closes: end of file), so no training
+process outlives the app, even one killed with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .engine import DivergenceError, Snapshot, gradient_check
+from .engine.datasets import Dataset
+from .engine.experiment import Setup, build
+from .engine.experiment_io import load_experiment, restore_trainer, save_experiment
+from .engine.trainer import Trainer
+
+__all__ = ["COMMANDS", "Rebuilt", "TrainingLoop", "serve"]
+
+#: Seconds of training per tick at full speed.
+TICK_SECONDS = 0.010
+#: Shortest time between two snapshots while playing (about 60 per second).
+SNAPSHOT_INTERVAL = 1 / 60
+#: Seconds between ticks while playing at a set pace.
+PACE_TICK_SECONDS = 0.010
+
+#: Settings that apply live, from the next iteration on (no rebuild).
+LIVE_SETTINGS = frozenset({"lr", "momentum", "l1", "l2", "clip_value", "clip_norm", "batch_size"})
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """Sent after the trainer was (re)built: what the views must know."""
+
+    setup: Setup
+    config: dict[str, Any]
+    dataset: Dataset
+
+
+Send = Callable[[str, Any], None]
+
+
+class TrainingLoop:
+    """The training side's state and commands, free of Qt, threads and pipes.
+
+    ``send(kind, payload)`` receives every report. :func:`serve` feeds the
+    commands and calls :meth:`tick` while playing; tests drive it directly.
+    """
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self._setup = Setup()
+        self._trainer: Trainer | None = None
+        self._dataset: Dataset | None = None
+        self.playing = False
+        self.stopped = False
+        self._pace = 0.0  # iterations per second; 0 = as fast as possible
+        self._pace_t0 = 0.0
+        self._pace_done = 0
+        self._last_emit = 0.0
+        self._chunk = 1
+
+    # -- life cycle ---------------------------------------------------------
+
+    def start(self, setup: Setup) -> None:
+        """Build the first trainer (the default setup if ``setup`` fails)."""
+        if not self._rebuild(setup):
+            self._rebuild(Setup())
+
+    def stop(self) -> None:
+        """Stop for good; :func:`serve` returns after this command."""
+        self._set_playing(False)
+        self.stopped = True
+
+    # -- commands -----------------------------------------------------------
+
+    def play(self) -> None:
+        """Start training continuously."""
+        if self._trainer is not None:
+            self._set_playing(True)
+
+    def pause(self) -> None:
+        """Stop training; the last snapshot carries every loss so far."""
+        if self.playing:
+            self._set_playing(False)
+            self._emit()
+
+    def toggle(self) -> None:
+        """Play if paused, pause if playing."""
+        if self.playing:
+            self.pause()
+        else:
+            self.play()
+
+    def step(self) -> None:
+        """Pause, then run exactly one iteration (finishing a half-walked one)."""
+        self.pause()
+        self._guarded(self._trainer.step)
+        self._emit()
+
+    def step_phase(self) -> None:
+        """Pause, then compute exactly one phase of the current iteration."""
+        self.pause()
+        self._guarded(self._trainer.step_phase)
+        self._emit()
+
+    def step_back(self) -> None:
+        """Pause, then undo the last phase or iteration (bit for bit)."""
+        self.pause()
+        self._guarded(self._trainer.step_back)
+        self._emit()
+
+    def reset(self) -> None:
+        """Pause and go back to the initial weights, iteration 0 (live settings stay)."""
+        self.pause()
+        self._guarded(self._trainer.reset)
+        self._emit()
+
+    def set_pace(self, iterations_per_second: float) -> None:
+        """Iterations per second while playing; 0 (or less) = as fast as possible."""
+        self._pace = max(0.0, float(iterations_per_second))
+        self._restart_pace()
+
+    def configure(self, changes: dict[str, Any]) -> None:
+        """Change settings; those that change the network or the data rebuild it.
+
+        η, batch size, momentum, regularisation and clipping apply live, from
+        the next iteration on. Anything else (architecture, activations, loss,
+        initialiser, seed, dataset) pauses and rebuilds.
+        """
+        try:
+            new = self._setup.with_(**changes)
+        except Exception as exc:  # reported; nothing changed
+            self._send("failed", f"Invalid setting: {exc}")
+            return
+        if set(changes) <= LIVE_SETTINGS and self._trainer is not None:
+            tr = self._trainer
+            try:
+                # Both checks come before any change: a bad value changes nothing.
+                rule = new.rule()
+                tr.set_batch_size(new.batch_size)
+                tr.set_rule(rule)
+            except Exception as exc:  # reported; the old settings stay
+                self._send("failed", f"Invalid setting: {exc}")
+                return
+            self._setup = new
+            self._send("setup_changed", new)
+            self._emit()
+            return
+        was_playing = self.playing
+        self._set_playing(False)
+        if self._rebuild(new) and was_playing:
+            self._set_playing(True)
+
+    def load_setup(self, setup: Setup) -> None:
+        """Replace the whole experiment (a preset or a loaded file)."""
+        self._set_playing(False)
+        self._rebuild(setup)
+
+    def set_weight(self, k: int, i: int, src: int, value: float) -> None:
+        """Set one θ by hand (src = −1 is the bias θ_i0)."""
+        net = self._trainer.net
+        try:
+            if not math.isfinite(value):
+                raise ValueError(f"θ must be a finite number, got {value}")
+            if not 0 <= k < len(net.weights):
+                raise IndexError(f"there is no weight layer {k}")
+            n_out, n_in = net.weights[k].shape
+            if not 0 <= i < n_out or not -1 <= src < n_in:
+                raise IndexError(f"there is no θ ({k}, {i}, {src})")
+            if src < 0:
+                if not net.bias:
+                    raise ValueError("this network has no biases")
+                net.biases[k][i] = value
+            else:
+                net.weights[k][i, src] = value
+        except (IndexError, ValueError) as exc:
+            self._send("failed", f"Cannot set that weight: {exc}")
+            return
+        self._emit()
+
+    def run_gradient_check(self) -> None:
+        """Compare backprop with finite differences on the current weights."""
+        tr = self._trainer
+        n = min(tr.n_train, 32)
+        result = self._guarded(gradient_check, tr.net, tr.X_train[:n], tr.Y_train[:n])
+        if result is not None:
+            self._send("gradcheck", result)
+
+    def open_experiment(self, path: str) -> None:
+        """Load an experiment file; on any error the current session stays as it is."""
+        self._set_playing(False)
+        try:
+            experiment = load_experiment(path)
+            trainer, dataset = restore_trainer(experiment)
+        except Exception as exc:  # reported; nothing changed
+            self._send("failed", f"Could not open {path}: {exc}")
+            return
+        self._install(trainer, dataset, experiment.setup)
+
+    def save_experiment(self, path: str) -> None:
+        """Save settings, weights and loss history (atomically)."""
+        try:
+            save_experiment(path, self._setup, self._trainer, self._dataset)
+        except Exception as exc:  # reported; the old file is intact
+            self._send("failed", f"Could not save {path}: {exc}")
+            return
+        self._send("saved", path)
+
+    def export_loss_csv(self, path: str) -> None:
+        """Write the whole loss history (iteration, batch/train/test Err) as CSV."""
+        from .export import export_csv  # noqa: PLC0415 - see below
+
+        try:
+            export_csv(self._trainer.history, path)
+        except Exception as exc:
+            self._send("failed", f"Could not write {path}: {exc}")
+            return
+        self._send("saved", path)
+
+    def request_snapshot(self) -> None:
+        """Send a snapshot now."""
+        self._emit()
+
+    def sync(self, token: int) -> None:
+        """A barrier: a fresh snapshot, then ``("sync", token)``, after every earlier command."""
+        self._emit()
+        self._send("sync", token)
+
+    # -- playing ------------------------------------------------------------
+
+    def wait_time(self) -> float | None:
+        """How long :func:`serve` may wait for a command before the next tick (None: forever)."""
+        if not self.playing:
+            return None
+        if self._pace == 0:
+            return 0.0
+        return PACE_TICK_SECONDS
+
+    def tick(self) -> int:
+        """Train for about 10 ms (or the iterations a set pace has due); return how many ran."""
+        if not self.playing or self._trainer is None:
+            return 0
+        start = time.perf_counter()
+        deadline = start + TICK_SECONDS
+        # End the tick when the next snapshot is due, so that snapshots go out
+        # at the full 60 per second (not every second tick, 50 per second).
+        due = self._last_emit + SNAPSHOT_INTERVAL
+        if start < due < deadline:
+            deadline = due
+        done = 0
+        try:
+            if self._pace > 0:
+                due_n = int((start - self._pace_t0) * self._pace) - self._pace_done
+                # Catch up at most four ticks' worth after a slow tick.
+                due_n = min(due_n, max(1, int(self._pace * TICK_SECONDS * 4)))
+                if due_n <= 0:
+                    return 0
+                done = self._train(due_n, deadline)
+                self._pace_done += done
+            else:
+                done = self._train(None, deadline)
+        except DivergenceError as exc:
+            self._set_playing(False)
+            self._emit()
+            self._send("diverged", str(exc))
+            return done
+        except Exception as exc:  # the training side must survive anything
+            self._set_playing(False)
+            self._emit()
+            self._send("failed", f"Training stopped by an error: {_one_line(exc)}")
+            return done
+        if time.perf_counter() - self._last_emit >= SNAPSHOT_INTERVAL:
+            self._emit()
+        return done
+
+    # -- internals ----------------------------------------------------------
+
+    def _rebuild(self, setup: Setup) -> bool:
+        try:
+            trainer, dataset = build(setup)
+        except Exception as exc:  # reported, the old trainer stays
+            self._send("failed", f"Could not build that network: {exc}")
+            return False
+        self._install(trainer, dataset, setup)
+        return True
+
+    def _install(self, trainer: Trainer, dataset: Dataset, setup: Setup) -> None:
+        self._trainer, self._dataset, self._setup = trainer, dataset, setup
+        self._send("rebuilt", Rebuilt(setup, trainer.net.config(), dataset))
+        self._emit()
+
+    def _set_playing(self, playing: bool) -> None:
+        if playing == self.playing:
+            return
+        self.playing = playing
+        if playing:
+            self._restart_pace()
+        self._send("playing", playing)
+
+    def _restart_pace(self) -> None:
+        self._pace_t0 = time.perf_counter()
+        self._pace_done = 0
+
+    def _guarded(self, fn, *args):
+        """Call ``fn``; report divergence and errors, pausing training."""
+        try:
+            return fn(*args)
+        except DivergenceError as exc:
+            self._set_playing(False)
+            self._emit()
+            self._send("diverged", str(exc))
+        except Exception as exc:  # the training side must survive anything
+            self._set_playing(False)
+            self._send("failed", f"Training stopped by an error: {_one_line(exc)}")
+        return None
+
+    def _emit(self) -> None:
+        if self._trainer is None:
+            return
+        snap: Snapshot = self._trainer.snapshot()
+        self._last_emit = time.perf_counter()
+        self._send("snapshot", snap)
+
+    def _train(self, limit: int | None, deadline: float) -> int:
+        """Run up to ``limit`` iterations (None: no limit) until ``deadline``; return how many.
+
+        Iterations run in chunks through :meth:`Trainer.run`, sized to take
+        about 1 ms, so the clock is read rarely and the tick still ends on time.
+        """
+        run = self._trainer.run
+        chunk = self._chunk
+        done = 0
+        try:
+            while limit is None or done < limit:
+                n = chunk if limit is None else min(chunk, limit - done)
+                t = time.perf_counter()
+                run(n)
+                done += n
+                now = time.perf_counter()
+                if n == chunk:
+                    if now - t < 0.0005:
+                        chunk *= 2
+                    elif now - t > 0.002 and chunk > 1:
+                        chunk //= 2
+                if now >= deadline:
+                    break
+        finally:
+            self._chunk = chunk
+        return done
+
+
+def _one_line(exc: BaseException) -> str:
+    return traceback.format_exception_only(type(exc), exc)[-1].strip()
+
+
+#: The commands a pipe may carry: TrainingLoop's public methods, nothing else.
+COMMANDS = frozenset({
+    "stop", "play", "pause", "toggle", "step", "step_phase", "step_back", "reset",
+    "set_pace", "configure", "load_setup", "set_weight", "run_gradient_check",
+    "open_experiment", "save_experiment", "export_loss_csv", "request_snapshot", "sync",
+})
+
+
+def serve(conn, setup: Setup) -> None:
+    """The training process's main loop: commands from ``conn``, reports to it.
+
+    Returns after a ``stop`` command, or when the other end of the pipe is
+    closed (the window's process ended, however it ended).
+
+    A reader thread takes every command off the pipe as soon as it arrives, so
+    the window's side never waits to send, even while this loop is blocked
+    sending a snapshot that the window has not read yet (two processes each
+    writing into a full pipe would wait for each other for ever).
+    """
+    # Ctrl+C in a terminal reaches the whole process group: the window decides
+    # when training ends, and tells us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    commands: queue.SimpleQueue = queue.SimpleQueue()
+
+    def read_commands() -> None:
+        try:
+            while True:
+                commands.put(conn.recv())
+        except (EOFError, OSError):
+            commands.put(("stop",))  # the window's process is gone
+
+    threading.Thread(target=read_commands, name="bpviz-commands", daemon=True).start()
+
+    def send(kind: str, payload: Any) -> None:
+        conn.send((kind, payload))
+
+    loop = TrainingLoop(send)
+    try:
+        loop.start(setup)
+        while not loop.stopped:
+            try:
+                wait = loop.wait_time()
+                command = commands.get_nowait() if wait == 0 else commands.get(timeout=wait)
+            except queue.Empty:
+                loop.tick()
+                continue
+            name, *args = command
+            if name not in COMMANDS:
+                send("failed", f"Unknown command {name!r} for the training process")
+                continue
+            getattr(loop, name)(*args)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the window's process is gone: nothing left to train for
