@@ -34,7 +34,9 @@ __all__ = [
     "Paren",
     "PlainPrinter",
     "Pow",
+    "Printer",
     "Ref",
+    "Rel",
     "Sub",
     "Sum",
     "SumOver",
@@ -212,8 +214,17 @@ class SumOver(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class Rel(Expr):
+    """``lhs = rhs`` (or another relation, e.g. "←") inside running text."""
+
+    lhs: Expr
+    rel: str
+    rhs: Expr
+
+
+@dataclass(frozen=True, slots=True)
 class Elided(Expr):
-    """"…" standing for terms left out (printers make these, never the model)."""
+    """ "…" standing for terms left out (printers make these, never the model)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,6 +410,12 @@ class Printer:
     def _print_Paren(self, e: Paren) -> str:
         return self.paren(self._print(e.a), e.kind)
 
+    def relation(self, rel: str) -> str:
+        return rel
+
+    def _print_Rel(self, e: Rel) -> str:
+        return f"{self._print(e.lhs)} {self.relation(e.rel)} {self._print(e.rhs)}"
+
     def _print_Elided(self, e: Elided) -> str:
         return self.ellipsis
 
@@ -543,7 +560,10 @@ class LatexPrinter(Printer):
         return "{" + s + "}" if e.sub or (self.samples and e.sample is not None) else s
 
     def _print_Deriv(self, e: Deriv) -> str:
-        return rf"\frac{{\partial {latex_text(e.num)}}}{{\partial {self._print(e.of)}}}"
+        return rf"\partial {latex_text(e.num)}/\partial {self._print(e.of)}"
+
+    def relation(self, rel: str) -> str:
+        return r"\leftarrow" if rel == "←" else rel
 
     def _print_Frac(self, e: Frac) -> str:
         return rf"\frac{{{self._print(e.num)}}}{{{self._print(e.den)}}}"

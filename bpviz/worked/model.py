@@ -291,8 +291,12 @@ class Worked:
             r = self._row(s)
             oname = "x" if k == 0 else "o"
             terms: list[Expr] = [
-                Mul((Num(float(w[i, m]), Ref("theta", k, i, m)),
-                     Num(float(o_prev[m]), Ref(oname, k, m, None, r))))
+                Mul(
+                    (
+                        Num(float(w[i, m]), Ref("theta", k, i, m)),
+                        Num(float(o_prev[m]), Ref(oname, k, m, None, r)),
+                    )
+                )
                 for m in range(self.sizes[k])
             ]
             if self.bias:
@@ -398,32 +402,47 @@ class Worked:
         if name == "sse":
             return shape(sse)
         if name == "mse":
+
             def mse(pick: Any, over: Any, general: bool) -> Expr:
-                return Mul((Paren(Frac(Num(1.0), over)),
-                            Paren(sse(pick, over, general), "[]")))
+                return Mul((Paren(Frac(Num(1.0), over)), Paren(sse(pick, over, general), "[]")))
+
             return shape(mse)
         if name == "half_sse":
+
             def half(pick: Any, over: Any, general: bool) -> Expr:
                 return Mul((Num(0.5, text="½"), Paren(sse(pick, over, general), "[]")))
+
             return shape(half)
         if name == "bce":
+
             def bce(pick: Any, over: Any, general: bool) -> Expr:
                 def term(k: Any) -> Expr:
-                    return Sum((
-                        Mul((pick("y", k), Call("ln", (pick("ŷ", k),)))),
-                        Mul((Paren(Sub(Num(1.0), pick("y", k))),
-                             Call("ln", (Paren(Sub(Num(1.0), pick("ŷ", k))),)))),
-                    ))
+                    return Sum(
+                        (
+                            Mul((pick("y", k), Call("ln", (pick("ŷ", k),)))),
+                            Mul(
+                                (
+                                    Paren(Sub(Num(1.0), pick("y", k))),
+                                    Call("ln", (Paren(Sub(Num(1.0), pick("ŷ", k))),)),
+                                )
+                            ),
+                        )
+                    )
+
                 if general:
                     return Neg(SumOver("k", Paren(term("k"), "[]")))
                 return Neg(Paren(Sum(tuple(term(k) for k in ks)), "[]"))
+
             return shape(bce)
         if name == "softmax_ce":
+
             def ce(pick: Any, over: Any, general: bool) -> Expr:
                 if general:
                     return Neg(SumOver("k", Mul((pick("y", "k"), Call("ln", (pick("ŷ", "k"),))))))
-                return Neg(Paren(Sum(tuple(
-                    Mul((pick("y", k), Call("ln", (pick("ŷ", k),)))) for k in ks))))
+                return Neg(
+                    Paren(Sum(tuple(Mul((pick("y", k), Call("ln", (pick("ŷ", k),)))) for k in ks)))
+                )
+
             return shape(ce)
         return Text(self.loss.formula), Text(self.loss.formula), None
 
@@ -576,8 +595,10 @@ class Worked:
         r, snap, smp = self._row(s), self.snap, self._smp(s)
         I = self.n(l, i)
         n_next = self.sizes[l + 1]
-        terms = [Mul((Sym("δ", (self.n(l + 1, j),), smp), self.theta_sym(l, j, i)))
-                 for j in range(n_next)]
+        terms = [
+            Mul((Sym("δ", (self.n(l + 1, j),), smp), self.theta_sym(l, j, i)))
+            for j in range(n_next)
+        ]
         dsS = Call("σ′", (Sym("u", (I,), smp),))
         one = n_next == 1
         symbolic = Mul((dsS, *terms[0].items)) if one else Mul((dsS, Sum(tuple(terms))))
@@ -590,9 +611,15 @@ class Worked:
         if delta is not None and ds is not None and theta is not None and d_next is not None:
             w = theta[0]
             DS = Num(float(ds[i]), Ref("dsigma", l, i, None, r))
-            nums = [Mul((Num(float(d_next[j]), Ref("delta", l + 1, j, None, r)),
-                         Num(float(w[j, i]), Ref("theta", l, j, i))))
-                    for j in range(n_next)]
+            nums = [
+                Mul(
+                    (
+                        Num(float(d_next[j]), Ref("delta", l + 1, j, None, r)),
+                        Num(float(w[j, i]), Ref("theta", l, j, i)),
+                    )
+                )
+                for j in range(n_next)
+            ]
             sub = Mul((DS, *nums[0].items)) if one else Mul((DS, Sum(tuple(nums))))
             if not one:
                 total = float(np.dot(d_next, w[:, i]))
@@ -600,8 +627,12 @@ class Worked:
         return Equation(
             kind="delta",
             quantity=Sym("δ", (I,), smp),
-            general=Mul((Call("σ′", (Sym("u", ("i",)),)),
-                         SumOver("j", Mul((Sym("δ", ("j",)), Sym("θ", ("j", "i"))))))),
+            general=Mul(
+                (
+                    Call("σ′", (Sym("u", ("i",)),)),
+                    SumOver("j", Mul((Sym("δ", ("j",)), Sym("θ", ("j", "i"))))),
+                )
+            ),
             symbolic=symbolic,
             substituted=sub,
             steps=steps,
@@ -705,8 +736,10 @@ class Worked:
         notes: tuple[str, ...] = ()
         eta = snap.lr
         if grad is not None and snap.phase is not None:
-            sub = Sub(Num(used, Ref("theta", k, i, src)),
-                      Mul((Num(eta, Ref("lr")), Num(grad, Ref("grad", k, i, src)))))
+            sub = Sub(
+                Num(used, Ref("theta", k, i, src)),
+                Mul((Num(eta, Ref("lr")), Num(grad, Ref("grad", k, i, src)))),
+            )
             if in_update:
                 value = now
                 if not math.isclose(used - eta * grad, now, rel_tol=1e-6, abs_tol=1e-12):
