@@ -53,10 +53,10 @@ def _document(fragment: str, width: float, writer: QPdfWriter) -> QTextDocument:
     doc.setDefaultFont(font)
     doc.setDefaultStyleSheet(_CSS)
     doc.setDocumentMargin(0)
-    pad = RESOLUTION // 50  # about half a millimetre
+    # cellpadding is in Qt's logical pixels (scaled to the device): about 0.5 and 1 mm
     fragment = fragment.replace(
-        '<table class="eq">', f'<table class="eq" cellspacing="0" cellpadding="{pad}">'
-    ).replace('<table class="data">', f'<table cellspacing="0" cellpadding="{2 * pad}">')
+        '<table class="eq">', '<table class="eq" cellspacing="0" cellpadding="1">'
+    ).replace('<table class="data">', '<table cellspacing="0" cellpadding="4">')
     doc.setHtml(fragment)
     doc.setTextWidth(width)
     return doc
@@ -126,6 +126,9 @@ def write_pdf(doc: Doc, path: str | os.PathLike) -> None:
         _write(doc, tmp)
         if os.path.getsize(tmp) == 0:
             raise OSError("Qt wrote an empty PDF")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's file is private; a handout is not
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -164,14 +167,18 @@ def _write(doc: Doc, filename: str) -> None:
         title.drawContents(painter)
         y = title.size().height() + gap
         blocks = html_blocks(doc)
+
+        def figure_size(b: Figure) -> tuple[float, float, QTextDocument]:
+            scale = min(width / b.layout.width, 1.6 * pt)
+            cap = _document(f"<p class='muted'>{_esc(b.caption)}</p>", width, writer)
+            return scale, b.layout.height * scale + cap.size().height() + gap, cap
+
         for n, (b, fragment) in enumerate(blocks):
             if isinstance(b, Figure):
-                scale = min(width / b.layout.width, 1.6 * pt)
-                h = b.layout.height * scale
-                cap = _document(f"<p class='muted'>{_esc(b.caption)}</p>", width, writer)
-                need = h + cap.size().height() + gap
+                scale, need, cap = figure_size(b)
                 if y + need > usable and y > 0:
                     new_page()
+                h = b.layout.height * scale
                 _draw_figure(painter, b.layout, (width - b.layout.width * scale) / 2, y, scale)
                 painter.save()
                 painter.translate(0, y + h)
@@ -186,11 +193,14 @@ def _write(doc: Doc, filename: str) -> None:
             h = td.size().height()
             need = h
             if isinstance(b, Heading) and n + 1 < len(blocks):  # keep with the next block
-                nxt = blocks[n + 1]
-                if not isinstance(nxt[0], (Table, Figure)):
-                    need += _document(nxt[1], width, writer).size().height()
+                nxt, nxt_html = blocks[n + 1]
+                if isinstance(nxt, Figure):
+                    need += figure_size(nxt)[1]
+                elif isinstance(nxt, Table):  # with its header and a few rows at least
+                    few = _table_html(nxt, nxt_html, range(min(3, len(nxt.rows))))
+                    need += _document(few, width, writer).size().height()
                 else:
-                    need += 60 * pt
+                    need += _document(nxt_html, width, writer).size().height()
             if y + min(need, usable) > usable and y > 0:
                 new_page()
             painter.save()

@@ -331,11 +331,12 @@ def interval(e: Expr, digits: int = 4) -> tuple[float, float]:
             if x.fn == "tanh":
                 return math.tanh(args[0][0]), math.tanh(args[0][1])
             if x.fn == "ln":
-                return math.log(args[0][0]), math.log(args[0][1])
+                lo, hi = args[0]
+                return (math.log(lo) if lo > 0 else -math.inf), (
+                    math.log(hi) if hi > 0 else -math.inf
+                )
             if x.fn == "max":
                 return max(a[0] for a in args), max(a[1] for a in args)
-            if x.fn == "σ" and len(args) == 1:  # the identity for a linear σ
-                return args[0]
         raise ValueError(f"{type(x).__name__} has no value")
 
     return ev(e)
@@ -405,6 +406,8 @@ class Printer:
         return f"{self._print(e.a)} {self.minus} {b}"
 
     def _print_Neg(self, e: Neg) -> str:
+        if isinstance(e.a, Num) and e.a.text is None and e.a.value < 0:
+            return self.number(-e.a.value)  # −(−x) is written x
         return self.minus + self.factor(e.a)
 
     def _print_Paren(self, e: Paren) -> str:

@@ -327,8 +327,7 @@ class Worked:
         U = Num(uu, Ref("u", l, i, None, r))
         name = act.name
         if name == "sigmoid":
-            arg: Expr = Num(-uu, Ref("u", l, i, None, r)) if uu < 0 else Neg(U)
-            return Frac(Num(1.0), Sum((Num(1.0), Exp(arg))))
+            return Frac(Num(1.0), Sum((Num(1.0), Exp(Neg(U)))))
         if name == "tanh":
             return Call("tanh", (U,))
         if name == "relu":
