@@ -89,7 +89,7 @@ def _draw_figure(p: QPainter, lay: figure.Layout, x0: float, y0: float, scale: f
         p.setPen(QPen(QColor(figure.INK), 1.0))
         p.setBrush(QBrush(QColor(figure.BIAS_FILL if n.bias else "#ffffff")))
         p.drawEllipse(QPointF(n.x, n.y), n.r, n.r)
-        font.setPixelSize(10)
+        font.setPixelSize(max(1, round(lay.font)))
         p.setFont(font)
         p.drawText(
             QRectF(n.x - n.r, n.y - n.r, 2 * n.r, 2 * n.r), Qt.AlignmentFlag.AlignCenter, n.label

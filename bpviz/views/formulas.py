@@ -27,15 +27,13 @@ computed in this iteration", in grey.
 
 from __future__ import annotations
 
-import html
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bpviz.engine.state import STAGES, Phase, Snapshot
-from bpviz.worked.expr import MINUS, HtmlPrinter, Text, fmt
+from bpviz.worked.expr import MINUS, HtmlPrinter, Text, fmt, notation_html
 from bpviz.worked.model import Worked, neuron_number, theta_label
 
 __all__ = [
@@ -83,34 +81,6 @@ def _factor(x: Any) -> str:
 
 def _sub(index: Any) -> str:
     return f"<sub>{index}</sub>"
-
-
-_SUP = re.compile(r"\^\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
-_SUB = re.compile(r"_(\([^)]*\)|[0-9A-Za-zℓ]+)")
-
-
-def notation_html(text: str) -> str:
-    """Turn the engine's plain formula strings into rich text.
-
-    ``θ_iℓ`` becomes θ<sub>iℓ</sub>, ``e^(−u)`` becomes e<sup>−u</sup>;
-    ``<``, ``>`` and ``&`` are escaped.
-
-    >>> notation_html("δ_k = −2(y−ŷ)·σ′(u_k)")
-    'δ<sub>k</sub> = −2(y−ŷ)·σ′(u<sub>k</sub>)'
-    """
-    s = html.escape(text, quote=False)
-
-    def sub(m: re.Match[str]) -> str:
-        inner = m.group(1)
-        if inner.startswith("("):
-            inner = inner[1:-1]
-        return _sub(inner)
-
-    def sup(m: re.Match[str]) -> str:
-        return f"<sup>{_SUB.sub(sub, m.group(1))}</sup>"
-
-    s = _SUP.sub(sup, s)
-    return _SUB.sub(sub, s)
 
 
 # ---------------------------------------------------------------------------

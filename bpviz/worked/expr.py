@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "MINUS",
@@ -30,6 +32,7 @@ __all__ = [
     "LatexPrinter",
     "Mul",
     "Neg",
+    "Notation",
     "Num",
     "Paren",
     "PlainPrinter",
@@ -44,6 +47,7 @@ __all__ = [
     "Text",
     "fmt",
     "interval",
+    "notation_html",
     "refs",
 ]
 
@@ -223,6 +227,17 @@ class Rel(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class Notation(Expr):
+    """A formula written as the engine writes it in plain text: ``σ(u) = 1/(1+e^(−u))``.
+
+    ``x_k`` is a subscript and ``x^(…)`` a superscript; printers turn them
+    into their own notation.
+    """
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Elided(Expr):
     """ "…" standing for terms left out (printers make these, never the model)."""
 
@@ -345,6 +360,34 @@ def interval(e: Expr, digits: int = 4) -> tuple[float, float]:
 # ---------------------------------------------------------------------------
 # Printers
 # ---------------------------------------------------------------------------
+
+_SUP = re.compile(r"\^\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
+_SUB = re.compile(r"_(\([^)]*\)|[0-9A-Za-zℓ]+)")
+
+
+def _scripts(text: str, sub: Any, sup: Any) -> str:
+    """``x_k`` and ``e^(−u)`` of a plain formula through ``sub`` and ``sup``."""
+
+    def one_sub(m: re.Match[str]) -> str:
+        inner = m.group(1)
+        return sub(inner[1:-1] if inner.startswith("(") else inner)
+
+    s = _SUP.sub(lambda m: sup(_SUB.sub(one_sub, m.group(1))), text)
+    return _SUB.sub(one_sub, s)
+
+
+def notation_html(text: str) -> str:
+    """Turn the engine's plain formula strings into rich text.
+
+    ``θ_iℓ`` becomes θ<sub>iℓ</sub>, ``e^(−u)`` becomes e<sup>−u</sup>;
+    ``<``, ``>`` and ``&`` are escaped.
+
+    >>> notation_html("δ_k = −2(y−ŷ)·σ′(u_k)")
+    'δ<sub>k</sub> = −2(y−ŷ)·σ′(u<sub>k</sub>)'
+    """
+    return _scripts(
+        html.escape(text, quote=False), lambda x: f"<sub>{x}</sub>", lambda x: f"<sup>{x}</sup>"
+    )
 
 
 class Printer:
@@ -486,6 +529,9 @@ class HtmlPrinter(Printer):
     def _print_Text(self, e: Text) -> str:
         return html.escape(e.text, quote=False)
 
+    def _print_Notation(self, e: Notation) -> str:
+        return notation_html(e.text)
+
 
 class PlainPrinter(HtmlPrinter):
     """Plain Unicode text: subscripts written _31, superscripts ^2."""
@@ -503,6 +549,9 @@ class PlainPrinter(HtmlPrinter):
         return html.unescape(super()._print_Cond(e))
 
     def _print_Text(self, e: Text) -> str:
+        return e.text
+
+    def _print_Notation(self, e: Notation) -> str:
         return e.text
 
 
@@ -592,3 +641,63 @@ class LatexPrinter(Printer):
 
     def _print_Text(self, e: Text) -> str:
         return r"\text{" + e.text.replace("\\", "") + "}"
+
+    def _print_Notation(self, e: Notation) -> str:
+        return latex_notation(e.text)
+
+
+_LATEX_CHARS = {
+    "θ": r"\theta ",
+    "δ": r"\delta ",
+    "η": r"\eta ",
+    "σ": r"\sigma ",
+    "ℓ": r"\ell ",
+    "Σ": r"\sum ",
+    "·": r"\cdot ",
+    "−": "-",
+    "′": "'",
+    "²": "^{2}",
+    "½": r"\tfrac{1}{2}",
+    "ŷ": r"\hat{y}",
+    "∂": r"\partial ",
+    "←": r"\leftarrow ",
+    "…": r"\dots ",
+    "{": r"\{",
+    "}": r"\}",
+    "%": r"\%",
+    "&": r"\&",
+    "#": r"\#",
+    "$": r"\$",
+}
+_LATEX_WORDS = re.compile(r"\b(Err|tanh|max|ln|if|else|softmax)\b")
+
+
+def latex_notation(text: str) -> str:
+    """The engine's plain formula text as LaTeX math (subscripts, e^(…), Greek)."""
+    marked = _scripts(text, lambda x: f"\x01{x}\x02", lambda x: f"\x03{x}\x04")
+    words = {
+        "Err": r"\mathit{Err}",
+        "tanh": r"\tanh",
+        "max": r"\max",
+        "ln": r"\ln",
+        "if": r"\text{ if }",
+        "else": r"\text{ else }",
+        "softmax": r"\mathrm{softmax}",
+    }
+    marked = _LATEX_WORDS.sub(lambda m: "\x05" + m.group(1) + "\x06", marked)
+    out = []
+    word = None
+    for ch in marked:
+        if ch == "\x05":
+            word = []
+        elif ch == "\x06":
+            out.append(words["".join(word)] + " ")  # type: ignore[arg-type]
+            word = None
+        elif word is not None:
+            word.append(ch)
+        else:
+            out.append(
+                {"\x01": "_{", "\x02": "}", "\x03": "^{", "\x04": "}"}.get(ch)
+                or _LATEX_CHARS.get(ch, ch)
+            )
+    return "".join(out).strip()

@@ -51,6 +51,7 @@ class EdgeArt:
 class Layout:
     width: float
     height: float
+    font: float  # the neuron labels' size
     nodes: tuple[NodeArt, ...]
     edges: tuple[EdgeArt, ...]
     labelled: bool
@@ -63,7 +64,7 @@ def layout(
     biases: Sequence[object] | None,
     width: float = 440.0,
 ) -> Layout:
-    """Place the neurons layer by layer, the bias inputs o_0 = 1 on top.
+    """Place the neurons layer by layer, the bias inputs o_0 = 1 on top (grey, labelled 0).
 
     ``weights[k][i, src]`` and ``biases[k][i]`` label the edges (θ before the
     update); with more than :data:`MAX_LABELS` θ the edges only show the
@@ -87,7 +88,7 @@ def layout(
         y0 = top + step_y * (tallest - n - extra) / 2 + step_y / 2
         if extra:
             pos[(l, -1)] = (x, y0)
-            nodes.append(NodeArt(x, y0, r * 0.8, "1", bias=True))
+            nodes.append(NodeArt(x, y0, r * 0.8, "0", bias=True))
             y0 += step_y
         for i in range(n):
             pos[(l, i)] = (x, y0 + i * step_y)
@@ -137,7 +138,9 @@ def layout(
     for l in range(n_layers):
         name = "input" if l == 0 else "output" if l == n_layers - 1 else f"hidden {l}"
         names.append((margin + l * step_x, name))
-    return Layout(width, height, tuple(nodes), tuple(edges), labelled, tuple(names))
+    digits = len(str(sum(sizes)))
+    font = min(10.0, 2.2 * r / max(1, digits) * 1.25)
+    return Layout(width, height, font, tuple(nodes), tuple(edges), labelled, tuple(names))
 
 
 def to_svg(lay: Layout) -> str:
@@ -158,15 +161,18 @@ def to_svg(lay: Layout) -> str:
         out.append(
             f'<circle cx="{n.x:.1f}" cy="{n.y:.1f}" r="{n.r:.1f}" fill="{fill}" '
             f'stroke="{INK}" stroke-width="1"/>'
-            f'<text x="{n.x:.1f}" y="{n.y + 3.5:.1f}" font-size="10" text-anchor="middle" '
+            f'<text x="{n.x:.1f}" y="{n.y + lay.font * 0.35:.1f}" font-size="{lay.font:.1f}" '
+            'text-anchor="middle" '
             f'fill="{INK}">{html.escape(n.label)}</text>'
         )
     for e in lay.edges:
         if e.label:
+            w = 5.0 * len(e.label)  # DejaVu Sans at 8.5: about 5 units a character
             out.append(
+                f'<rect x="{e.lx - w / 2:.1f}" y="{e.ly - 10:.1f}" width="{w:.1f}" height="10" '
+                'fill="#ffffff" fill-opacity="0.85"/>'
                 f'<text x="{e.lx:.1f}" y="{e.ly - 2:.1f}" font-size="8.5" text-anchor="middle" '
-                f'fill="{e.color}" stroke="#ffffff" stroke-width="2.5" paint-order="stroke">'
-                f"{html.escape(e.label)}</text>"
+                f'fill="{e.color}">{_svg_label(e.label)}</text>'
             )
     for x, name in lay.layer_names:
         out.append(
@@ -175,6 +181,15 @@ def to_svg(lay: Layout) -> str:
         )
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _svg_label(text: str) -> str:
+    """θ31 = −0.5 with the indices as a subscript (tspan)."""
+    name, _, value = text.partition(" = ")
+    return (
+        f'θ<tspan font-size="6.5" dy="2">{html.escape(name[1:])}</tspan>'
+        f'<tspan dy="-2">\u00a0= {html.escape(value)}</tspan>'
+    )
 
 
 def _tex_label(text: str) -> str:
@@ -199,8 +214,9 @@ def to_latex_picture(lay: Layout) -> str:
     for e in lay.edges:
         c = colors.get(e.color, "black")
         thick = rf"\linethickness{{{e.width:.2f}pt}}"
+        # inside \put(0,0): a colour change in picture mode must not take up room
         out.append(
-            rf"{{\color{{{c}}}{thick}\qbezier({e.x1:.1f},{h - e.y1:.1f})"
+            rf"\put(0,0){{\color{{{c}}}{thick}\qbezier({e.x1:.1f},{h - e.y1:.1f})"
             rf"({(e.x1 + e.x2) / 2:.1f},{h - (e.y1 + e.y2) / 2:.1f})({e.x2:.1f},{h - e.y2:.1f})}}"
         )
     for n in lay.nodes:
@@ -209,7 +225,8 @@ def to_latex_picture(lay: Layout) -> str:
         fill = rf"\color{{{shade}}}\circle*{{{d:.0f}}}"
         out.append(rf"\put({n.x:.1f},{h - n.y:.1f}){{{fill}}}")
         out.append(rf"\put({n.x:.1f},{h - n.y:.1f}){{\circle{{{d:.0f}}}}}")
-        out.append(rf"\put({n.x:.1f},{h - n.y:.1f}){{\makebox(0,0){{\scriptsize {n.label}}}}}")
+        size = rf"\fontsize{{{lay.font:.1f}}}{{{lay.font + 1:.1f}}}\selectfont"
+        out.append(rf"\put({n.x:.1f},{h - n.y:.1f}){{\makebox(0,0){{{size} {n.label}}}}}")
     for e in lay.edges:
         if e.label:
             c = colors.get(e.color, "black")

@@ -27,6 +27,7 @@ from .expr import (
     HtmlPrinter,
     LatexPrinter,
     Mul,
+    Notation,
     Num,
     PlainPrinter,
     Printer,
@@ -85,8 +86,10 @@ class EqGroup:
 
 @dataclass(frozen=True, slots=True)
 class Table:
+    """Rows of cells; a cell is one inline piece or a tuple of them."""
+
     header: tuple[Inline, ...]
-    rows: tuple[tuple[Inline, ...], ...]
+    rows: tuple[tuple[Any, ...], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,39 @@ def _theta_rows(w: Worked, snap: Snapshot, edges: Sequence[tuple[int, int, int]]
     return rows
 
 
+def _theta_matrices(w: Worked, which: str, what: Inline, after: str = "") -> list[Block]:
+    """θ (or its gradient) layer by layer as matrices: rows i, columns ℓ, the bias last."""
+    snap = w.snap
+    ws, bs = {
+        "theta": (snap.old_weights, snap.old_biases),
+        "grad": (snap.grad_weights, snap.grad_biases),
+        "theta_new": (snap.weights, snap.biases),
+    }[which]
+    out: list[Block] = []
+    for k in range(w.last):
+        srcs = list(range(w.sizes[k])) + ([-1] if w.bias else [])
+        head = ("i \\ ℓ", *[str(0 if s < 0 else w.n(k, s)) for s in srcs])
+        rows = []
+        for i in range(w.sizes[k + 1]):
+            cells: list[Any] = [str(w.n(k + 1, i))]
+            for s in srcs:
+                v = float(bs[k][i] if s < 0 else ws[k][i, s])  # type: ignore[index]
+                cells.append(Num(v, Ref(which, k, i, s)))
+            rows.append(tuple(cells))
+        out.append(
+            Para(
+                (
+                    what,
+                    f"{after} from layer {k} to layer {k + 1} (row i, column ℓ"
+                    + ("; column 0 is the bias" if w.bias else "")
+                    + "):",
+                )
+            )
+        )
+        out.append(Table(head, tuple(rows)))
+    return out
+
+
 def build(
     snap: Snapshot,
     config: dict,
@@ -194,22 +230,38 @@ def build(
     B: list[Block] = []
     name = title or "A worked iteration"
     it = snap.iteration
-    B.append(Para((f"Iteration {it} of {name}, every number computed by bpviz's engine.",)))
+    B.append(
+        Para(
+            (
+                f"Iteration {it}, step by step in the notation of the lecture notes. Every "
+                "number was computed by bpviz's engine; the arithmetic is shown with the "
+                "numbers rounded to 4 significant digits.",
+            )
+        )
+    )
 
     # -- setup --
     B.append(Heading(2, "Setup"))
     act, out_act, loss = w.act, w.out_act, w.loss
     layers = "–".join(str(n) for n in sizes)
-    setup: list[tuple[Inline, ...]] = [
+
+    def name_formulas(thing: Any, *formulas: str) -> tuple[Inline, ...]:
+        parts: list[Inline] = [f"{thing.name}: "]
+        for n, f in enumerate(formulas):
+            parts += [", " if n else "", Notation(f)]
+        return tuple(parts)
+
+    o0 = Rel(Sym("o", (0,)), "=", Num(1.0))
+    setup: list[tuple[Inline | tuple[Inline, ...], ...]] = [
         (
             "Layers",
             f"{layers} (inputs, hidden layers, outputs); neurons numbered 1 … "
             f"{sum(sizes)} through the layers",
         ),
-        ("Bias", "θ_i0 with the constant input o_0 = 1" if w.bias else "none"),
-        ("σ, hidden layers", f"{act.name}: {act.formula}, {act.dformula}"),
-        ("σ, output layer", f"{out_act.name}: {out_act.formula}, {out_act.dformula}"),
-        ("Loss", f"{loss.name}: {loss.formula}; {loss.delta_formula}"),
+        ("Bias", (Sym("θ", ("i", 0)), " with the constant input ", o0) if w.bias else "none"),
+        ("σ, hidden layers", name_formulas(act, act.formula, act.dformula)),
+        ("σ, output layer", name_formulas(out_act, out_act.formula, out_act.dformula)),
+        ("Loss", name_formulas(loss, loss.formula, loss.delta_formula)),
         ("Learning rate η", fmt(snap.lr)),
         ("Batch", f"{batch} sample{'s' if batch != 1 else ''}"),
     ]
@@ -271,12 +323,17 @@ def build(
             "The network before the update: blue θ ≥ 0, orange θ < 0, width ∝ |θ| "
             "(the values are in the table)."
         )
+    if w.bias:
+        cap += " The grey nodes 0 are the bias inputs, constant 1."
     B.append(Heading(2, "The network"))
     B.append(Figure(lay, cap))
     edges = w.edges()
     trows = _theta_rows(w, snap, edges)
     B.append(Heading(2, "θ before the update"))
-    B.append(Table((Sym("θ"), "before"), tuple((r[0], r[1]) for r in trows)))
+    if big:
+        B.extend(_theta_matrices(w, "theta", Sym("θ", ("i", "ℓ"))))
+    else:
+        B.append(Table((Sym("θ"), "before"), tuple((r[0], r[1]) for r in trows)))
 
     # -- the phases --
     if big:
@@ -316,6 +373,8 @@ def build(
         B.extend(EqGroup(tuple(g)) for g in groups)
         if kind in ("forward", "hidden_delta", "output_delta") and (big or len(rows) < batch):
             B.append(_layer_table(w, kind, l))
+        if kind == "gradients" and big:
+            B.extend(_theta_matrices(w, "grad", Deriv(Sym("θ", ("i", "ℓ")))))
         if kind == "gradients" and batch > MAX_SAMPLES:
             B.append(
                 Para(
@@ -327,7 +386,10 @@ def build(
                 )
             )
     B.append(Heading(2, "θ after the update"))
-    B.append(Table((Sym("θ"), "before", "∂Err/∂θ", "after"), tuple(trows)))
+    if big:
+        B.extend(_theta_matrices(w, "theta_new", Sym("θ", ("i", "ℓ")), " after the update"))
+    else:
+        B.append(Table((Sym("θ"), "before", "∂Err/∂θ", "after"), tuple(trows)))
     B.append(Heading(2, "Err before and after"))
     B.append(
         Table(
@@ -378,6 +440,9 @@ def _group(eqs: list[Equation]) -> list[list[Equation]]:
 def _intro(w: Worked, kind: str, l: int | None) -> list[Block]:
     """The general formula of a phase, once, before its equations."""
     i_l = Sym("θ", ("i", "ℓ"))
+    bias_note: tuple[Inline, ...] = (
+        (" (", Rel(Sym("o", (0,)), "=", Num(1.0)), " for a bias).") if w.bias else (".",)
+    )
     if kind == "forward":
         u, o = w.forward_u(l, 0), w.forward_o(l, 0)  # type: ignore[arg-type]
         act = w.activation(l)  # type: ignore[arg-type]
@@ -388,7 +453,8 @@ def _intro(w: Worked, kind: str, l: int | None) -> list[Block]:
                     Rel(Sym("u", ("i",)), "=", u.general),
                     " and ",
                     Rel(Sym("o", ("i",)), "=", o.general),
-                    f", with σ = {act.name}" + (" (o_0 = 1 for a bias)." if w.bias else "."),
+                    f", with σ = {act.name}",
+                    *bias_note,
                 )
             )
         ]
@@ -424,7 +490,7 @@ def _intro(w: Worked, kind: str, l: int | None) -> list[Block]:
                 (
                     lead,
                     Rel(Deriv(i_l), "=", w.grad((0, 0, 0)).general),
-                    " (o_0 = 1 for a bias)." if w.bias else ".",
+                    *bias_note,
                 )
             )
         ]
@@ -536,6 +602,11 @@ class _MdLatex(LatexPrinter):
         return f"{kind[0]}{s}{kind[1]}" if kind == "()" else rf"\lbrack {s}\rbrack "
 
 
+def _cell(c: Any) -> tuple:
+    """A table cell's parts (a cell is one inline piece or a tuple of them)."""
+    return c if isinstance(c, tuple) else (c,)
+
+
 def _md_inline(parts: Sequence[Inline], p: Printer) -> str:
     out = []
     for x in parts:
@@ -560,11 +631,11 @@ def to_markdown(doc: Doc, figure_file: str) -> str:
             text = _md_inline(b.parts, p)
             out += [f"*{text}*" if b.muted else text, ""]
         elif isinstance(b, Table):
-            head = [_md_inline((c,), p) or " " for c in b.header]
+            head = [_md_inline(_cell(c), p) or " " for c in b.header]
             out.append("| " + " | ".join(head) + " |")
             out.append("|" + "|".join("---" for _ in head) + "|")
             for r in b.rows:
-                out.append("| " + " | ".join(_md_inline((c,), p) for c in r) + " |")
+                out.append("| " + " | ".join(_md_inline(_cell(c), p) for c in r) + " |")
             out.append("")
         elif isinstance(b, Figure):
             out += [f"![{_md_text(b.caption)}]({figure_file})", "", f"*{_md_text(b.caption)}*", ""]
@@ -657,14 +728,19 @@ def to_latex(doc: Doc) -> str:
             out += [rf"{{\color{{gray}}{text}}}" if b.muted else text, ""]
         elif isinstance(b, Table):
             cols = "l" * len(b.header)
+            wide = len(b.header) > 6
+            if wide:  # a θ matrix: smaller type, closer columns
+                out.append(r"{\small\setlength{\tabcolsep}{3pt}")
             out.append(rf"\begin{{longtable}}{{{cols}}}")
             out.append(r"\toprule")
-            out.append(" & ".join(_tex_inline((c,), p) for c in b.header) + r" \\")
+            out.append(" & ".join(_tex_inline(_cell(c), p) for c in b.header) + r" \\")
             out.append(r"\midrule")
             for r in b.rows:
-                out.append(" & ".join(_tex_inline((c,), p) for c in r) + r" \\")
+                out.append(" & ".join(_tex_inline(_cell(c), p) for c in r) + r" \\")
             out.append(r"\bottomrule")
             out.append(r"\end{longtable}")
+            if wide:
+                out.append("}")
         elif isinstance(b, Figure):
             out += [
                 r"\begin{center}",
@@ -719,9 +795,9 @@ def html_blocks(doc: Doc, p: HtmlPrinter | None = None) -> list[tuple[Block, str
             cls = ' class="muted"' if b.muted else ""
             s = f"<p{cls}>{_html_inline(b.parts, p)}</p>"
         elif isinstance(b, Table):
-            head = "".join(f"<th>{_html_inline((c,), p)}</th>" for c in b.header)
+            head = "".join(f"<th>{_html_inline(_cell(c), p)}</th>" for c in b.header)
             body = "".join(
-                "<tr>" + "".join(f"<td>{_html_inline((c,), p)}</td>" for c in r) + "</tr>"
+                "<tr>" + "".join(f"<td>{_html_inline(_cell(c), p)}</td>" for c in r) + "</tr>"
                 for r in b.rows
             )
             s = f'<table class="data"><tr>{head}</tr>{body}</table>'
