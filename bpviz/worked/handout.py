@@ -376,11 +376,15 @@ def build(
         if kind == "gradients" and big:
             B.extend(_theta_matrices(w, "grad", Deriv(Sym("θ", ("i", "ℓ")))))
         if kind == "gradients" and batch > MAX_SAMPLES:
+            d_o = Mul((Sym("δ", ("i",)), Sym("o", ("ℓ",))))
             B.append(
                 Para(
                     (
-                        f"Each ∂Err/∂θ is the sum of δ_i·o_ℓ over the {batch} samples "
-                        "of the batch (the engine's sum).",
+                        "Each ",
+                        Deriv(Sym("θ", ("i", "ℓ"))),
+                        " is the sum of ",
+                        d_o,
+                        f" over the {batch} samples of the batch (the engine's sum).",
                     ),
                     muted=True,
                 )
