@@ -170,6 +170,7 @@ class Worked:
         self.loss = get_loss(config.get("loss", "sse"))
         self.batch = 0 if snapshot.x is None else int(snapshot.x.shape[0])
         self.sample = min(max(int(sample), 0), max(self.batch - 1, 0))
+        self._first = [neuron_number(self.sizes, l, 0) for l in range(len(self.sizes))]
 
     # -- reading the snapshot --------------------------------------------------
 
@@ -196,8 +197,8 @@ class Worked:
         return sum((self.sizes[k] + b) * self.sizes[k + 1] for k in range(self.last))
 
     def n(self, l: int, i: int) -> int:
-        """The global number of neuron ``i`` of layer ``l``."""
-        return neuron_number(self.sizes, l, i)
+        """The global number of neuron ``i`` of layer ``l`` (see :func:`neuron_number`)."""
+        return self._first[l] + int(i)
 
     def activation(self, l: int) -> Any:
         return self.out_act if l == self.last else self.act
