@@ -887,8 +887,8 @@ def make(
             "clip_value": rule.clip_value,
             "clip_norm": rule.clip_norm,
         },
-        epoch_note=f"epoch {trainer.epoch}; the batch is the one the engine drew for this "
-        "iteration",
+        epoch_note=f"the batch the engine drew for this iteration ({trainer.n_train} training "
+        f"samples, {trainer.epoch} epoch{'s' if trainer.epoch != 1 else ''} completed)",
     )
 
 

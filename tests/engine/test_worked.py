@@ -281,15 +281,21 @@ def test_html_is_one_self_contained_file():
     ) in text
 
 
-def test_markdown_converts_with_pandoc_if_present(tmp_path):
+@pytest.mark.parametrize("make", [lecture_doc, xor_doc])
+def test_markdown_converts_with_pandoc(tmp_path, make):
+    """Every $…$ and $$…$$ becomes one MathML formula, and no dollar sign is left over."""
     pandoc = shutil.which("pandoc")
-    if pandoc is None:  # not a dependency: the Markdown is checked in full above
-        return
+    assert pandoc, "pandoc is needed to check the Markdown handout (see .ci/run)"
     md = tmp_path / "h.md"
-    H.write(lecture_doc(), md)
-    out = subprocess.run([pandoc, str(md), "-t", "html", "--mathml"], capture_output=True,
-                         text=True, check=True, cwd=tmp_path).stdout
-    assert "<math" in out
+    H.write(make(), md)
+    source = md.read_text(encoding="utf-8")
+    out = subprocess.run([pandoc, str(md), "-f", "markdown", "-t", "html", "--mathml"],
+                         capture_output=True, text=True, check=True, cwd=tmp_path).stdout
+    display = source.count("\n$$\n") // 2 + source.startswith("$$")
+    inline = len(re.findall(r"(?<!\$)\$(?!\$)[^$\n]+\$(?!\$)", source))
+    assert out.count("<math") == display + inline > 50
+    assert "$" not in re.sub(r"<[^>]+>", "", out)
+    assert '<img src="h-network.svg"' in out
 
 
 def test_write_refuses_an_unknown_suffix_and_leaves_nothing(tmp_path):
