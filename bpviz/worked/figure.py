@@ -203,28 +203,48 @@ def _tex_label(text: str) -> str:
     return rf"$\theta_{{{sub}}} = {value}$"
 
 
+def _rgb(color: str) -> str:
+    """"#1558b0" as PDF colour operands "0.0824 0.3451 0.6902"."""
+    return " ".join(f"{int(color[m : m + 2], 16) / 255:.4f}" for m in (1, 3, 5))
+
+
+def _pdf_circle(x: float, y: float, r: float) -> str:
+    """A circle as four Bézier curves (PDF path operators)."""
+    k = 0.5523 * r
+    return (
+        f"{x + r:.2f} {y:.2f} m "
+        f"{x + r:.2f} {y + k:.2f} {x + k:.2f} {y + r:.2f} {x:.2f} {y + r:.2f} c "
+        f"{x - k:.2f} {y + r:.2f} {x - r:.2f} {y + k:.2f} {x - r:.2f} {y:.2f} c "
+        f"{x - r:.2f} {y - k:.2f} {x - k:.2f} {y - r:.2f} {x:.2f} {y - r:.2f} c "
+        f"{x + k:.2f} {y - r:.2f} {x + r:.2f} {y - k:.2f} {x + r:.2f} {y:.2f} c"
+    )
+
+
 def to_latex_picture(lay: Layout) -> str:
-    """A LaTeX ``picture`` (plain LaTeX 2e plus xcolor: straight lines as \\qbezier)."""
+    """A LaTeX ``picture``: lines and circles as PDF drawing operators, labels as text.
+
+    The drawing goes through pdfTeX's ``\\pdfliteral`` (vector, any slope, no
+    limit on the number of lines), so the document needs pdflatex.
+    """
     h = lay.height
+    ops = ["q 0.99626 0 0 0.99626 0 0 cm"]  # bp → pt: \unitlength is 1pt
+    for e in lay.edges:
+        ops.append(
+            f"{_rgb(e.color)} RG {e.width:.2f} w "
+            f"{e.x1:.2f} {h - e.y1:.2f} m {e.x2:.2f} {h - e.y2:.2f} l S"
+        )
+    ink = _rgb(INK)
+    for n in lay.nodes:
+        fill = _rgb(BIAS_FILL if n.bias else "#ffffff")
+        ops.append(f"{fill} rg {ink} RG 0.8 w {_pdf_circle(n.x, h - n.y, n.r)} B")
+    ops.append("Q")
     out = [
         r"\setlength{\unitlength}{1pt}",
         rf"\begin{{picture}}({lay.width:.0f},{lay.height:.0f})",
+        r"\put(0,0){\pdfliteral{" + "\n".join(ops) + "}}",
     ]
     colors = {"#1558b0": "bpforward", "#b3400a": "bpbackward"}
-    for e in lay.edges:
-        c = colors.get(e.color, "black")
-        thick = rf"\linethickness{{{e.width:.2f}pt}}"
-        # inside \put(0,0): a colour change in picture mode must not take up room
-        out.append(
-            rf"\put(0,0){{\color{{{c}}}{thick}\qbezier({e.x1:.1f},{h - e.y1:.1f})"
-            rf"({(e.x1 + e.x2) / 2:.1f},{h - (e.y1 + e.y2) / 2:.1f})({e.x2:.1f},{h - e.y2:.1f})}}"
-        )
     for n in lay.nodes:
-        d = 2 * n.r
-        shade = "black!8" if n.bias else "white"
-        fill = rf"\color{{{shade}}}\circle*{{{d:.0f}}}"
-        out.append(rf"\put({n.x:.1f},{h - n.y:.1f}){{{fill}}}")
-        out.append(rf"\put({n.x:.1f},{h - n.y:.1f}){{\circle{{{d:.0f}}}}}")
         size = rf"\fontsize{{{lay.font:.1f}}}{{{lay.font + 1:.1f}}}\selectfont"
         out.append(rf"\put({n.x:.1f},{h - n.y:.1f}){{\makebox(0,0){{{size} {n.label}}}}}")
     for e in lay.edges:

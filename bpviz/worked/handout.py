@@ -732,9 +732,12 @@ def to_latex(doc: Doc) -> str:
             out += [rf"{{\color{{gray}}{text}}}" if b.muted else text, ""]
         elif isinstance(b, Table):
             cols = "l" * len(b.header)
+            if len(b.header) == 2 and any(len(str(r[1])) > 60 for r in b.rows):  # wrap text
+                cols = r"l p{0.72\linewidth}"
             wide = len(b.header) > 6
             if wide:  # a θ matrix: smaller type, closer columns
-                out.append(r"{\small\setlength{\tabcolsep}{3pt}")
+                size = r"\scriptsize" if len(b.header) > 9 else r"\footnotesize"
+                out.append(rf"{{{size}\setlength{{\tabcolsep}}{{2.5pt}}")
             out.append(rf"\begin{{longtable}}{{{cols}}}")
             out.append(r"\toprule")
             out.append(" & ".join(_tex_inline(_cell(c), p) for c in b.header) + r" \\")

@@ -19,6 +19,11 @@ Renderers (the formula panel, the handout) choose symbols and layout only.
 
 Neuron numbers are global, counted from 1 through the layers
 (:func:`neuron_number`); 0 is the bias input o_0 = 1. No Qt here.
+
+Made to be reused: a quiz can show ``general`` and ``substituted`` and hide
+``value`` (or recompute a result from the tagged numbers with a common
+mistake, e.g. θ_ij for θ_ji, by swapping the tags, :class:`~bpviz.worked.expr.Ref`);
+a notebook can print the same records with the LaTeX printer.
 """
 
 from __future__ import annotations
