@@ -37,7 +37,7 @@ __all__ = ["write_pdf"]
 RESOLUTION = 600
 _APP: QGuiApplication | None = None
 _CSS = """
-h1 { font-size: 17pt; } h2 { font-size: 13pt; color: #1558b0; }
+h1 { font-size: 17pt; } h2 { font-size: 13pt; color: #1558b0; margin-top: 8px; }
 p { margin-top: 2px; margin-bottom: 4px; }
 .muted { color: #6a6a6a; }
 table.eq td.l { text-align: right; }

@@ -273,7 +273,11 @@ def test_html_is_one_self_contained_file():
     p.feed(text)
     assert p.external == []
     assert "script" not in p.tags and "link" not in p.tags and "iframe" not in p.tags
-    assert "svg" in p.tags  # the figure, inline
+    assert "svg" in p.tags  # the figure, inline, and well-formed
+    import xml.etree.ElementTree as ET
+
+    svg = ET.fromstring(text[text.index("<svg") : text.index("</svg>") + 6])
+    assert len(svg.findall("{http://www.w3.org/2000/svg}circle")) == 5
     assert text.startswith("<!DOCTYPE html>")
     assert (
         '<td class="l">u<sub>3</sub></td><td class="r">=</td><td>θ<sub>31</sub>·o<sub>1</sub>'
