@@ -60,6 +60,7 @@ class Actions:
     export_network_png: QAction
     export_network_svg: QAction
     export_phases: QAction
+    export_worked: QAction
     open_experiment: QAction
     save_experiment: QAction
     quit: QAction
@@ -131,6 +132,13 @@ class Actions:
             export_network_svg=act(parent, "Export network as S&VG…"),
             export_phases=act(
                 parent, "Export lecture &walk as PNGs…", (), "One PNG per phase, for slides"
+            ),
+            export_worked=act(
+                parent,
+                "&Worked iteration…",
+                (),
+                "The next iteration worked out by hand, every equation with its numbers "
+                "(PDF, Markdown, LaTeX or HTML)",
             ),
             open_experiment=act(parent, "&Open experiment…", ("Ctrl+O",)),
             save_experiment=act(parent, "&Save experiment…", ("Ctrl+S",)),

@@ -7,6 +7,7 @@
     bpviz examples                          list the built-in examples
     bpviz train EXPERIMENT.json --steps N --out DIR [--quiet]
     bpviz train --example xor4 --steps N --out DIR
+    bpviz handout [EXPERIMENT.json | --example NAME] [--iteration N] [--sample K] --out FILE
 
 ``train`` loads an experiment file (or a built-in example), trains it with
 the engine for N iterations and writes into DIR (created if needed):
@@ -14,6 +15,10 @@ the engine for N iterations and writes into DIR (created if needed):
 ``loss.png``, ``loss.svg`` and ``experiment.json`` (the trained experiment,
 loadable in the window). Qt is imported only to draw the plot, on the
 offscreen platform unless ``QT_QPA_PLATFORM`` says otherwise.
+
+``handout`` writes one iteration of an experiment worked out by hand, every
+equation with its numbers, as Markdown, LaTeX, HTML or PDF (the suffix of
+FILE says which); see :mod:`bpviz.worked.handout`.
 
 Exit codes: 0 success; 1 an output could not be written; 2 bad input (usage,
 an unreadable or invalid experiment file), with one line
@@ -137,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     examples = sub.add_parser("examples", help="list the built-in examples")
     examples.set_defaults(func=_cmd_examples)
+    _add_handout_parser(sub)
     return parser
 
 
@@ -387,6 +393,108 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_DIVERGED if diverged is not None else EXIT_OK
+
+
+# ---------------------------------------------------------------------------
+# bpviz handout
+# ---------------------------------------------------------------------------
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= n <= MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to {MAX_STEPS:_}, got {n}")
+    return n
+
+
+def _add_handout_parser(sub: Any) -> None:
+    handout = sub.add_parser(
+        "handout",
+        help="write one iteration worked out by hand (Markdown, LaTeX, HTML or PDF)",
+        description="Walk the next iteration of an experiment (or iteration N) and write "
+        "every equation of it with its numbers: setup, network, θ before, forward pass, "
+        "Err, every δ, every gradient and update, θ after. The format follows the suffix "
+        "of FILE: .md (with FILE-network.svg beside it), .tex, .html or .pdf.",
+    )
+    handout.add_argument(
+        "experiment", nargs="?", metavar="EXPERIMENT.json", help="an experiment file"
+    )
+    handout.add_argument(
+        "--example", metavar="NAME", help="a built-in example instead of a file (see 'examples')"
+    )
+    handout.add_argument(
+        "--iteration",
+        type=_positive,
+        metavar="N",
+        help="which iteration to write, counted from the start (default: the next one)",
+    )
+    handout.add_argument(
+        "--sample",
+        type=_positive,
+        metavar="K",
+        help="write sample K of the batch out in full (default: every sample of a batch "
+        "of up to 4, else the first)",
+    )
+    handout.add_argument(
+        "--out", required=True, metavar="FILE", help="the handout: .md, .tex, .html or .pdf"
+    )
+    handout.set_defaults(func=_cmd_handout)
+
+
+def _cmd_handout(args: argparse.Namespace) -> int:
+    from .engine import DivergenceError
+    from .engine.experiment_io import ExperimentError, load_experiment, restore_trainer
+    from .worked import handout
+
+    out = Path(args.out)
+    try:
+        suffix = handout.check_suffix(out)
+        if (args.experiment is None) == (args.example is None):
+            raise _UsageError("handout needs either EXPERIMENT.json or --example NAME (not both)")
+        if args.example is not None:
+            from .examples import example_paths
+
+            paths = example_paths()
+            if args.example not in paths:
+                names = ", ".join(paths) or "none installed"
+                raise _UsageError(f"unknown example {args.example!r}; choose one of {names}")
+            experiment = load_experiment(paths[args.example])
+            title = experiment.title or args.example
+        else:
+            experiment = load_experiment(args.experiment)
+            title = experiment.title or Path(args.experiment).stem
+        folder = out.parent
+        if not folder.is_dir():
+            raise _UsageError(f"{folder}: no such folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise _UsageError(f"{folder}: the folder is not writable")
+        trainer, _ = restore_trainer(experiment)
+        doc = handout.make(trainer, iteration=args.iteration, sample=args.sample, title=title)
+    except _UsageError as exc:
+        _error(f"{exc} (see 'bpviz handout --help')")
+        return EXIT_USAGE
+    except (ExperimentError, ValueError) as exc:
+        _error(exc)
+        return EXIT_USAGE
+    except DivergenceError as exc:
+        _error(f"training diverged before the iteration to write ({exc})")
+        return EXIT_DIVERGED
+    try:
+        if suffix == ".pdf":
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
+            from PySide6.QtGui import QGuiApplication
+
+            _quiet_qt_messages()
+            _app = QGuiApplication.instance() or QGuiApplication(["bpviz"])
+        written = handout.write(doc, out)
+    except OSError as exc:
+        _error(f"{out}: cannot write the handout ({exc.strerror or exc})")
+        return EXIT_USAGE
+    print(f"bpviz: wrote {', '.join(str(p) for p in written)}")
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # python -m bpviz.cli: the same as the bpviz command

@@ -15,27 +15,26 @@ inputs 1 and 2, hidden neurons 3 and 4 and output 5, so u_3 = θ_31·o_1 +
 θ_32·o_2 and δ_3 = σ′(u_3)·δ_5·θ_53 can never mix up two neurons. Number 0
 is the bias input: θ_i0 is the bias of neuron i, with o_0 = 1.
 
-Numbers. Every number goes through :func:`fmt`. A result shown after the
-last "=" is the engine's own value read from the snapshot; intermediate
-products and sums are computed here from the factors that are displayed.
-Parts the current phase has not computed yet (None in the snapshot) read
-"not yet computed in this iteration", in grey.
+Numbers. The equations come from the worked-iteration model
+(:class:`bpviz.worked.Worked`): this module only lays them out and colours
+them, printing each expression with :class:`bpviz.worked.HtmlPrinter`. A
+result shown after the last "=" is the engine's own value read from the
+snapshot; intermediate products and sums are the model's, computed from the
+factors that are displayed. Every number goes through :func:`fmt`. Parts the
+current phase has not computed yet (None in the snapshot) read "not yet
+computed in this iteration", in grey.
 """
 
 from __future__ import annotations
 
-import html
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from bpviz.engine.activations import get_activation
-from bpviz.engine.losses import get_loss
 from bpviz.engine.state import STAGES, Phase, Snapshot
+from bpviz.worked.expr import MINUS, HtmlPrinter, Text, fmt, notation_html
+from bpviz.worked.model import Worked, neuron_number, theta_label
 
 __all__ = [
     "MINUS",
@@ -56,8 +55,6 @@ __all__ = [
     "theta_label",
 ]
 
-#: The typographic minus used for every negative number and every subtraction.
-MINUS = "−"
 #: What a part not yet computed in the current phase says instead of numbers.
 NOT_YET = "not yet computed in this iteration"
 #: A sum with more terms than this is elided in the middle ("+ … +").
@@ -76,95 +73,14 @@ PHASE_TERMS = 4
 # ---------------------------------------------------------------------------
 
 
-def fmt(x: Any, digits: int = 4) -> str:
-    """Format a number with ``digits`` significant digits, the way the UI shows it.
-
-    Trailing zeros are dropped, negatives use the typographic minus "−",
-    very small or large numbers use an exponent (``1.23e−05``), and the
-    non-finite values read ``inf``, ``−inf`` and ``NaN``.
-
-    >>> fmt(0.019134), fmt(-0.05), fmt(1.2345e-5, 3), fmt(float("nan"))
-    ('0.01913', '−0.05', '1.23e−05', 'NaN')
-    """
-    v = float(x)
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "inf" if v > 0 else MINUS + "inf"
-    if v == 0.0:
-        return "0"
-    return f"{v:.{int(digits)}g}".replace("-", MINUS)
-
-
 def _factor(x: Any) -> str:
     """A number as a factor of a product: negatives in parentheses."""
     s = fmt(x)
     return f"({s})" if s.startswith(MINUS) else s
 
 
-def neuron_number(sizes: Sequence[int], layer: int, i: int) -> int:
-    """The number that names neuron ``i`` of ``layer`` in the formulas (1-based, global).
-
-    Neurons are counted through the layers, input first: in a [2, 2, 1]
-    network the output neuron is 5. Number 0 is reserved for the bias input
-    o_0 = 1.
-    """
-    return int(sum(int(n) for n in sizes[:layer])) + int(i) + 1
-
-
-_SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
-def theta_label(sizes: Sequence[int], k: int, i: int, src: int) -> str:
-    """Plain-text θ_iℓ of ``weights[k][i, src]`` as the formulas name it, e.g. ``θ₃₁``.
-
-    Uses :func:`neuron_number`; ``src = -1`` is the bias θ_i0. With a
-    two-digit number the subscripts are written ``θ(12,3)``.
-    """
-    a = neuron_number(sizes, k + 1, i)
-    b = 0 if src < 0 else neuron_number(sizes, k, src)
-    if a < 10 and b < 10:
-        return f"θ{a}{b}".translate(_SUBSCRIPT_DIGITS)
-    return f"θ({a},{b})"
-
-
 def _sub(index: Any) -> str:
     return f"<sub>{index}</sub>"
-
-
-def _idx(*numbers: int | str) -> str:
-    """Subscript of several indices: ``31``, or ``3,12`` when one has two digits."""
-    parts = [str(n) for n in numbers]
-    sep = "," if any(len(p) > 1 and p.isdigit() for p in parts) else ""
-    return _sub(sep.join(parts))
-
-
-_SUP = re.compile(r"\^\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
-_SUB = re.compile(r"_(\([^)]*\)|[0-9A-Za-zℓ]+)")
-
-
-def notation_html(text: str) -> str:
-    """Turn the engine's plain formula strings into rich text.
-
-    ``θ_iℓ`` becomes θ<sub>iℓ</sub>, ``e^(−u)`` becomes e<sup>−u</sup>;
-    ``<``, ``>`` and ``&`` are escaped.
-
-    >>> notation_html("δ_k = −2(y−ŷ)·σ′(u_k)")
-    'δ<sub>k</sub> = −2(y−ŷ)·σ′(u<sub>k</sub>)'
-    """
-    s = html.escape(text, quote=False)
-
-    def sub(m: re.Match[str]) -> str:
-        inner = m.group(1)
-        if inner.startswith("("):
-            inner = inner[1:-1]
-        return _sub(inner)
-
-    def sup(m: re.Match[str]) -> str:
-        return f"<sup>{_SUB.sub(sub, m.group(1))}</sup>"
-
-    s = _SUP.sub(sup, s)
-    return _SUB.sub(sub, s)
 
 
 # ---------------------------------------------------------------------------
@@ -328,13 +244,6 @@ class _Html:
         return "".join(self.parts)
 
 
-def _sum(terms: Sequence[str]) -> str:
-    """Join terms with " + ", elided in the middle when there are many."""
-    if len(terms) > MAX_TERMS:
-        terms = [*terms[:3], "…", *terms[-2:]]
-    return " + ".join(terms)
-
-
 def _elide_rows(rows: list[Any], noun: str, per_item: int = 1) -> list[Any]:
     """Keep the first and last lines of a long table, with "⋮ N more" between.
 
@@ -351,85 +260,23 @@ def _elide_rows(rows: list[Any], noun: str, per_item: int = 1) -> list[Any]:
 
 
 # ---------------------------------------------------------------------------
-# Reading a snapshot
+# Reading a snapshot: the worked-iteration model
 # ---------------------------------------------------------------------------
 
-
-@dataclass(frozen=True, slots=True)
-class _View:
-    """What one explanation needs from a snapshot and the network's config."""
-
-    snap: Snapshot
-    sizes: tuple[int, ...]
-    bias: bool
-    act: Any
-    out_act: Any
-    loss: Any
-    sample: int
-    batch: int
-
-    @property
-    def last(self) -> int:
-        return len(self.sizes) - 1
-
-    @property
-    def phase(self) -> Phase | None:
-        return self.snap.phase
-
-    @property
-    def has_data(self) -> bool:
-        return self.snap.x is not None
-
-    def n(self, l: int, i: int) -> int:
-        """The global number of neuron ``i`` of layer ``l`` (see :func:`neuron_number`)."""
-        return neuron_number(self.sizes, l, i)
-
-    def activation(self, l: int) -> Any:
-        return self.out_act if l == self.last else self.act
-
-    def theta_used(self, k: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """θ (weights, biases) of ``k`` the iteration's u and δ were computed with.
-
-        In the update phase those are the old θ; after a fast step they are
-        gone (θ has been updated since), hence None.
-        """
-        s = self.snap
-        if s.phase is None:
-            return None
-        if s.phase.kind == "update" and s.old_weights is not None and s.old_biases is not None:
-            return s.old_weights[k], s.old_biases[k]
-        return s.weights[k], s.biases[k]
-
-    def row(self, arrays: Sequence[np.ndarray | None] | None, l: int) -> np.ndarray | None:
-        """This sample's row of ``arrays[l]``, or None when not computed."""
-        if arrays is None:
-            return None
-        a = arrays[l]
-        return None if a is None else a[self.sample]
-
-    def o_prev(self, l: int) -> np.ndarray | None:
-        """o_ℓ of layer ``l`` for this sample (layer 0: the inputs x)."""
-        if l == 0:
-            return None if self.snap.x is None else self.snap.x[self.sample]
-        return self.row(self.snap.o, l)
+#: The printer of the panel: Qt rich text, long sums elided in the middle.
+_Q = HtmlPrinter(max_terms=MAX_TERMS)
 
 
-def _view(snapshot: Snapshot, config: dict, sample: int) -> _View:
-    batch = 0 if snapshot.x is None else int(snapshot.x.shape[0])
-    s = min(max(int(sample), 0), max(batch - 1, 0))
-    return _View(
-        snap=snapshot,
-        sizes=tuple(int(n) for n in config["sizes"]),
-        bias=bool(config.get("bias", True)),
-        act=get_activation(config.get("activation", "tanh")),
-        out_act=get_activation(config.get("output_activation", "sigmoid")),
-        loss=get_loss(config.get("loss", "sse")),
-        sample=s,
-        batch=batch,
-    )
+def _q(e: Any) -> str:
+    """An expression of the model as the panel writes it."""
+    return _Q.doprint(e)
 
 
-def _layer_name(v: _View, l: int) -> str:
+def _view(snapshot: Snapshot, config: dict, sample: int) -> Worked:
+    return Worked(snapshot, config, sample)
+
+
+def _layer_name(v: Worked, l: int) -> str:
     if l == 0:
         return "input layer 0"
     if l == v.last:
@@ -437,7 +284,7 @@ def _layer_name(v: _View, l: int) -> str:
     return f"hidden layer {l}"
 
 
-def _numbers(v: _View, l: int) -> str:
+def _numbers(v: Worked, l: int) -> str:
     """The neuron numbers of layer ``l``: "3, 4" or "3 … 10"."""
     first, n = v.n(l, 0), v.sizes[l]
     if n == 1:
@@ -447,143 +294,27 @@ def _numbers(v: _View, l: int) -> str:
     return f"{first} … {first + n - 1}"
 
 
-def _sample_suffix(v: _View) -> str:
+def _sample_suffix(v: Worked) -> str:
     """ " · sample 2 of 4" for a batch, else nothing."""
     return f" · sample {v.sample + 1} of {v.batch}" if v.batch > 1 else ""
 
 
-def _sample_note(v: _View) -> str:
+def _sample_note(v: Worked) -> str:
     if v.batch > 1:
         return f"sample {v.sample + 1} of the batch of {v.batch}"
     return ""
 
 
-# ---------------------------------------------------------------------------
-# σ and σ′ with numbers substituted
-# ---------------------------------------------------------------------------
-
-
-def _sigma_numbers(act: Any, u: float, u_row: np.ndarray | None, k: int) -> str | None:
-    """σ(u) written out with the number u substituted, or None if unknown."""
-    name = act.name
-    if name == "sigmoid":
-        e = fmt(-u) if u < 0 else f"{MINUS}{fmt(u)}"
-        if fmt(u) == "0":
-            e = f"{MINUS}0"
-        return f"1/(1 + e<sup>{e}</sup>)"
-    if name == "tanh":
-        return f"tanh({fmt(u)})"
-    if name == "relu":
-        return f"max(0, {fmt(u)})"
-    if name == "leaky_relu":
-        return f"max(0.01·{_factor(u)}, {fmt(u)})"
-    if name == "linear":
-        return fmt(u)
-    if name == "softmax" and u_row is not None:
-        terms = [f"e<sup>{fmt(x)}</sup>" for x in u_row]
-        return f"e<sup>{fmt(u)}</sup>/({_sum(terms)})"
-    return None
-
-
-def _dsigma_rows(act: Any, idx: str, u: float, o: float, ds: float, color: str) -> list[tuple]:
+def _dsigma_rows(v: Worked, l: int, i: int, color: str) -> list[tuple]:
     """Rows for σ′(u_i) = (formula) = numbers = value (the engine's σ′)."""
-    name = act.name
-    sym = {
-        "sigmoid": (f"o{idx}·(1 {MINUS} o{idx})", f"{_factor(o)}·(1 {MINUS} {fmt(o)})"),
-        "tanh": (f"1 {MINUS} o{idx}<sup>2</sup>", f"1 {MINUS} {_factor(o)}<sup>2</sup>"),
-        "relu": (f"[u{idx} &gt; 0]", f"[{fmt(u)} &gt; 0]"),
-        "leaky_relu": (f"1 if u{idx} &gt; 0 else 0.01", f"1 if {fmt(u)} &gt; 0 else 0.01"),
-        "linear": ("1", ""),
-    }.get(name)
-    lhs = f"σ′(u{idx})"
-    val = f"<b>{_color(fmt(ds), color)}</b>"
-    if sym is None:
-        return [(lhs, f"{notation_html(act.dformula)} &nbsp;→&nbsp; {val}")]
-    rhs = sym[0]
-    if sym[1]:
-        rhs = f"{rhs} = {sym[1]}"
-    return [(lhs, f"{rhs} = {val}")]
-
-
-# ---------------------------------------------------------------------------
-# The loss: δ_k and the Err of one sample, with numbers
-# ---------------------------------------------------------------------------
-
-
-def _delta_k_parts(
-    loss: Any, K: str, y: float, yh: float, ds: float, n: int
-) -> tuple[str, str] | None:
-    """(symbols, numbers) of δ_k for the loss, or None for an unknown loss."""
-    name = loss.name
-    if name == "sse":
-        return (
-            f"{MINUS}2·(y{K} {MINUS} ŷ{K})·σ′(u{K})",
-            f"{MINUS}2·({fmt(y)} {MINUS} {fmt(yh)})·{_factor(ds)}",
-        )
-    if name == "mse":
-        return (
-            f"{MINUS}(2/N)·(y{K} {MINUS} ŷ{K})·σ′(u{K})",
-            f"{MINUS}(2/{n})·({fmt(y)} {MINUS} {fmt(yh)})·{_factor(ds)}",
-        )
-    if name == "half_sse":
-        return (
-            f"{MINUS}(y{K} {MINUS} ŷ{K})·σ′(u{K})",
-            f"{MINUS}({fmt(y)} {MINUS} {fmt(yh)})·{_factor(ds)}",
-        )
-    if name in ("bce", "softmax_ce"):
-        return (f"ŷ{K} {MINUS} y{K}", f"{fmt(yh)} {MINUS} {fmt(y)}")
-    return None
-
-
-def _sample_err_parts(
-    loss: Any, y: np.ndarray, yh: np.ndarray, n: int, first: int
-) -> tuple[str, str] | None:
-    """(symbols, numbers) of one sample's Err, or None for an unknown loss.
-
-    ``first`` is the number of the first output neuron (subscripts of y, ŷ).
-    """
-    K = len(y)
-    ks = range(K)
-
-    def idx(k: int) -> str:
-        return _sub(first + k) if K > 1 else ""
-
-    sq_sym = [f"(y{idx(k)} {MINUS} ŷ{idx(k)})<sup>2</sup>" for k in ks]
-    sq_num = [f"({fmt(y[k])} {MINUS} {fmt(yh[k])})<sup>2</sup>" for k in ks]
-    name = loss.name
-    if name == "sse":
-        return _sum(sq_sym), _sum(sq_num)
-    if name == "mse":
-        return f"(1/N)·[{_sum(sq_sym)}]", f"(1/{n})·[{_sum(sq_num)}]"
-    if name == "half_sse":
-        return f"½·[{_sum(sq_sym)}]", f"½·[{_sum(sq_num)}]"
-    if name == "bce":
-        sym = [
-            f"y{idx(k)}·ln ŷ{idx(k)} + (1 {MINUS} y{idx(k)})·ln(1 {MINUS} ŷ{idx(k)})" for k in ks
-        ]
-        num = [
-            f"{_factor(y[k])}·ln {fmt(yh[k])} + (1 {MINUS} {fmt(y[k])})·ln(1 {MINUS} {fmt(yh[k])})"
-            for k in ks
-        ]
-        return f"{MINUS}[{_sum(sym)}]", f"{MINUS}[{_sum(num)}]"
-    if name == "softmax_ce":
-        sym = [f"y{idx(k)}·ln ŷ{idx(k)}" for k in ks]
-        num = [f"{_factor(y[k])}·ln {fmt(yh[k])}" for k in ks]
-        return f"{MINUS}({_sum(sym)})", f"{MINUS}({_sum(num)})"
-    return None
-
-
-def _sample_err(v: _View) -> float:
-    """One sample's share of the batch Err, from the engine's own loss function."""
-    s = v.sample
-    snap = v.snap
-    y = snap.y[s : s + 1]
-    u = snap.u[v.last][s : s + 1]
-    o = snap.o[v.last][s : s + 1]
-    err = float(v.loss.value(y, u, o))
-    if v.loss.name == "mse":  # the mean is over the whole batch, not one row
-        err *= y.size / snap.y.size
-    return err
+    eq = v.dsigma(l, i)
+    val = f"<b>{_color(fmt(eq.value), color)}</b>"
+    if isinstance(eq.general, Text):
+        return [(_q(eq.quantity), f"{notation_html(eq.general.text)} &nbsp;→&nbsp; {val}")]
+    rhs = _q(eq.symbolic if eq.symbolic is not None else eq.general)
+    if eq.substituted is not None:
+        rhs = f"{rhs} = {_q(eq.substituted)}"
+    return [(_q(eq.quantity), f"{rhs} = {val}")]
 
 
 def _loss_line(h: _Html, loss: Any) -> None:
@@ -609,36 +340,17 @@ def _this_phase_tag(color: str) -> str:
     return f'<a name="{NOW_ANCHOR}"></a>' + _color("◀ this phase", color)
 
 
-def _forward_terms(
-    v: _View, l: int, i: int, theta: tuple[np.ndarray, np.ndarray] | None, o_prev: np.ndarray | None
-) -> tuple[list[str], list[str]]:
-    """(symbol terms, number terms) of u_i = Σ_ℓ θ_iℓ·o_ℓ, bias last."""
-    I = v.n(l, i)
-    n_prev = v.sizes[l - 1]
-    sym = [f"θ{_idx(I, v.n(l - 1, s))}·o{_sub(v.n(l - 1, s))}" for s in range(n_prev)]
-    if v.bias:
-        sym.append(f"θ{_idx(I, 0)}·1")
-    num: list[str] = []
-    if theta is not None and o_prev is not None:
-        w, b = theta
-        num = [f"{_factor(w[i, s])}·{_factor(o_prev[s])}" for s in range(n_prev)]
-        if v.bias:
-            num.append(f"{_factor(b[i])}·1")
-    return sym, num
-
-
-def _neuron_forward(h: _Html, v: _View, l: int, i: int) -> None:
+def _neuron_forward(h: _Html, v: Worked, l: int, i: int) -> None:
     p = h.p
     I = _sub(v.n(l, i))
     ph = v.phase
     tag = ""
     if ph is not None and ph.kind == "forward" and ph.layer == l:
         tag = _this_phase_tag(p.forward)
-    u = v.row(v.snap.u, l)
-    o = v.row(v.snap.o, l)
+    eu, eo = v.forward_u(l, i), v.forward_o(l, i)
     act = v.activation(l)
-    general = f"Σ<sub>ℓ</sub> θ{_sub('iℓ')}·o<sub>ℓ</sub>"
-    if u is None or o is None:
+    general = _q(eu.general)
+    if eu.value is None or eo.value is None:
         h.heading("Forward pass", p.forward, tag)
         h.formula([(f"u{I}", h.muted(general)), (f"o{I}", h.muted(f"σ(u{I})"))])
         h.para(h.not_yet(f"u{I} and o{I}"))
@@ -648,34 +360,28 @@ def _neuron_forward(h: _Html, v: _View, l: int, i: int) -> None:
         h.heading("Forward pass", p.forward, h.muted("(an earlier phase)"))
         h.formula(
             [
-                (f"u{I}", h.value(u[i], p.forward)),
-                (f"o{I}", f"σ(u{I}) = {h.value(o[i], p.forward)}"),
+                (f"u{I}", h.value(eu.value, p.forward)),
+                (f"o{I}", f"σ(u{I}) = {h.value(eo.value, p.forward)}"),
             ]
         )
         return
     h.heading("Forward pass", p.forward, tag)
-    theta = v.theta_used(l - 1)
-    o_prev = v.o_prev(l - 1)
-    sym, num = _forward_terms(v, l, i, theta, o_prev)
     rows: list[tuple[str, str]] = [(f"u{I}", h.muted(general.replace("iℓ", f"{v.n(l, i)}ℓ")))]
-    rows.append(("", _sum(sym)))
-    if num:
-        rows.append(("", _sum(num)))
-    rows.append(("", h.value(u[i], p.forward)))
+    rows.append(("", _q(eu.symbolic)))
+    if eu.substituted is not None:
+        rows.append(("", _q(eu.substituted)))
+    rows.append(("", h.value(eu.value, p.forward)))
     h.formula(rows)
-    if not num:
+    if eu.substituted is None:
         h.para(h.muted("(the last iteration's u and o, computed with θ before its update)"))
-    uu = float(u[i])
-    o_rows = [(f"o{I}", f"σ(u{I}) = σ({fmt(uu)})")]
-    numbers = _sigma_numbers(act, uu, u, i)
-    if numbers is not None and numbers != fmt(uu):
-        o_rows.append(("", numbers))
-    o_rows.append(("", h.value(o[i], p.forward)))
+    o_rows = [(f"o{I}", f"{_q(eo.symbolic)} = {_q(eo.substituted)}")]
+    o_rows += [("", _q(step)) for step in eo.steps]
+    o_rows.append(("", h.value(eo.value, p.forward)))
     h.formula(o_rows)
     h.para(h.muted(f"with {notation_html(act.formula)}"))
 
 
-def _neuron_backward(h: _Html, v: _View, l: int, i: int) -> None:
+def _neuron_backward(h: _Html, v: Worked, l: int, i: int) -> None:
     p = h.p
     ph = v.phase
     I = _sub(v.n(l, i))
@@ -683,59 +389,29 @@ def _neuron_backward(h: _Html, v: _View, l: int, i: int) -> None:
     if ph is not None and ph.kind in ("output_delta", "hidden_delta") and ph.layer == l:
         tag = _this_phase_tag(p.backward)
     h.heading("Backward pass", p.backward, tag)
-    delta = v.row(v.snap.delta, l)
-    ds = v.row(v.snap.dsigma, l)
-    u = v.row(v.snap.u, l)
-    o = v.row(v.snap.o, l)
-    act = v.activation(l)
-    if l == v.last:
-        general = notation_html(v.loss.delta_formula.split("=", 1)[-1].strip())
-        lhs_general = "δ<sub>k</sub>"
-        if delta is None or ds is None or u is None or o is None:
-            h.formula([(lhs_general, h.muted(general))])
-            h.para(h.not_yet(f"δ{I}"))
-            return
-        y = v.snap.y[v.sample, i]
-        yh = o[i]
-        n = int(v.snap.y.size)
-        h.formula([(lhs_general, h.muted(general))])
-        h.formula([(f"y{I}", f"{fmt(y)} {h.muted('(target)')}"), (f"ŷ{I}", f"o{I} = {fmt(yh)}")])
-        fused = v.loss.name in ("bce", "softmax_ce")
-        if not fused:
-            h.formula(_dsigma_rows(act, I, float(u[i]), float(yh), float(ds[i]), p.backward))
-        parts = _delta_k_parts(v.loss, I, float(y), float(yh), float(ds[i]), n)
-        rows = [(f"δ{I}", parts[0]), ("", parts[1])] if parts else [(f"δ{I}", "")]
-        rows.append(("", h.value(delta[i], p.backward)))
-        h.formula(rows)
-        if fused:
-            h.para(h.muted(f"(with this loss σ′ of the {act.name} output cancels out)"))
-        return
-    # hidden layer: δ_i = σ′(u_i)·Σ_j δ_j·θ_ji
-    general = f"σ′(u<sub>i</sub>)·Σ<sub>j</sub> δ<sub>j</sub>·θ{_sub('ji')}"
-    if delta is None or ds is None or u is None or o is None:
-        h.formula([("δ<sub>i</sub>", h.muted(general))])
+    eq = v.delta(l, i)
+    lhs_general = "δ<sub>k</sub>" if l == v.last else "δ<sub>i</sub>"
+    h.formula([(lhs_general, h.muted(_q(eq.general)))])
+    if eq.value is None or v.row(v.snap.u, l) is None or v.row(v.snap.o, l) is None:
         h.para(h.not_yet(f"δ{I}"))
         return
-    h.formula([("δ<sub>i</sub>", h.muted(general))])
-    h.formula(_dsigma_rows(act, I, float(u[i]), float(o[i]), float(ds[i]), p.backward))
-    n_next = v.sizes[l + 1]
-    sym = [f"δ{_sub(v.n(l + 1, j))}·θ{_idx(v.n(l + 1, j), v.n(l, i))}" for j in range(n_next)]
-    one = n_next == 1  # a single term needs no parentheses and no partial sum
-    rows = [(f"δ{I}", f"σ′(u{I})·{sym[0]}" if one else f"σ′(u{I})·({_sum(sym)})")]
-    theta = v.theta_used(l)
-    d_next = v.row(v.snap.delta, l + 1)
-    if theta is not None and d_next is not None:
-        w = theta[0]
-        num = [f"{_factor(d_next[j])}·{_factor(w[j, i])}" for j in range(n_next)]
-        rows.append(
-            ("", f"{_factor(ds[i])}·{num[0]}" if one else f"{_factor(ds[i])}·({_sum(num)})")
-        )
-        if not one:
-            total = float(np.dot(d_next, w[:, i]))
-            rows.append(("", f"{_factor(ds[i])}·{_factor(total)}"))
-    rows.append(("", h.value(delta[i], p.backward)))
+    if l == v.last:
+        y = v.snap.y[v.sample, i]
+        yh = v.snap.o[l][v.sample, i]
+        h.formula([(f"y{I}", f"{fmt(y)} {h.muted('(target)')}"), (f"ŷ{I}", f"o{I} = {fmt(yh)}")])
+        if not v.fused:
+            h.formula(_dsigma_rows(v, l, i, p.backward))
+    else:
+        h.formula(_dsigma_rows(v, l, i, p.backward))
+    rows = [(f"δ{I}", _q(eq.symbolic))]
+    if eq.substituted is not None:
+        rows.append(("", _q(eq.substituted)))
+    rows += [("", _q(step)) for step in eq.steps]
+    rows.append(("", h.value(eq.value, p.backward)))
     h.formula(rows)
-    if theta is None:
+    if l == v.last and v.fused:
+        h.para(h.muted(f"(with this loss σ′ of the {v.activation(l).name} output cancels out)"))
+    if l < v.last and eq.substituted is None:
         h.para(h.muted("(the last iteration's δ, computed with θ before its update)"))
 
 
@@ -806,9 +482,9 @@ def explain_neuron(
 # ---------------------------------------------------------------------------
 
 
-def _theta_name(v: _View, k: int, i: int, src: int) -> str:
+def _theta_name(v: Worked, k: int, i: int, src: int) -> str:
     """θ of ``weights[k][i, src]`` with the neurons' numbers (src = −1: the bias θ_i0)."""
-    return f"θ{_idx(v.n(k + 1, i), 0 if src < 0 else v.n(k, src))}"
+    return _q(v.theta_sym(k, i, src))
 
 
 def explain_edge(
@@ -845,11 +521,11 @@ def explain_edge(
     h = _Html(high_contrast, narrow, dark)
     p = h.p
     snap = v.snap
+    e = (k, i, src)
     I = v.n(k + 1, i)
     L = 0 if src < 0 else v.n(k, src)
-    th = _theta_name(v, k, i, src)
+    th = _q(v.theta_sym(k, i, src))
     d_sym = f"δ{_sub(I)}"
-    o_sym = f"o{_sub(L)}"
     if src < 0:
         h.para(h.muted(f"bias of neuron {I} (layer {k + 1}); its input is o<sub>0</sub> = 1"))
     else:
@@ -857,18 +533,11 @@ def explain_edge(
     if _sample_note(v):
         h.para(h.muted(_sample_note(v)))
 
-    def pick(ws: Sequence[np.ndarray], bs: Sequence[np.ndarray]) -> float:
-        return float(bs[k][i] if src < 0 else ws[k][i, src])
-
     ph = v.phase
-    in_update = (
-        ph is not None
-        and ph.kind == "update"
-        and snap.old_weights is not None
-        and snap.old_biases is not None
-    )
-    now = pick(snap.weights, snap.biases)
-    used = pick(snap.old_weights, snap.old_biases) if in_update else now  # type: ignore[arg-type]
+    in_update = v.in_update()
+    up = v.update(e)
+    now = v.pick(snap.weights, snap.biases, e)
+    used = v.pick(snap.old_weights, snap.old_biases, e) if in_update else now  # type: ignore[arg-type]
     h.heading("Weight", p.text)
     if ph is None and v.has_data:
         h.formula([(th, f"{h.value(now, p.text)} {h.muted('(after the last update)')}")])
@@ -882,35 +551,23 @@ def explain_edge(
     if ph is not None and ph.kind == "gradients":
         tag = _this_phase_tag(p.backward)
     h.heading("Gradient", p.backward, tag)
-    general = (f"∂Err/∂{th}", f"{d_sym}·{o_sym}")
-    delta = v.row(snap.delta, k + 1)
-    o_val: float | None
-    if src < 0:
-        o_val = 1.0 if v.has_data else None
-    else:
-        o_prev = v.o_prev(k)
-        o_val = None if o_prev is None else float(o_prev[src])
-    grad = None
-    if snap.grad_weights is not None and snap.grad_biases is not None:
-        grad = pick(snap.grad_weights, snap.grad_biases)
-    if delta is None or o_val is None:
+    g = v.grad(e)
+    one = v.grad_sample(e)  # this sample's δ_i·o_ℓ
+    general = (_q(g.quantity), _q(one.quantity))
+    grad = g.value
+    if one.substituted is None:
         h.formula([general])
         h.para(h.not_yet(f"{d_sym}, so ∂Err/∂{th}"))
     else:
-        d = float(delta[i])
-        product = f"{_factor(d)}·{_factor(o_val)}"
+        product = _q(one.substituted)
         if v.batch > 1:
-            h.formula([general, ("", product), ("", _color(fmt(d * o_val), p.backward))])
+            share = _color(_q(one.steps[-1]), p.backward)
+            h.formula([general, ("", product), ("", share)])
             h.para(h.muted(f"for {_sample_note(v)}; summed over the batch of {v.batch} samples:"))
             if grad is None:
                 h.para(h.not_yet("the sum (the Gradients phase computes it)"))
             else:
-                h.formula(
-                    [
-                        (f"∂Err/∂{th}", f"Σ<sub>samples</sub> {d_sym}·{o_sym}"),
-                        ("", h.value(grad, p.backward)),
-                    ]
-                )
+                h.formula([(_q(g.quantity), _q(g.symbolic)), ("", h.value(grad, p.backward))])
         elif grad is None:
             h.formula([general, ("", product)])
             h.para(h.not_yet("the product (the Gradients phase computes it)"))
@@ -921,27 +578,11 @@ def explain_edge(
     tag = _this_phase_tag(p.update) if in_update else ""
     h.heading("Update", p.update, tag)
     eta = snap.lr
-    rule = (th, "←", f"{th} {MINUS} η·∂Err/∂{th}")
+    rule = (th, "←", _q(up.symbolic))
     if grad is None:
         h.formula([rule])
         h.para(h.not_yet(f"∂Err/∂{th}, so the new {th}"))
-    elif in_update:
-        h.formula(
-            [
-                rule,
-                ("", f"{fmt(used)} {MINUS} {fmt(eta)}·{_factor(grad)}"),
-                ("", h.value(now, p.update)),
-            ]
-        )
-        h.para(h.muted(f"η = {fmt(eta)}"))
-        if not math.isclose(used - eta * grad, now, rel_tol=1e-6, abs_tol=1e-12):
-            h.para(
-                h.muted(
-                    "(the update rule in force adds momentum, regularisation or clipping: "
-                    f"θ moved by {fmt(now - used)})"
-                )
-            )
-    elif ph is None:
+    elif up.substituted is None:  # after a fast step
         h.formula([rule])
         h.para(
             h.muted(
@@ -949,14 +590,19 @@ def explain_edge(
                 f"with η = {fmt(eta)}."
             )
         )
+    elif up.value is not None:
+        h.formula([rule, ("", _q(up.substituted)), ("", h.value(up.value, p.update))])
+        h.para(h.muted(f"η = {fmt(eta)}"))
+        if "rule" in up.notes:
+            h.para(
+                h.muted(
+                    "(the update rule in force adds momentum, regularisation or clipping: "
+                    f"θ moved by {fmt(now - used)})"
+                )
+            )
     else:
-        h.formula(
-            [
-                rule,
-                ("", f"{fmt(used)} {MINUS} {fmt(eta)}·{_factor(grad)}"),
-                ("", _color(fmt(used - eta * grad), p.update)),
-            ]
-        )
+        pending = _color(_q(up.steps[-1]), p.update)
+        h.formula([rule, ("", _q(up.substituted)), ("", pending)])
         h.para(h.muted(f"η = {fmt(eta)} · pending: the Weight update phase applies it"))
     return h.html()
 
@@ -966,143 +612,99 @@ def explain_edge(
 # ---------------------------------------------------------------------------
 
 
-def _phase_forward(h: _Html, v: _View, l: int) -> None:
+def _phase_forward(h: _Html, v: Worked, l: int) -> None:
     p = h.p
     act = v.activation(l)
-    both = "Σ<sub>ℓ</sub> θ<sub>iℓ</sub>·o<sub>ℓ</sub>, &nbsp; o<sub>i</sub> = σ(u<sub>i</sub>)"
-    h.formula([("u<sub>i</sub>", both)])
+    eu0, eo0 = v.forward_u(l, 0), v.forward_o(l, 0)
+    h.formula([("u<sub>i</sub>", f"{_q(eu0.general)}, &nbsp; o<sub>i</sub> = {_q(eo0.general)}")])
     legend = f"with {notation_html(act.formula)} · ℓ = {_numbers(v, l - 1)}"
     if v.bias:
         legend += ", 0 (o<sub>0</sub> = 1)"
     h.para(h.muted(legend + _sample_suffix(v)))
-    u = v.row(v.snap.u, l)
-    o = v.row(v.snap.o, l)
-    if u is None or o is None:
+    if eu0.value is None or eo0.value is None:
         h.para(h.not_yet())
         return
-    theta = v.theta_used(l - 1)
-    o_prev = v.o_prev(l - 1)
     n_in = v.sizes[l - 1] + (1 if v.bias else 0)
-    show_sum = n_in <= PHASE_TERMS and theta is not None and o_prev is not None
     rows = []
     for i in range(v.sizes[l]):
         I = _sub(v.n(l, i))
-        calc = _sum(_forward_terms(v, l, i, theta, o_prev)[1]) if show_sum else ""
-        rows.append([f"u{I} =", calc, "=" if calc else "", h.value(u[i], p.forward)])
-        rows.append([f"o{I} =", f"σ({fmt(u[i])})", "=", h.value(o[i], p.forward)])
+        eu, eo = v.forward_u(l, i), v.forward_o(l, i)
+        show_sum = n_in <= PHASE_TERMS and eu.substituted is not None
+        calc = _q(eu.substituted) if show_sum else ""
+        rows.append([f"u{I} =", calc, "=" if calc else "", h.value(eu.value, p.forward)])
+        rows.append([f"o{I} =", _q(eo.substituted), "=", h.value(eo.value, p.forward)])
     h.lines(_elide_rows(rows, "neurons", per_item=2))
     h.para(h.muted("Click a neuron to see its sum term by term."))
 
 
-def _phase_error(h: _Html, v: _View) -> None:
+def _phase_error(h: _Html, v: Worked) -> None:
     p = h.p
-    snap = v.snap
-    h.formula([("Err", notation_html(v.loss.formula.split("=", 1)[-1].strip()))])
-    if snap.err is None or snap.y is None or snap.o[v.last] is None:
+    eq = v.err_sample()
+    h.formula([("Err", _q(eq.general))])
+    if eq.value is None:
         h.para(h.not_yet("Err"))
         return
-    y = snap.y[v.sample]
-    yh = snap.o[v.last][v.sample]
-    parts = _sample_err_parts(v.loss, y, yh, int(snap.y.size), v.n(v.last, 0))
+    parts = [_q(eq.symbolic), _q(eq.substituted)] if eq.substituted is not None else [""]
     if v.batch > 1:
         h.para(h.muted(f"for {_sample_note(v)}:"))
-        rows: list[tuple[str, ...]] = [("Err<sub>sample</sub>", "")]
-        if parts is not None:
-            rows = [("Err<sub>sample</sub>", parts[0]), ("", parts[1])]
-        rows.append(("", _color(fmt(_sample_err(v)), p.forward)))
+        rows: list[tuple[str, ...]] = [(_q(eq.quantity), parts[0])]
+        rows += [("", x) for x in parts[1:]]
+        rows.append(("", _color(fmt(eq.value), p.forward)))
         h.formula(rows)
         h.para(h.muted(f"over the batch of {v.batch} samples:"))
-        h.formula(
-            [
-                ("Err", "Σ<sub>samples</sub> Err<sub>sample</sub>"),
-                ("", h.value(snap.err, p.forward)),
-            ]
-        )
+        total = v.err_batch()
+        h.formula([("Err", _q(total.general)), ("", h.value(total.value, p.forward))])
     else:
-        rows = [("Err", "")] if parts is None else [("Err", parts[0]), ("", parts[1])]
-        rows.append(("", h.value(snap.err, p.forward)))
+        rows = [("Err", parts[0])] + [("", x) for x in parts[1:]]
+        rows.append(("", h.value(eq.value, p.forward)))
         h.formula(rows)
     h.para(h.muted("ŷ = o of the output layer, y = the target"))
 
 
-def _phase_output_delta(h: _Html, v: _View) -> None:
+def _phase_output_delta(h: _Html, v: Worked) -> None:
     p = h.p
     l = v.last
-    snap = v.snap
-    h.formula([("δ<sub>k</sub>", notation_html(v.loss.delta_formula.split("=", 1)[-1].strip()))])
-    fused = v.loss.name in ("bce", "softmax_ce")
-    if fused:
+    eqs = [v.delta_output(k) for k in range(v.sizes[l])]
+    h.formula([("δ<sub>k</sub>", _q(eqs[0].general))])
+    if v.fused:
         legend = f"σ′ of the {v.out_act.name} output cancels out with this loss"
     else:
         legend = f"with {notation_html(v.out_act.dformula)} · ŷ<sub>k</sub> = o<sub>k</sub>"
     h.para(h.muted(legend + _sample_suffix(v)))
-    delta = v.row(snap.delta, l)
-    ds = v.row(snap.dsigma, l)
-    o = v.row(snap.o, l)
-    if delta is None or ds is None or o is None or snap.y is None:
+    if any(eq.value is None for eq in eqs):
         h.para(h.not_yet())
         return
-    y = snap.y[v.sample]
     rows = []
-    for k in range(v.sizes[l]):
-        K = _sub(v.n(l, k))
-        parts = _delta_k_parts(v.loss, K, float(y[k]), float(o[k]), float(ds[k]), snap.y.size)
-        calc = parts[1] if parts is not None else ""
-        rows.append([f"δ{K} =", calc, "=" if calc else "", h.value(delta[k], p.backward)])
+    for eq in eqs:
+        calc = _q(eq.substituted) if eq.substituted is not None else ""
+        rows.append([f"{_q(eq.quantity)} =", calc, "=" if calc else "",
+                     h.value(eq.value, p.backward)])
     h.lines(_elide_rows(rows, "outputs"))
 
 
-def _phase_hidden_delta(h: _Html, v: _View, l: int) -> None:
+def _phase_hidden_delta(h: _Html, v: Worked, l: int) -> None:
     p = h.p
-    snap = v.snap
-    h.formula([("δ<sub>i</sub>", "σ′(u<sub>i</sub>)·Σ<sub>j</sub> δ<sub>j</sub>·θ<sub>ji</sub>")])
+    eqs = [v.delta_hidden(l, i) for i in range(v.sizes[l])]
+    h.formula([("δ<sub>i</sub>", _q(eqs[0].general))])
     h.para(
         h.muted(
             f"with {notation_html(v.act.dformula)} · i = {_numbers(v, l)} (layer {l}), "
             f"j = {_numbers(v, l + 1)} (layer {l + 1})" + _sample_suffix(v)
         )
     )
-    delta = v.row(snap.delta, l)
-    ds = v.row(snap.dsigma, l)
-    d_next = v.row(snap.delta, l + 1)
-    theta = v.theta_used(l)
-    if delta is None or ds is None:
+    if any(eq.value is None for eq in eqs):
         h.para(h.not_yet())
         return
-    n_next = v.sizes[l + 1]
     rows = []
-    for i in range(v.sizes[l]):
-        I = _sub(v.n(l, i))
+    for eq in eqs:
         calc = ""
-        if theta is not None and d_next is not None:
-            w = theta[0]
-            if n_next == 1:
-                calc = f"{_factor(ds[i])}·{_factor(d_next[0])}·{_factor(w[0, i])}"
-            elif n_next <= PHASE_TERMS:
-                num = [f"{_factor(d_next[j])}·{_factor(w[j, i])}" for j in range(n_next)]
-                calc = f"{_factor(ds[i])}·({_sum(num)})"
-            else:
-                total = float(np.dot(d_next, w[:, i]))
-                calc = f"{_factor(ds[i])}·{_factor(total)}"
-        rows.append([f"δ{I} =", calc, "=" if calc else "", h.value(delta[i], p.backward)])
+        if eq.substituted is not None:
+            few = v.sizes[l + 1] <= PHASE_TERMS or not eq.steps
+            calc = _q(eq.substituted if few else eq.steps[-1])
+        rows.append([f"{_q(eq.quantity)} =", calc, "=" if calc else "",
+                     h.value(eq.value, p.backward)])
     h.lines(_elide_rows(rows, "neurons"))
     h.para(h.muted("Click a neuron of this layer to see its sum term by term."))
-
-
-def _all_edges(v: _View) -> list[tuple[int, int, int]]:
-    out = []
-    for k in range(len(v.sizes) - 1):
-        for i in range(v.sizes[k + 1]):
-            for s in range(v.sizes[k]):
-                out.append((k, i, s))
-            if v.bias:
-                out.append((k, i, -1))
-    return out
-
-
-def _pick(ws: Sequence[np.ndarray], bs: Sequence[np.ndarray], e: tuple[int, int, int]) -> float:
-    k, i, s = e
-    return float(bs[k][i] if s < 0 else ws[k][i, s])
 
 
 def _largest(entries: list[tuple[int, int, int]], size: dict) -> list[tuple[int, int, int]]:
@@ -1115,7 +717,7 @@ def _largest(entries: list[tuple[int, int, int]], size: dict) -> list[tuple[int,
     return sorted(entries, key=key)[:TOP_N]
 
 
-def _phase_gradients(h: _Html, v: _View) -> None:
+def _phase_gradients(h: _Html, v: Worked) -> None:
     p = h.p
     snap = v.snap
     h.formula([("∂Err/∂θ<sub>iℓ</sub>", "δ<sub>i</sub>·o<sub>ℓ</sub>")])
@@ -1127,47 +729,36 @@ def _phase_gradients(h: _Html, v: _View) -> None:
     if snap.grad_weights is None or snap.grad_biases is None:
         h.para(h.not_yet())
         return
-    entries = _all_edges(v)
-    grads = {e: _pick(snap.grad_weights, snap.grad_biases, e) for e in entries}
-    top = _largest(entries, grads)
+    entries = v.edges()
+    top = _largest(entries, {e: v.pick(snap.grad_weights, snap.grad_biases, e) for e in entries})
     rows = []
     for e in top:
-        k, i, s = e
-        I, L = v.n(k + 1, i), (0 if s < 0 else v.n(k, s))
-        if v.batch > 1:
-            calc = f"Σ δ{_sub(I)}·o{_sub(L)}"
-        else:
-            d = v.row(snap.delta, k + 1)
-            o_prev = v.o_prev(k)
-            o_val = 1.0 if s < 0 else (None if o_prev is None else float(o_prev[s]))
-            calc = "" if d is None or o_val is None else f"{_factor(d[i])}·{_factor(o_val)}"
-        name = f"∂Err/∂{_theta_name(v, k, i, s)} ="
-        rows.append([name, calc, "=" if calc else "", h.value(grads[e], p.backward)])
+        eq = v.grad(e)
+        calc = _q(eq.symbolic) if v.batch > 1 else _q(eq.substituted or Text(""))
+        rows.append([f"{_q(eq.quantity)} =", calc, "=" if calc else "",
+                     h.value(eq.value, p.backward)])
     which = f"The {len(top)} largest of {len(entries)}" if len(top) < len(entries) else "All"
     h.para(h.muted(f"{which}:"))
     h.lines(rows)
     h.para(h.muted("Click an edge to see its gradient and its update."))
 
 
-def _phase_update(h: _Html, v: _View) -> None:
+def _phase_update(h: _Html, v: Worked) -> None:
     p = h.p
     snap = v.snap
-    h.formula([("θ<sub>iℓ</sub>", "←", f"θ<sub>iℓ</sub> {MINUS} η·∂Err/∂θ<sub>iℓ</sub>")])
+    h.formula([("θ<sub>iℓ</sub>", "←", _q(v.update((0, 0, 0)).general))])
     h.para(h.muted(f"η = {fmt(snap.lr)}"))
     if snap.old_weights is None or snap.old_biases is None or snap.grad_weights is None:
         h.para(h.not_yet())
         return
-    assert snap.grad_biases is not None
-    entries = _all_edges(v)
-    old = {e: _pick(snap.old_weights, snap.old_biases, e) for e in entries}
-    new = {e: _pick(snap.weights, snap.biases, e) for e in entries}
-    grads = {e: _pick(snap.grad_weights, snap.grad_biases, e) for e in entries}
-    top = _largest(entries, {e: new[e] - old[e] for e in entries})
+    entries = v.edges()
+    old = {e: v.pick(snap.old_weights, snap.old_biases, e) for e in entries}
+    top = _largest(entries, {e: v.pick(snap.weights, snap.biases, e) - old[e] for e in entries})
     rows = []
     for e in top:
-        k, i, s = e
-        calc = f"{fmt(old[e])} {MINUS} {fmt(snap.lr)}·{_factor(grads[e])}"
-        rows.append([f"{_theta_name(v, k, i, s)} ←", calc, "=", h.value(new[e], p.update)])
+        eq = v.update(e)
+        rows.append([f"{_q(eq.quantity)} ←", _q(eq.substituted), "=",
+                     h.value(eq.value, p.update)])
     which = (
         f"The {len(top)} largest changes of {len(entries)}" if len(top) < len(entries) else "All"
     )

@@ -7,7 +7,10 @@ snapshots from the worker and turns their signals into worker commands.
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 import time
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -117,6 +120,8 @@ class MainWindow(QMainWindow):
         self._setup = setup or Setup()
         self._config: dict[str, Any] = {}
         self._latest = None
+        #: (temporary experiment file, handout path) while a worked iteration is exported
+        self._handout: tuple[str, str] | None = None
         self._dirty = False
         self._selection: tuple | None = None
         self._sample = 0
@@ -243,6 +248,7 @@ class MainWindow(QMainWindow):
         a.export_network_png.triggered.connect(lambda: self.export_network_png())
         a.export_network_svg.triggered.connect(lambda: self.export_network_svg())
         a.export_phases.triggered.connect(lambda: self.export_phases())
+        a.export_worked.triggered.connect(lambda: self.export_worked())
         menu = self.loss_plot.plot_item.getViewBox().menu
         menu.addSeparator()
         for x in (a.export_loss_png, a.export_loss_svg, a.export_loss_csv):
@@ -305,6 +311,9 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _c=False, p=str(path): self.open_experiment(p))
         file.addAction(a.load_csv)
         file.addSeparator()
+        self.export_menu = file.addMenu("&Export")
+        self.export_menu.addAction(a.export_worked)
+        self.export_menu.addSeparator()
         for x in (
             a.export_loss_png,
             a.export_loss_svg,
@@ -313,7 +322,7 @@ class MainWindow(QMainWindow):
             a.export_network_svg,
             a.export_phases,
         ):
-            file.addAction(x)
+            self.export_menu.addAction(x)
         file.addSeparator()
         file.addAction(a.quit)
         train = mb.addMenu("&Train")
@@ -523,6 +532,9 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
+        if self._handout is not None and self._handout[0] in message:
+            Path(self._handout[0]).unlink(missing_ok=True)
+            self._handout = None
         self.show_banner(f"<b>Problem:</b> {message}")
 
     @Slot(object)
@@ -551,6 +563,9 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_saved(self, path: str) -> None:
+        if self._handout is not None and path == self._handout[0]:
+            self._finish_worked_export()
+            return
         self.statusBar().showMessage(f"Saved {path}", 5000)
 
     # -- files ---------------------------------------------------------------------------
@@ -668,6 +683,57 @@ class MainWindow(QMainWindow):
             i += 1
         self.statusBar().showMessage(f"Saved {len(paths)} PNGs in {directory}", 5000)
         return paths
+
+    def export_worked(self, path: str | None = None) -> None:
+        """File ▸ Export ▸ Worked iteration…: the next iteration as a handout.
+
+        The worker saves a copy of the experiment (θ, data order, counters);
+        the handout is made from that copy here, so training is not disturbed:
+        it is the iteration the next step will compute. The format follows the
+        suffix (.pdf, .md, .tex, .html).
+        """
+        from ..worked.handout import check_suffix
+
+        if path is None:
+            path, chosen = QFileDialog.getSaveFileName(
+                self,
+                "Export worked iteration",
+                "",
+                "PDF (*.pdf);;Markdown (*.md);;LaTeX (*.tex);;HTML (*.html)",
+            )
+            if not path:
+                return
+            if not Path(path).suffix:
+                path += "." + chosen.split("*.")[-1].rstrip(")") if "*." in chosen else ".pdf"
+        try:
+            check_suffix(path)
+        except ValueError as exc:
+            self.show_banner(f"<b>Could not export:</b> {exc}")
+            return
+        self.session.pause()
+        fd, tmp = tempfile.mkstemp(prefix="bpviz-handout-", suffix=".json")
+        os.close(fd)
+        self._handout = (tmp, path)
+        self.session.save_experiment(tmp)
+
+    def _finish_worked_export(self) -> None:
+        from ..engine.experiment_io import load_experiment, restore_trainer
+        from ..worked import handout
+
+        assert self._handout is not None
+        tmp, path = self._handout
+        self._handout = None
+
+        def write() -> None:
+            try:
+                experiment = load_experiment(tmp)
+                trainer, _ = restore_trainer(experiment)
+                title = experiment.title or "the experiment in bpviz"
+                handout.write(handout.make(trainer, title=title), path)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+
+        self._guard_file(write, path)
 
     def _wait_for(self, pred, timeout_s: float = 10.0):
         """Process events until a new snapshot satisfying ``pred`` arrives (or time runs out)."""

@@ -38,6 +38,7 @@ def modules_loaded_by(statement: str) -> list[str]:
         "import bpviz.engine",
         "import bpviz",
         "from bpviz.engine import Network, Trainer, gradient_check",
+        "import bpviz.worked.handout, bpviz.views.formulas",
     ],
 )
 def test_importing_the_engine_loads_no_qt_module(statement):
