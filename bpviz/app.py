@@ -12,6 +12,11 @@ if TYPE_CHECKING:
 
 def main(argv: list[str] | None = None) -> int:
     """Start the application (or the command line); returns the process exit code."""
+    # In a frozen app (PyInstaller), the training process's fork server is this
+    # executable started again: run it and exit instead of opening a window.
+    import multiprocessing
+
+    multiprocessing.freeze_support()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv:
         from . import cli

@@ -231,7 +231,7 @@ class TrainingLoop:
 
     def export_loss_csv(self, path: str) -> None:
         """Write the whole loss history (iteration, batch/train/test Err) as CSV."""
-        from .export import export_csv  # noqa: PLC0415 - see below
+        from .export import export_csv  # needs pyqtgraph: imported only when asked
 
         try:
             export_csv(self._trainer.history, path)

@@ -43,6 +43,7 @@ from ..export import export_png, export_svg, phase_png_path, render_widget_png
 from ..worker import Rebuilt, TrainingSession
 from .colors import scaled_font
 from .controls import ControlPanel
+from .frame_budget import FrameBudget
 from .formulas import highlight_for, phase_label
 from .gradient_plot import GradientPlot
 from .inspector import Inspector
@@ -268,6 +269,8 @@ class MainWindow(QMainWindow):
         self._frame = QTimer(self)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._repaint)
+        # Frames take at most about a quarter of the GUI thread's time (fewer on a slow machine).
+        self.frame_budget = FrameBudget(FRAME_MS)
         self._frame.start()
 
         self.resize(1600, 1000)
@@ -432,9 +435,17 @@ class MainWindow(QMainWindow):
     _view_generation = 0
 
     def _repaint(self) -> None:
+        self.frame_budget.begin()
+        if self._update_views():
+            # Runs after the paint events this frame posted: the frame's whole cost.
+            QTimer.singleShot(0, self._frame_painted)
+
+    def _update_views(self) -> bool:
+        """Bring the views up to date with the latest snapshot; False if nothing changed."""
         snap = self._latest
         if snap is None:
-            return
+            return False
+        worked = self._dirty
         if self._dirty:
             self._dirty = False
             self._view_generation += 1
@@ -448,20 +459,27 @@ class MainWindow(QMainWindow):
         generation = self._view_generation
         stale = [name for name, (gen, _) in shown.items() if gen != generation]
         if not stale:
-            return
+            return worked
         if not self.session_playing:
             for name in stale:
                 self._show_panel(name, snap)
             # Nor wait for the plots' own redraw timers.
             self.loss_plot.flush()
             self.gradient_plot.flush()
-        else:
-            now = time.perf_counter()
-            periods = self._PANEL_PERIODS
-            lateness = {name: now - shown[name][1] - periods[name] for name in stale}
-            name = max(lateness, key=lateness.__getitem__)
-            if lateness[name] >= 0:
-                self._show_panel(name, snap)
+            return True
+        now = time.perf_counter()
+        periods = self._PANEL_PERIODS
+        lateness = {name: now - shown[name][1] - periods[name] for name in stale}
+        name = max(lateness, key=lateness.__getitem__)
+        if lateness[name] >= 0:
+            self._show_panel(name, snap)
+            return True
+        return worked
+
+    def _frame_painted(self) -> None:
+        interval = self.frame_budget.end()
+        if interval != self._frame.interval():
+            self._frame.setInterval(interval)
 
     def _panels_shown(self) -> dict[str, list]:
         """Per slow panel: [view generation it shows, perf_counter time it was updated]."""
