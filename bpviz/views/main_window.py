@@ -387,6 +387,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_rebuilt(self, info: Rebuilt) -> None:
+        if self._closing:  # already queued when the window closed: nothing to show it on
+            return
         self._setup = info.setup
         self._config = info.config
         self._selection = None
@@ -408,6 +410,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_snapshot(self, snap: Any) -> None:
+        if self._closing:  # already queued when the window closed: nothing to show it on
+            return
         self.loss_plot.show_snapshot(snap)
         self.gradient_plot.show_snapshot(snap)
         if len(snap.new_train_err):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import numpy as np
@@ -753,3 +754,22 @@ def test_the_window_repaints_less_often_when_its_frames_are_costly(make_window, 
     w.frame_budget.begin = real_begin
     qtbot.waitUntil(lambda: w._frame.interval() == 16, timeout=TIMEOUT)
     w.session.pause()
+
+
+def test_a_snapshot_arriving_after_close_is_ignored(make_window, qtbot):
+    w = make_window()
+    w.session.step()
+    snap = wait_snapshot(qtbot, w, lambda s: s.iteration == 1)
+    losses = len(w.loss_plot.data()[0])
+    w.close()
+    assert not w.session.running
+    # A snapshot (and a rebuild) still queued when the window closed are delivered later,
+    # as Qt delivers queued signals: by calling the window's slots.
+    late = dataclasses.replace(
+        snap, iteration=2, losses_from=1, new_losses=np.array([0.25]), phase=None
+    )
+    w._on_snapshot(late)
+    w._on_rebuilt(None)
+    w._repaint()
+    assert w._latest is snap
+    assert len(w.loss_plot.data()[0]) == losses
