@@ -39,6 +39,7 @@ def modules_loaded_by(statement: str) -> list[str]:
         "import bpviz",
         "from bpviz.engine import Network, Trainer, gradient_check",
         "import bpviz.worked.handout, bpviz.views.formulas",
+        "import bpviz.training_process",  # what the training process imports
     ],
 )
 def test_importing_the_engine_loads_no_qt_module(statement):
