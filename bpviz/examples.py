@@ -1,7 +1,7 @@
 """The built-in example experiments shipped in ``resources/examples``.
 
 One JSON file per entry of :data:`bpviz.engine.experiment.PRESETS`, written by
-``resources/examples/make_examples.py`` and read with
+``resources/make_examples.py`` and read with
 :func:`bpviz.engine.experiment_io.load_experiment`. No Qt here.
 
 The files live in ``resources/examples`` at the top of the source tree; the

@@ -879,7 +879,7 @@ def test_there_is_one_example_file_per_preset():
 def test_example_file_matches_its_preset_and_builds(name):
     label, setup = PRESETS[name]
     exp = load_experiment(example_paths()[name])
-    assert exp.setup == setup, "run resources/examples/make_examples.py"
+    assert exp.setup == setup, "run resources/make_examples.py"
     assert exp.title == label == example_titles()[name]
     assert not exp.has_state
     trainer, _ = restore_trainer(exp)

@@ -1,6 +1,6 @@
 """Write one example experiment file per preset (run from anywhere).
 
-    python resources/examples/make_examples.py
+    python resources/make_examples.py
 
 The files hold the preset's settings only (no trained state), so opening one
 starts a fresh run. Re-run after changing PRESETS; a test checks that the
@@ -12,8 +12,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent.parent))
+ROOT = Path(__file__).resolve().parents[1]
+HERE = ROOT / "resources" / "examples"
+sys.path.insert(0, str(ROOT))
 
 from bpviz.engine.experiment import PRESETS  # noqa: E402
 from bpviz.engine.experiment_io import load_experiment, save_experiment  # noqa: E402
@@ -26,7 +27,7 @@ def main() -> None:
         save_experiment(path, setup, title=label)
         loaded = load_experiment(path)
         assert loaded.setup == setup, name
-        print(f"wrote {path.relative_to(HERE.parent.parent)}")
+        print(f"wrote {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
