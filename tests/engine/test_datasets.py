@@ -257,9 +257,15 @@ def test_dataset_error_is_a_value_error():
 
 
 def test_boundary_arguments_are_accepted():
-    make_dataset("gauss", n_samples=2, noise=0.0, test_fraction=0.0)
-    make_dataset("gauss", n_samples=2, noise=1.0, test_fraction=0.9)
-    make_dataset("sine", n_samples=np.int64(10), seed=np.int64(3))
+    tight = make_dataset("gauss", n_samples=2, noise=0.0, test_fraction=0.0)
+    assert len(tight.X_train) == 2 and len(tight.X_test) == 0
+    assert np.isfinite(tight.X_train).all()
+    loose = make_dataset("gauss", n_samples=2, noise=1.0, test_fraction=0.9)
+    assert len(loose.X_train) + len(loose.X_test) == 2 and len(loose.X_train) >= 1
+    sine = make_dataset("sine", n_samples=np.int64(10), seed=np.int64(3))
+    assert len(sine.X_train) + len(sine.X_test) == 10
+    same = make_dataset("sine", n_samples=10, seed=3)
+    np.testing.assert_array_equal(sine.X_train, same.X_train)  # NumPy ints act as ints
 
 
 # ---------------------------------------------------------------------------
