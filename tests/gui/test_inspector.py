@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QPalette
 
 from bpviz.engine import Network, Trainer, UpdateRule
@@ -218,7 +218,12 @@ def test_scrolls_to_what_this_phase_computed(inspector, qtbot):
     # The same phase again (a repaint) leaves the user's scrolling alone.
     bar.setValue(0)
     inspector.show_snapshot(trainer.snapshot())
-    qtbot.wait(50)
+    # The inspector scrolls from a zero-time timer: let every such timer posted so far
+    # run (ours fire after it), then look.
+    for _ in range(3):
+        fired: list[bool] = []
+        QTimer.singleShot(0, lambda fired=fired: fired.append(True))
+        qtbot.waitUntil(lambda fired=fired: bool(fired), timeout=2000)
     assert bar.value() == 0
     # Without a selection, the phase table starts at the top.
     inspector.set_selection(None)

@@ -71,11 +71,10 @@ def test_play_pause_action_starts_and_stops_training(window, qtbot):
     wait_snapshot(qtbot, window, lambda s: s.iteration > 50)
     window.acts.play_pause.trigger()
     qtbot.waitUntil(lambda: not window.session_playing, timeout=TIMEOUT)
-    # The worker sends its final snapshot right after "paused"; let it arrive.
-    qtbot.wait(100)
-    it = window._latest.iteration
-    qtbot.wait(300)
-    assert window._latest.iteration == it
+    # Barriers (snapshots sent after every command so far), not waits: training has
+    # stopped when two of them, one after the other, show the same iteration.
+    it = _latest_after_commands(window, qtbot).iteration
+    assert _latest_after_commands(window, qtbot).iteration == it
 
 
 def test_step_phase_action_advances_exactly_one_phase_in_lecture_order(window, qtbot):
@@ -252,9 +251,7 @@ def test_loss_plot_holds_exactly_as_many_points_as_steps(window, qtbot):
     wait_snapshot(qtbot, window, lambda s: s.iteration > 500)
     window.acts.play_pause.trigger()
     qtbot.waitUntil(lambda: not window.session_playing, timeout=TIMEOUT)
-    window.session.request_snapshot()
-    qtbot.wait(100)
-    n = window._latest.iteration
+    n = _latest_after_commands(window, qtbot).iteration
     window.loss_plot.flush()
     assert window.loss_plot.point_count() == n
 
@@ -370,7 +367,7 @@ def test_window_renders_to_png(window, qtbot, tmp_path):
     wait_snapshot(qtbot, window, lambda s: s.iteration > 200)
     window.acts.play_pause.trigger()
     qtbot.waitUntil(lambda: not window.session_playing, timeout=TIMEOUT)
-    qtbot.wait(50)
+    _latest_after_commands(window, qtbot)
     path = tmp_path / "window.png"
     assert window.grab().save(str(path))
     from PySide6.QtGui import QImage
