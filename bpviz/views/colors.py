@@ -9,7 +9,9 @@ never lie if the map changes.
 :class:`SymmetricScale` maps values onto the map with a fixed ±range that
 is chosen from the data but sticky: it grows at once (rounded up to a 1-2-5
 step) and shrinks only after the data has stayed much smaller for a while,
-so colours do not flicker from one snapshot to the next.
+so colours do not flicker from one snapshot to the next. While someone
+compares pictures (a phase walk) it can be held: it then moves only when a
+value would otherwise be clipped.
 
 :class:`ColorBarLegend` is a small widget drawing the map with its current
 ±range, a title ("θ (weight)") and what the two ends mean.
@@ -33,6 +35,7 @@ from PySide6.QtGui import (
     QPainter,
     QPalette,
     QPen,
+    QPixmap,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -135,7 +138,7 @@ def dark_theme() -> bool:
 
 
 def dark_theme_change(event: QEvent, dark: bool) -> bool | None:
-    """After a palette event: the new :func:`dark_theme` when it differs from ``dark``, else None."""
+    """After a palette event: the new :func:`dark_theme` if it differs from ``dark``, else None."""
     if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
         now = dark_theme()
         if now != dark:
@@ -179,6 +182,10 @@ class SymmetricScale:
         ``shrink_ratio × range`` ...
     patience : int
         ... for this many consecutive :meth:`update` calls.
+    headroom : float
+        A new range leaves this factor of room above the data's max |value|
+        (1.25: the data fills at most 80 % of it), so a value that grows a
+        little does not move the scale at once.
 
     Notes
     -----
@@ -195,6 +202,7 @@ class SymmetricScale:
         shrink_ratio: float = 0.25,
         patience: int = 20,
         initial: float = 1.0,
+        headroom: float = 1.0,
     ) -> None:
         if levels < 3 or levels % 2 == 0:
             raise ValueError(f"levels must be odd and ≥ 3, got {levels}")
@@ -203,6 +211,7 @@ class SymmetricScale:
         self.shrink_ratio = float(shrink_ratio)
         self.patience = int(patience)
         self._initial = float(initial)
+        self.headroom = max(float(headroom), 1.0)
         self._gamma = 1.0
         self._lut = self._make_lut()
         self.reset()
@@ -213,6 +222,11 @@ class SymmetricScale:
     def range(self) -> float:
         """The current half-range r: values are clamped to [−r, r]."""
         return self._range
+
+    @property
+    def fresh(self) -> bool:
+        """True until the first data arrives (after construction or :meth:`reset`)."""
+        return self._fresh
 
     @property
     def high_contrast(self) -> bool:
@@ -232,6 +246,7 @@ class SymmetricScale:
         self._fresh = True
         self._small_count = 0
         self._recent_peak = 0.0
+        self._held_peak = 0.0
 
     def set_range(self, r: float) -> None:
         """Fix the range by hand (it still adapts on later :meth:`update` calls)."""
@@ -240,34 +255,62 @@ class SymmetricScale:
         self._small_count = 0
         self._recent_peak = 0.0
 
-    def update(self, values: Iterable[np.ndarray | None] | np.ndarray) -> bool:
+    def _fit(self, peak: float) -> float:
+        return nice_ceil(peak * self.headroom)
+
+    def update(
+        self, values: Iterable[np.ndarray | None] | np.ndarray, *, hold: bool = False
+    ) -> bool:
         """Adapt the range to new data; returns True when the range changed.
 
         ``values`` is an array or an iterable of arrays (None entries are
         skipped). Non-finite values are ignored.
+
+        With ``hold`` (someone is comparing pictures, e.g. stepping through
+        the phases of one iteration) the range changes only when a value
+        would otherwise be clipped, never shrinks, and the largest value
+        seen is kept for :meth:`release`.
         """
         peak = _abs_peak(values)
         old = self._range
         if peak <= 0.0:
             return False
+        if hold:
+            self._held_peak = max(self._held_peak, peak)
+            if self._fresh or peak > self._range:
+                self._range = self._fit(peak)
+                self._fresh = False
+                self._small_count = 0
+                self._recent_peak = 0.0
+            return self._range != old
         if self._fresh:
-            self._range = nice_ceil(peak)
+            self._range = self._fit(peak)
             self._fresh = False
-        elif peak > self._range:
-            self._range = nice_ceil(peak)
+        elif peak * self.headroom > self._range:
+            self._range = self._fit(peak)
             self._small_count = 0
             self._recent_peak = 0.0
         elif peak < self._range * self.shrink_ratio:
             self._small_count += 1
             self._recent_peak = max(self._recent_peak, peak)
             if self._small_count >= self.patience:
-                self._range = nice_ceil(self._recent_peak)
+                self._range = self._fit(self._recent_peak)
                 self._small_count = 0
                 self._recent_peak = 0.0
         else:
             self._small_count = 0
             self._recent_peak = 0.0
         return self._range != old
+
+    def release(self) -> bool:
+        """End a hold: adapt to the largest value seen while holding, as one update.
+
+        Returns True when the range changed.
+        """
+        peak, self._held_peak = self._held_peak, 0.0
+        if peak <= 0.0:
+            return False
+        return self.update(np.array([peak]))
 
     # -- mapping ----------------------------------------------------------------
 
@@ -389,9 +432,12 @@ class ColorBarLegend(QWidget):
         self._neutral_text = neutral_text
         self._font_scale = 1.0
         self._high_contrast = False
+        self._note = ""
+        self._picture: QPixmap | None = None  # the legend as last drawn ...
+        self._picture_key: tuple | None = None  # ... and what it showed
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        if neutral_text:
-            self.setToolTip(f"grey: {neutral_text}")
+        self._base_tooltip = f"grey: {neutral_text}" if neutral_text else ""
+        self.setToolTip(self._base_tooltip)
         self._update_height()
 
     # -- public ----------------------------------------------------------------
@@ -404,6 +450,20 @@ class ColorBarLegend(QWidget):
         """The range as shown, e.g. ``"−0.5 … +0.5"``."""
         r = self._scale.range
         return f"{format_number(-r, 3)} … +{format_number(r, 3)}"
+
+    def note(self) -> str:
+        """The highlighted note beside the title ("" when none is shown)."""
+        return self._note
+
+    def set_note(self, text: str, tooltip: str = "") -> None:
+        """Show ``text`` highlighted beside the title, e.g. that the range just changed."""
+        text = str(text)
+        if text != self._note:
+            self._note = text
+            self.update()
+        tip = "\n".join(t for t in (tooltip if text else "", self._base_tooltip) if t)
+        if tip != self.toolTip():
+            self.setToolTip(tip)
 
     def end_texts(self) -> tuple[str, str]:
         """Captions of the two ends, e.g. ("blue = negative", "red = positive")."""
@@ -451,8 +511,42 @@ class ColorBarLegend(QWidget):
         return QSize(160, self.height())
 
     def paintEvent(self, event) -> None:
-        """Title, gradient bar, tick values and end captions."""
+        """Title, gradient bar, tick values and end captions.
+
+        The legend changes only when its scale's range, colours or the
+        style change, so it is drawn once into a picture and copied after.
+        """
+        dpr = self.devicePixelRatioF()
+        pal = self.palette()
+        key = (
+            self.width(),
+            self.height(),
+            dpr,
+            self._scale.range,
+            self._scale.high_contrast,
+            id(self._scale.lut),
+            self._font_scale,
+            self._high_contrast,
+            self._note,
+            self._title,
+            pal.color(QPalette.ColorRole.WindowText).rgba(),
+            pal.color(QPalette.ColorRole.Window).rgba(),
+        )
+        if key != self._picture_key or self._picture is None:
+            pm = QPixmap(
+                max(1, math.ceil(self.width() * dpr)), max(1, math.ceil(self.height() * dpr))
+            )
+            pm.setDevicePixelRatio(dpr)
+            pm.fill(Qt.GlobalColor.transparent)
+            q = QPainter(pm)
+            self._paint(q)
+            q.end()
+            self._picture, self._picture_key = pm, key
         p = QPainter(self)
+        p.drawPixmap(0, 0, self._picture)
+        p.end()
+
+    def _paint(self, p: QPainter) -> None:
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         pal = self.palette()
@@ -469,6 +563,22 @@ class ColorBarLegend(QWidget):
         title_h = fm_t.height()
         title_w = fm_t.horizontalAdvance(self._title)
         p.drawText(QRectF(pad, y, w - 2 * pad, title_h), Qt.AlignmentFlag.AlignLeft, self._title)
+        if self._note:
+            # Highlighted, so that a change of scale is seen, not just read.
+            x0 = pad + title_w + 10
+            note = fm_s.elidedText(
+                self._note, Qt.TextElideMode.ElideRight, max(w - pad - x0 - 8, 0)
+            )
+            box = QRectF(x0, y + 1, fm_s.horizontalAdvance(note) + 8, title_h - 2)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QBrush(QColor(255, 200, 40)))
+            p.drawRoundedRect(box, 3, 3)
+            p.setFont(small)
+            p.setPen(QColor(0, 0, 0))
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, note)
+            p.setFont(title_font)
+            p.setPen(text_color)
+            title_w += 10 + box.width()
         neutral_at: tuple[float, float] | None = None  # (x of swatch, y of line)
         if self._neutral_text:
             tw = fm_s.horizontalAdvance(self._neutral_text)
@@ -535,4 +645,3 @@ class ColorBarLegend(QWidget):
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                 self._neutral_text,
             )
-        p.end()

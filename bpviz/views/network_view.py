@@ -308,8 +308,11 @@ class NetworkView(QWidget):
         self._font_scale = 1.0
         self._high_contrast = False
         self._show_values = True
-        self.theta_scale = SymmetricScale()
-        self.delta_scale = SymmetricScale(patience=10)
+        # Room above the largest |value|, so that the update (θ) or the next
+        # layer's δ rarely has to move the scale in the middle of a walk.
+        self.theta_scale = SymmetricScale(headroom=1.25)
+        self.delta_scale = SymmetricScale(patience=10, headroom=1.25)
+        self._walk: int | None = None  # the iteration whose phases are shown
         self._pen_cache: dict[tuple, QPen] = {}
         self._sprite_cache: dict[tuple, QPixmap] = {}
         self._sprite_gen = 0
@@ -436,6 +439,9 @@ class NetworkView(QWidget):
         self._edges.antialias = n_e <= 3000
         self.theta_scale.reset()
         self.delta_scale.reset()
+        self._walk = None
+        self.theta_legend.set_note("")
+        self.delta_legend.set_note("")
         self._snapshot = None
         self._sel_neuron = self._sel_edge = None
         self._hl_neurons, self._hl_edges, self._hl_layer = None, set(), None
@@ -613,13 +619,23 @@ class NetworkView(QWidget):
     # ------------------------------------------------------------------
 
     def show_snapshot(self, snapshot, sample: int = 0) -> None:
-        """Colour edges by θ and neurons by δ of batch sample ``sample``."""
+        """Colour edges by θ and neurons by δ of batch sample ``sample``.
+
+        Through the phases of one iteration (a phase walk) the θ and δ scales
+        hold still, so that colours can be compared before and after the
+        update; they adapt between iterations, and in mid-walk only when a
+        value would otherwise be clipped, which the legend then says.
+        """
         weights = snapshot.weights
         sizes = [int(weights[0].shape[1])] + [int(w.shape[0]) for w in weights]
         if sizes != self.sizes:
             self.set_architecture(sizes, self.bias)
         self._snapshot = snapshot
         self._sample = max(int(sample), 0)
+        phase = snapshot.phase
+        walk = None if phase is None else snapshot.iteration - (1 if phase.is_last else 0)
+        new_walk = walk is None or walk != self._walk
+        self._walk = walk
         # θ in edge order.
         vals = self._edge_vals
         biases = snapshot.biases
@@ -629,7 +645,7 @@ class NetworkView(QWidget):
                 vals[a:b] = weights[k][: shown[k + 1], : shown[k]].ravel()
             else:
                 vals[a:b] = biases[k][: shown[k + 1]]
-        theta_changed = self.theta_scale.update(vals)
+        theta_changed = self._adapt_scale(self.theta_scale, self.theta_legend, vals, walk, new_walk)
         # δ of the sample in node order (NaN where not computed).
         nv = self._node_vals
         nv.fill(np.nan)
@@ -640,12 +656,49 @@ class NetworkView(QWidget):
             row = d[min(self._sample, d.shape[0] - 1)]
             s = self._node_start[l]
             nv[s : s + shown[l]] = row[: shown[l]]
-        delta_changed = self.delta_scale.update(nv)
+        delta_changed = self._adapt_scale(self.delta_scale, self.delta_legend, nv, walk, new_walk)
         self._restyle()
         if theta_changed:
             self.theta_legend.update()
         if delta_changed:
             self.delta_legend.update()
+
+    @staticmethod
+    def _adapt_scale(
+        scale: SymmetricScale,
+        legend: ColorBarLegend,
+        values: np.ndarray,
+        walk: int | None,
+        new_walk: bool,
+    ) -> bool:
+        """Update ``scale`` for a snapshot of phase walk ``walk`` (None: not walking).
+
+        Returns True when its range changed. A change while walking is shown
+        in the legend until the next iteration begins.
+        """
+        old, fresh = scale.range, scale.fresh
+        if new_walk:
+            scale.release()  # between iterations: adapt to what the last walk showed
+        scale.update(values, hold=walk is not None)
+        changed = scale.range != old
+        if walk is None or (new_walk and not changed):
+            legend.set_note("")
+        elif changed and not fresh:
+            was = f"±{format_number(old, 3)}"
+            if new_walk:
+                legend.set_note(
+                    f"new iteration, was {was}",
+                    f"The scale was {was} in the last iteration: compare colours within "
+                    "one iteration.",
+                )
+            else:
+                legend.set_note(
+                    f"widened from {was}: a value would clip",
+                    f"The scale was {was} when this iteration began; a value beyond it "
+                    "would have been drawn at the end colour, so the scale was widened. "
+                    "Colours before and after this change are not comparable.",
+                )
+        return changed
 
     def _pen(self, level: int, state: int) -> QPen:
         key = (level, state, self._high_contrast, self._degraded)

@@ -162,3 +162,31 @@ def test_legend_shows_title_range_and_what_the_ends_mean(qtbot):
     h = legend.height()
     legend.set_font_scale(2.0)
     assert legend.height() > h
+
+
+def test_a_held_scale_moves_only_to_keep_a_value_from_clipping():
+    s = SymmetricScale(patience=2, headroom=1.25)
+    s.update(np.array([1.0]))
+    assert s.range == 2.0  # room above the data: 1.0 fills half of it
+    for _ in range(5):
+        assert not s.update(np.array([0.01]), hold=True)  # held: never shrinks ...
+    assert not s.update(np.array([1.9]), hold=True)  # ... nor grows while it fits
+    assert s.update(np.array([-3.0]), hold=True)  # would clip: widened at once
+    assert s.range == 5.0
+    assert not s.release()  # the walk's largest value, 3.0, still fits with room
+    s.update(np.array([0.01]))
+    s.update(np.array([0.01]))
+    assert s.range == 0.02  # not held: shrinks after its patience
+
+
+def test_release_counts_a_held_walk_as_one_update():
+    s = SymmetricScale(patience=3)
+    s.update(np.array([4.0]))
+    for _ in range(2):
+        for _ in range(10):
+            s.update(np.array([0.1]), hold=True)
+        s.release()
+    assert s.range == 5.0  # two walks of small values: not yet patient enough
+    s.update(np.array([0.1]), hold=True)
+    assert s.release()
+    assert s.range == 0.1

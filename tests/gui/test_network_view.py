@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from bpviz.engine import Network, Trainer
 from bpviz.engine.datasets import make_dataset
-from bpviz.views.colors import NEUTRAL, format_number
+from bpviz.views.colors import HIGH_CONTRAST_GAMMA, NEUTRAL, format_number
 from bpviz.views.network_view import NetworkView
 
 #: Colours are quantised to the scale's 129 levels: half a level of the map.
@@ -444,3 +444,114 @@ def test_repainting_only_changed_neurons_leaves_no_stale_pixels(view, xor_traine
         view._nodes.update()
         assert on_screen() == partly
     assert partly != before
+
+
+# ----------------------------------------------------------------------
+# Colour scales that hold still while a person compares (issue 22, item 8)
+# ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def lecture_view(qtbot):
+    """The lecture example (2-2-1, θ_53 = 1) in presenter mode, and its trainer."""
+    from bpviz.engine.experiment import PRESETS, build
+
+    trainer, _ = build(PRESETS["lecture"][1])
+    v = NetworkView([2, 2, 1], bias=False)
+    qtbot.addWidget(v)
+    v.set_font_scale(1.5)
+    v.set_high_contrast(True)
+    v.resize(1000, 650)
+    v.show()
+    qtbot.waitExposed(v)
+    v.show_snapshot(trainer.snapshot())
+    return v, trainer
+
+
+def walk_id(snapshot) -> int:
+    """The iteration whose phases a snapshot shows (the update counts to its own)."""
+    return snapshot.iteration - (1 if snapshot.phase.is_last else 0)
+
+
+def legend_range(legend) -> float:
+    """The +r end of a legend as drawn (its text, not the scale behind it)."""
+    return float(legend.range_text().split("+")[-1].replace("−", "-"))
+
+
+def assert_edges_match_the_legend(view, snapshot):
+    r = legend_range(view.theta_legend)
+    theta = np.array([theta_of(snapshot, key) for key in view.edge_keys()])
+    t = np.clip(theta / r, -1, 1)
+    t = np.sign(t) * np.abs(t) ** (HIGH_CONTRAST_GAMMA if view.theta_scale.high_contrast else 1.0)
+    want = np.asarray(view.theta_scale.cmap.map((t + 1) / 2, mode="float"))
+    np.testing.assert_allclose(view.edge_colors()[:, :3], want[:, :3], atol=ATOL)
+
+
+def test_theta_colours_hold_still_through_a_phase_walk(lecture_view):
+    view, trainer = lecture_view
+    centre = view.theta_scale.lut[view.theta_scale.n_levels // 2, :3]
+    j = view.edge_keys().index((1, 0, 0))  # θ_53, 1 before the first update
+    legends, strength = [], []
+    while True:  # → through one iteration, phase by phase
+        trainer.step_phase()
+        snap = trainer.snapshot()
+        view.show_snapshot(snap)
+        legends.append(view.theta_legend.range_text())
+        strength.append(float(np.abs(view.edge_colors()[j, :3] - centre).sum()))
+        assert_edges_match_the_legend(view, snap)
+        assert view.theta_legend.note() == ""
+        if snap.phase.is_last:
+            break
+    assert len(legends) == 7 and snap.weights[1][0, 0] > 1.07  # the update made θ_53 grow
+    assert len(set(legends)) == 1, legends  # the scale held still through the walk
+    assert strength[-1] > strength[-2]  # so the grown weight looks stronger, not paler
+
+
+def test_a_value_that_would_clip_mid_walk_widens_the_scale_visibly(lecture_view):
+    import dataclasses
+
+    view, trainer = lecture_view
+    trainer.step_phase()
+    view.show_snapshot(trainer.snapshot())
+    before = view.theta_scale.range
+    trainer.step_phase()
+    snap = trainer.snapshot()
+    w = snap.weights[1].copy()
+    w[0, 0] = 3 * before  # e.g. typed by hand: it would clip at the old end
+    snap = dataclasses.replace(snap, weights=(snap.weights[0], w))
+    view.show_snapshot(snap)
+    assert view.theta_scale.range >= 3 * before  # not clipped ...
+    assert_edges_match_the_legend(view, snap)
+    note = view.theta_legend.note()
+    assert note and format_number(before, 3) in note  # ... and said so in the legend
+    for _ in range(20):  # the rest of this walk keeps the note, the next one drops it
+        trainer.step_phase()
+        nxt = trainer.snapshot()
+        if walk_id(nxt) != walk_id(snap):
+            break
+        view.show_snapshot(nxt)
+        assert view.theta_legend.note() == note
+    view.show_snapshot(nxt)
+    assert view.theta_legend.note() in ("", note) and "clip" not in view.theta_legend.note()
+
+
+@pytest.mark.parametrize("which", ["theta", "delta"])
+def test_scales_change_only_between_iterations_of_a_walk(lecture_view, which):
+    view, trainer = lecture_view
+    scale = view.theta_scale if which == "theta" else view.delta_scale
+    legend = view.theta_legend if which == "theta" else view.delta_legend
+    scale.set_range(50.0)  # far too wide: it will shrink after a while
+    legend.update()
+    last = None
+    shrunk_at = []
+    for _ in range(40 * 7):
+        trainer.step_phase()
+        snap = trainer.snapshot()
+        view.show_snapshot(snap)
+        now = (walk_id(snap), legend.range_text())
+        if last is not None and now[1] != last[1]:
+            assert now[0] != last[0], f"{which} scale changed mid-walk: {last} → {now}"
+            assert snap.phase.index == 0
+            shrunk_at.append(now[0])
+        last = now
+    assert shrunk_at and legend_range(legend) < 50  # it did adapt, between iterations
