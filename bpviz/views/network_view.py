@@ -89,7 +89,10 @@ class _EdgeLayer(pg.GraphicsObject):
 
     An optional first bucket of rims (a wider, faint pen under pale lines) is
     drawn without antialiasing: its jagged outer edge is barely visible, and
-    it halves the cost of a picture whose weights are mostly near 0.
+    it halves the cost of a picture whose weights are mostly near 0. The pale
+    lines on the rims are drawn without antialiasing too (``smooth`` False
+    for their buckets): on a jagged rim it changes nothing one can see, and
+    antialiased lines cost about four times as much to draw.
 
     Qt draws while Python holds the GIL, so every call and every antialiased
     pixel is time taken from the training thread. The lines are therefore
@@ -105,6 +108,7 @@ class _EdgeLayer(pg.GraphicsObject):
         self._rect = QRectF()
         self._groups: list[tuple[QPen, list[QLineF]]] = []
         self._rims: tuple[QPen, list[QLineF]] | None = None
+        self._smooth: list[bool] = []  # per bucket: antialiased
         self._pixmap: QPixmap | None = None  # the lines as drawn (None: draw them again)
         self._buffer: QPixmap | None = None  # its memory, kept across redraws
         self._changed = False  # new lines since the last paint
@@ -132,11 +136,14 @@ class _EdgeLayer(pg.GraphicsObject):
         self,
         groups: list[tuple[QPen, list[QLineF]]],
         rims: tuple[QPen, list[QLineF]] | None = None,
+        smooth: list[bool] | None = None,
     ) -> None:
+        """New buckets (pen, lines), optional rims under them, and which are antialiased."""
         if not groups and not rims and not self._groups and not self._rims:
             return  # nothing drawn before or after (the selection overlay, mostly)
         self._groups = groups
         self._rims = rims
+        self._smooth = [True] * len(groups) if smooth is None else list(smooth)
         self._pixmap = None
         self._changed = True
         self.update()
@@ -207,8 +214,12 @@ class _EdgeLayer(pg.GraphicsObject):
             p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
             p.setPen(self._rims[0])
             p.drawLines(self._rims[1])
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, self.antialias)
-        for pen, lines in self._groups:
+        current = None
+        for (pen, lines), smooth in zip(self._groups, self._smooth, strict=True):
+            aa = smooth and self.antialias
+            if aa is not current:
+                p.setRenderHint(QPainter.RenderHint.Antialiasing, aa)
+                current = aa
             p.setPen(pen)
             p.drawLines(lines)
 
@@ -320,6 +331,7 @@ class NetworkView(QWidget):
         self._edge_key: tuple | None = None  # what the edge buckets were built from
         self._nodes_key: tuple | None = None  # what the neurons were last drawn with
         self._static_text: dict[str, tuple[QStaticText, float]] = {}
+        self._labels_cache: tuple | None = None  # the u, o, δ labels last laid out
         self._brush_cache: dict[tuple, QBrush] = {}
         self._snapshot = None
         self._sample = 0
@@ -834,25 +846,32 @@ class NetworkView(QWidget):
         order = np.argsort(order_key, kind="stable")
         sk = order_key[order]
         groups: list[tuple[QPen, list[QLineF]]] = []
+        smooth: list[bool] = []
         rims = None
+        pale = np.zeros(order.size, dtype=bool)
         if order.size and not self._degraded:
             # A pale rim under near-white edges keeps weights near 0 visible.
             lum = rgba[:, :3] @ np.array([0.2126, 0.7152, 0.0722])
-            pale = np.flatnonzero(lum > 0.72)
-            if pale.size:
+            pale = lum > 0.72
+            if np.any(pale):
                 lines = self._lines
-                rims = (self._skeleton_pen(), [lines[m] for m in pale.tolist()])
+                rims = (self._skeleton_pen(), [lines[m] for m in np.flatnonzero(pale).tolist()])
         if order.size:
             cuts = np.flatnonzero(np.diff(sk)) + 1
             starts = np.concatenate([[0], cuts])
             ends = np.concatenate([cuts, [order.size]])
             lines = self._lines
             olist = order.tolist()
-            for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-                j = olist[a]
+            # A bucket is one colour and emphasis: its first edge speaks for all.
+            firsts = order[starts]
+            smooth_of = (~pale[firsts] | (state[firsts] == _EMPH)).tolist()
+            for a, b, j, sm in zip(
+                starts.tolist(), ends.tolist(), firsts.tolist(), smooth_of, strict=True
+            ):
                 pen = self._pen(int(lev[j]), int(state[j]))
                 groups.append((pen, [lines[m] for m in olist[a:b]]))
-        self._edges.set_groups(groups, rims)
+                smooth.append(sm)
+        self._edges.set_groups(groups, rims, smooth)
 
     def _update_overlay(self) -> None:
         groups: list[tuple[QPen, list[QLineF]]] = []
@@ -1062,40 +1081,12 @@ class NetworkView(QWidget):
             p.drawText(rect, align, text)
 
     def _paint_values(self, p: QPainter, xs: list[float], ys: list[float]) -> None:
-        snap = self._snapshot
-        r, lh = self._r, self._lh
-        fm = QFontMetricsF(self._font_small)
-        ascent = fm.ascent()
-        advance = fm.horizontalAdvance
-        bg = QColor(self._bg)
-        bg.setAlpha(235)
-        rects: list[QRectF] = []
-        texts: list[tuple[QPointF, str, bool]] = []
-        states = self._node_state
-        for j, (l, i) in enumerate(self._node_keys):
-            o_t = format_number(self._value(snap.o, l, i), 3)
-            if l == 0:
-                parts = [f"o={o_t}"]
-            else:
-                u_t = format_number(self._value(snap.u, l, i), 3)
-                d_t = format_number(self._value(snap.delta, l, i), 3)
-                if self._values_lines >= 3:
-                    parts = [f"u={u_t}", f"o={o_t}", f"δ={d_t}"]
-                elif self._values_lines == 2:
-                    parts = [f"o={o_t}", f"δ={d_t}"]
-                else:
-                    parts = [f"o={o_t} δ={d_t}"]
-            w = max(advance(t) for t in parts) + 6
-            h = lh * len(parts) + 2
-            x0, y0 = xs[j] + r + 5, ys[j] - h / 2
-            rects.append(QRectF(x0, y0, w, h))
-            dim = bool(states[j] == _DIM)
-            for m, t in enumerate(parts):
-                texts.append((QPointF(x0 + 3, y0 + 1 + m * lh + ascent), t, dim))
+        rects, texts = self._value_labels(xs, ys)
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(bg)
-        # Plain rectangles need no antialiasing, which would make Qt fill each one
-        # as a path (about 3 ms a frame on 2-8-8-8-8-1 with values shown, GIL held).
+        p.setBrush(self._label_brush)
+        # Plain opaque rectangles: no antialiasing (which would make Qt fill each
+        # one as a path) and no blending, which costs about a third of a
+        # millisecond a frame on 2-8-8-8-8-1 (GIL held).
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         p.drawRects(rects)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -1109,6 +1100,56 @@ class NetworkView(QWidget):
                 p.setPen(pen)
                 current = pen
             p.drawText(pos, t)
+
+    def _value_labels(
+        self, xs: list[float], ys: list[float]
+    ) -> tuple[list[QRectF], list[tuple[QPointF, str, bool]]]:
+        """Background rectangles and (baseline point, text, dimmed) of the u, o, δ labels.
+
+        Made once per snapshot, sample, layout and highlight: a repaint for
+        anything else (hover, selection, the window's frame timer) reuses them.
+        """
+        snap = self._snapshot
+        key = (
+            id(snap),
+            self._sample,
+            self._layout_gen,
+            self._values_lines,
+            self._node_state.tobytes(),
+        )
+        cached = self._labels_cache
+        if cached is not None and cached[0] == key and cached[1] is snap:
+            return cached[2], cached[3]
+        r, lh = self._r, self._lh
+        fm = QFontMetricsF(self._font_small)
+        ascent = fm.ascent()
+        advance = fm.horizontalAdvance
+        rects: list[QRectF] = []
+        texts: list[tuple[QPointF, str, bool]] = []
+        states = self._node_state.tolist()
+        lines = self._values_lines
+        for j, (l, i) in enumerate(self._node_keys):
+            o_t = format_number(self._value(snap.o, l, i), 3)
+            if l == 0:
+                parts = [f"o={o_t}"]
+            else:
+                u_t = format_number(self._value(snap.u, l, i), 3)
+                d_t = format_number(self._value(snap.delta, l, i), 3)
+                if lines >= 3:
+                    parts = [f"u={u_t}", f"o={o_t}", f"δ={d_t}"]
+                elif lines == 2:
+                    parts = [f"o={o_t}", f"δ={d_t}"]
+                else:
+                    parts = [f"o={o_t} δ={d_t}"]
+            w = max(advance(t) for t in parts) + 6
+            h = lh * len(parts) + 2
+            x0, y0 = xs[j] + r + 5, ys[j] - h / 2
+            rects.append(QRectF(x0, y0, w, h))
+            dim = states[j] == _DIM
+            for m, t in enumerate(parts):
+                texts.append((QPointF(x0 + 3, y0 + 1 + m * lh + ascent), t, dim))
+        self._labels_cache = (key, snap, rects, texts)
+        return rects, texts
 
     def _value(self, arrays, l: int, i: int) -> float | None:
         if arrays is None or l >= len(arrays):
@@ -1145,6 +1186,7 @@ class NetworkView(QWidget):
         )
         self._bias_fill = QColor(255, 244, 200) if light else QColor(90, 80, 40)
         self._bias_brush = QBrush(self._bias_fill)
+        self._label_brush = QBrush(bg)
         self.canvas.setBackground(bg)
         self._sync_edge_background()
         self._pen_cache.clear()
