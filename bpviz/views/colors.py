@@ -39,6 +39,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from .auto_range import nice_ceil_fine
+
 __all__ = [
     "BASE_FONT_PT",
     "DIVERGING_MAP",
@@ -203,6 +205,7 @@ class SymmetricScale:
         patience: int = 20,
         initial: float = 1.0,
         headroom: float = 1.0,
+        fine: bool = False,
     ) -> None:
         if levels < 3 or levels % 2 == 0:
             raise ValueError(f"levels must be odd and ≥ 3, got {levels}")
@@ -212,6 +215,7 @@ class SymmetricScale:
         self.patience = int(patience)
         self._initial = float(initial)
         self.headroom = max(float(headroom), 1.0)
+        self.fine = bool(fine)
         self._gamma = 1.0
         self._lut = self._make_lut()
         self.reset()
@@ -256,7 +260,10 @@ class SymmetricScale:
         self._recent_peak = 0.0
 
     def _fit(self, peak: float) -> float:
-        return nice_ceil(peak * self.headroom)
+        x = peak * self.headroom
+        if self.fine and math.isfinite(x) and x > 0:
+            return float(f"{nice_ceil_fine(x):.6g}")
+        return nice_ceil(x)
 
     def update(
         self, values: Iterable[np.ndarray | None] | np.ndarray, *, hold: bool = False

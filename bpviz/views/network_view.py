@@ -321,8 +321,8 @@ class NetworkView(QWidget):
         self._show_values = True
         # Room above the largest |value|, so that the update (θ) or the next
         # layer's δ rarely has to move the scale in the middle of a walk.
-        self.theta_scale = SymmetricScale(headroom=1.25)
-        self.delta_scale = SymmetricScale(patience=10, headroom=1.25)
+        self.theta_scale = SymmetricScale(headroom=1.25, fine=True)
+        self.delta_scale = SymmetricScale(patience=10, headroom=1.25, fine=True)
         self._walk: int | None = None  # the iteration whose phases are shown
         self._pen_cache: dict[tuple, QPen] = {}
         self._sprite_cache: dict[tuple, QPixmap] = {}

@@ -190,3 +190,11 @@ def test_release_counts_a_held_walk_as_one_update():
     s.update(np.array([0.1]), hold=True)
     assert s.release()
     assert s.range == 0.1
+
+
+def test_fine_steps_with_headroom_keep_the_largest_value_well_coloured():
+    s = SymmetricScale(headroom=1.25, fine=True)
+    for peak in (0.3, 0.81, 1.0, 1.7, 4.2, 9.9):
+        s.reset()
+        s.update(np.array([peak]))
+        assert 0.64 <= peak / s.range <= 0.8 + 1e-9
