@@ -78,6 +78,14 @@ MAX_EDGES = 8000
 _NORMAL, _DIM, _EMPH = 0, 1, 2
 
 
+def _static_text(text: str, font: QFont) -> QStaticText:
+    """``text`` laid out once in ``font``, for drawing again and again."""
+    st = QStaticText(text)
+    st.setPerformanceHint(QStaticText.PerformanceHint.AggressiveCaching)
+    st.prepare(font=font)
+    return st
+
+
 def _mix(a: QColor, b: QColor, amount: float) -> QColor:
     """``a`` moved towards ``b`` by ``amount`` (0 → a, 1 → b), opaque."""
     ca, cb = a.getRgbF()[:3], b.getRgbF()[:3]
@@ -602,11 +610,23 @@ class NetworkView(QWidget):
                 ok = max(fm_l.horizontalAdvance(t) for t in tiny) <= avail
                 self._layer_text = tiny if ok else [""] * L
         self._layer_rects = []
+        # Text that never changes within a layout: laid out once (QStaticText).
+        self._layer_static: list[QStaticText | None] = []
+        self._layer_pos: list[QPointF] = []
         for l, text in enumerate(self._layer_text):
             x = float(xs[self._node_start[l]])
             tw = fm_l.horizontalAdvance(text) + 8
             left = min(max(x - tw / 2, 2.0), W - tw - 2.0)
             self._layer_rects.append(QRectF(left, 4, tw, self._lh_layer + 4))
+            self._layer_static.append(_static_text(text, f_layer) if text else None)
+            self._layer_pos.append(QPointF(left + 4, 4))
+        fm_one = QFontMetricsF(self._bias_font)
+        self._bias_one = _static_text("1", self._bias_font)
+        w1, h1 = fm_one.horizontalAdvance("1"), fm_one.height()
+        self._bias_text_pos = [
+            QPointF(rect.center().x() - w1 / 2, rect.center().y() - h1 / 2)
+            for rect in self._bias_rects
+        ]
         full_rect = QRectF(0, 0, W, H)
         self._vb.setRange(full_rect, padding=0)
         for item in (self._edges, self._overlay, self._nodes):
@@ -994,8 +1014,9 @@ class NetworkView(QWidget):
             if self._bias_label:
                 p.setFont(self._bias_font)
                 p.setPen(self._dimmed_outline if bias_dim else fg)
-                for rect in self._bias_rects:
-                    p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "1")
+                one = self._bias_one
+                for pos in self._bias_text_pos:
+                    p.drawStaticText(pos, one)
         # Neurons: pre-rendered sprites (one per colour level, state and size,
         # with the number inside when it goes there) on a raster device that
         # is not scaled; vector drawing otherwise (exports).
@@ -1066,19 +1087,16 @@ class NetworkView(QWidget):
                 p.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"…+{n - s}")
         # Layer labels at the top.
         p.setFont(f_layer)
-        align = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
-        if len(self.sizes) == 1:
-            align = Qt.AlignmentFlag.AlignCenter
         current = None
-        for l, (text, rect) in enumerate(zip(self._layer_text, self._layer_rects, strict=True)):
-            if not text:
+        for l, (text, pos) in enumerate(zip(self._layer_static, self._layer_pos, strict=True)):
+            if text is None:
                 continue
             active = self._hl_layer == l
             pen = fg if (self._hl_neurons is None or active) else self._muted
             if pen is not current:
                 p.setPen(pen)
                 current = pen
-            p.drawText(rect, align, text)
+            p.drawStaticText(pos, text)
 
     def _paint_values(self, p: QPainter, xs: list[float], ys: list[float]) -> None:
         rects, texts = self._value_labels(xs, ys)
@@ -1128,13 +1146,27 @@ class NetworkView(QWidget):
         texts: list[tuple[QPointF, str, bool]] = []
         states = self._node_state.tolist()
         lines = self._values_lines
+        # The sample's row of each layer's u, o and δ, formatted (None: not yet).
+        text: dict[str, list[list[str]]] = {}
+        for name in ("u", "o", "delta"):
+            arrays = getattr(snap, name)
+            per_layer = []
+            for l, n in enumerate(self._shown):
+                a = None if arrays is None or l >= len(arrays) else arrays[l]
+                if a is None or a.shape[0] == 0:
+                    per_layer.append([format_number(None, 3)] * n)
+                else:
+                    row = a[min(self._sample, a.shape[0] - 1), :n].tolist()
+                    per_layer.append([format_number(v, 3) for v in row])
+            text[name] = per_layer
+        text_u, text_o, text_d = text["u"], text["o"], text["delta"]
         for j, (l, i) in enumerate(self._node_keys):
-            o_t = format_number(self._value(snap.o, l, i), 3)
+            o_t = text_o[l][i]
             if l == 0:
                 parts = [f"o={o_t}"]
             else:
-                u_t = format_number(self._value(snap.u, l, i), 3)
-                d_t = format_number(self._value(snap.delta, l, i), 3)
+                u_t = text_u[l][i]
+                d_t = text_d[l][i]
                 if lines >= 3:
                     parts = [f"u={u_t}", f"o={o_t}", f"δ={d_t}"]
                 elif lines == 2:
