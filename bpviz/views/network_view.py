@@ -29,6 +29,7 @@ from __future__ import annotations
 import itertools
 import math
 import sys
+import time
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -252,6 +253,10 @@ class _NodeLayer(pg.GraphicsObject):
             self._view._paint_nodes(p)
         except Exception:  # an exception escaping paint() can take the process down
             sys.excepthook(*sys.exc_info())
+        view = self._view
+        if view._paint_started:  # painted in the canvas (not an export)
+            view._paint_ms = (time.perf_counter() - view._paint_started) * 1e3
+            view._paint_started = 0.0
 
 
 class _EdgeEditor(QFrame):
@@ -349,6 +354,8 @@ class NetworkView(QWidget):
         self._hl_edges: set[tuple[int, int, int]] = set()
         self._hl_layer: int | None = None
         self._hover_text = ""
+        self._paint_started = 0.0
+        self._paint_ms = math.nan
 
         self.canvas = pg.GraphicsView(self)
         self.canvas.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -658,6 +665,8 @@ class NetworkView(QWidget):
         update; they adapt between iterations, and in mid-walk only when a
         value would otherwise be clipped, which the legend then says.
         """
+        if self.is_showing(snapshot, sample):
+            return  # the window's frame timer may ask again: nothing to do
         weights = snapshot.weights
         sizes = [int(weights[0].shape[1])] + [int(w.shape[0]) for w in weights]
         if sizes != self.sizes:
@@ -694,6 +703,21 @@ class NetworkView(QWidget):
             self.theta_legend.update()
         if delta_changed:
             self.delta_legend.update()
+
+    def is_showing(self, snapshot, sample: int = 0) -> bool:
+        """True when ``snapshot`` (and ``sample``) is what the view already shows.
+
+        Cheap (no array is looked at): a frame budget can skip the view then.
+        """
+        return snapshot is self._snapshot and max(int(sample), 0) == self._sample
+
+    def paint_cost_ms(self) -> float:
+        """Wall time of the last paint of the picture (edges, neurons, labels), in ms.
+
+        NaN before the first paint. Measured from the start of the canvas'
+        paint event to the end of the topmost layer's paint.
+        """
+        return self._paint_ms
 
     @staticmethod
     def _adapt_scale(
@@ -1523,7 +1547,9 @@ class NetworkView(QWidget):
         """
         if obj is self.canvas.viewport():
             kind = event.type()
-            if kind == QEvent.Type.MouseMove:
+            if kind == QEvent.Type.Paint:
+                self._paint_started = time.perf_counter()
+            elif kind == QEvent.Type.MouseMove:
                 self._on_hover(event.position())
             elif kind == QEvent.Type.MouseButtonPress:
                 if event.button() == Qt.MouseButton.LeftButton:

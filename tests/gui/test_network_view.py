@@ -555,3 +555,28 @@ def test_scales_change_only_between_iterations_of_a_walk(lecture_view, which):
             shrunk_at.append(now[0])
         last = now
     assert shrunk_at and legend_range(legend) < 50  # it did adapt, between iterations
+
+
+def test_showing_the_same_snapshot_again_asks_for_no_repaint(view, snap):
+    changes = []
+    view.canvas.scene().changed.connect(changes.append)
+    view.show_snapshot(snap)
+    QApplication.processEvents()
+    assert changes  # the first time, the picture changed
+    assert view.is_showing(snap) and not view.is_showing(snap, sample=1)
+    changes.clear()
+    view.show_snapshot(snap)  # e.g. the window's frame timer, nothing new
+    QApplication.processEvents()
+    assert changes == []
+    view.show_snapshot(snap, sample=1)
+    QApplication.processEvents()
+    assert changes  # another sample: other δ and labels
+
+
+def test_the_paint_cost_of_the_picture_is_measured(qtbot, snap):
+    view = NetworkView([2, 4, 1])
+    qtbot.addWidget(view)
+    assert np.isnan(view.paint_cost_ms())  # never painted
+    view.show_snapshot(snap)
+    view.grab()
+    assert 0 < view.paint_cost_ms() < float("inf")
