@@ -345,6 +345,7 @@ class NetworkView(QWidget):
         self._nodes_key: tuple | None = None  # what the neurons were last drawn with
         self._static_text: dict[str, tuple[QStaticText, float]] = {}
         self._labels_cache: tuple | None = None  # the u, o, δ labels last laid out
+        self._char_advance: dict = {}  # label font: advance of each character
         self._brush_cache: dict[tuple, QBrush] = {}
         self._snapshot = None
         self._sample = 0
@@ -575,6 +576,8 @@ class NetworkView(QWidget):
             QLineF(a, b, c, d)
             for a, b, c, d in zip(ax.tolist(), ay.tolist(), bx.tolist(), by.tolist(), strict=True)
         ]
+        self._line_array = np.empty(len(self._lines), dtype=object)
+        self._line_array[:] = self._lines
         # Neuron numbers: under the neuron when there is room, else inside it in
         # a font shrunk to fit (but not below 6.5 pt); the bias "1" likewise.
         self._index_inside = dy - 2 * r < self._lh + 8
@@ -898,14 +901,12 @@ class NetworkView(QWidget):
             lum = rgba[:, :3] @ np.array([0.2126, 0.7152, 0.0722])
             pale = lum > 0.72
             if np.any(pale):
-                lines = self._lines
-                rims = (self._skeleton_pen(), [lines[m] for m in np.flatnonzero(pale).tolist()])
+                rims = (self._skeleton_pen(), self._line_array[pale].tolist())
         if order.size:
             cuts = np.flatnonzero(np.diff(sk)) + 1
             starts = np.concatenate([[0], cuts])
             ends = np.concatenate([cuts, [order.size]])
-            lines = self._lines
-            olist = order.tolist()
+            ordered = self._line_array[order]  # NumPy picks the QLineF objects, not Python
             # A bucket is one colour and emphasis: its first edge speaks for all.
             firsts = order[starts]
             smooth_of = (~pale[firsts] | (state[firsts] == _EMPH)).tolist()
@@ -913,7 +914,7 @@ class NetworkView(QWidget):
                 starts.tolist(), ends.tolist(), firsts.tolist(), smooth_of, strict=True
             ):
                 pen = self._pen(int(lev[j]), int(state[j]))
-                groups.append((pen, [lines[m] for m in olist[a:b]]))
+                groups.append((pen, ordered[a:b].tolist()))
                 smooth.append(sm)
         self._edges.set_groups(groups, rims, smooth)
 
@@ -1165,7 +1166,23 @@ class NetworkView(QWidget):
         r, lh = self._r, self._lh
         fm = QFontMetricsF(self._font_small)
         ascent = fm.ascent()
-        advance = fm.horizontalAdvance
+        # Widths from a table of character advances (the labels are digits and
+        # a few symbols, without kerning): a third of the cost of asking Qt
+        # for each text, and the same numbers.
+        adv = self._char_advance
+        if adv.get("") != self._font_small.key():
+            adv.clear()
+            adv[""] = self._font_small.key()
+
+        def advance(t: str) -> float:
+            total = 0.0
+            for c in t:
+                a = adv.get(c)
+                if a is None:
+                    a = adv[c] = fm.horizontalAdvance(c)
+                total += a
+            return total
+
         rects: list[QRectF] = []
         texts: list[tuple[QPointF, str, bool]] = []
         states = self._node_state.tolist()
