@@ -746,13 +746,13 @@ class NetworkView(QWidget):
             was = f"±{format_number(old, 3)}"
             if new_walk:
                 legend.set_note(
-                    f"new iteration, was {was}",
+                    f"was {was} last iteration",
                     f"The scale was {was} in the last iteration: compare colours within "
                     "one iteration.",
                 )
             else:
                 legend.set_note(
-                    f"widened from {was}: a value would clip",
+                    f"was {was} (else clipped)",
                     f"The scale was {was} when this iteration began; a value beyond it "
                     "would have been drawn at the end colour, so the scale was widened. "
                     "Colours before and after this change are not comparable.",
