@@ -360,21 +360,40 @@ def _cmd_train(args: argparse.Namespace) -> int:
     finally:
         progress.close()
 
+    # Each output on its own: one that cannot be written does not stop the others.
     written: list[str] = []
-    try:
-        save_experiment(
+    failed: list[str] = []
+
+    def attempt(names: Sequence[str], write: Any) -> None:
+        try:
+            write()
+        except Exception as exc:  # any failure of one output is reported, then the next
+            reason = " ".join(str(getattr(exc, "strerror", None) or exc).split())
+            failed.append(f"{' and '.join(names)} ({reason or type(exc).__name__})")
+        else:
+            written.extend(names)
+
+    attempt(
+        ["experiment.json"],
+        lambda: save_experiment(
             out / "experiment.json", experiment.setup, trainer, dataset, title=experiment.title
-        )
-        written.append("experiment.json")
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
+        ),
+    )
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
+
+    def write_csv() -> None:
         from .export import export_csv
 
         export_csv(trainer.history, out / "loss.csv")
-        written.append("loss.csv")
-        written += _export_plots(trainer.history, out, args.width, args.height, title)
-    except (OSError, ExperimentError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        _error(f"{out}: cannot write the outputs ({reason})")
+
+    attempt(["loss.csv"], write_csv)
+    attempt(
+        ["loss.png", "loss.svg"],
+        lambda: _export_plots(trainer.history, out, args.width, args.height, title),
+    )
+    if failed:
+        done_text = f"wrote {', '.join(written)}" if written else "wrote nothing"
+        _error(f"{out}: cannot write {'; '.join(failed)}; {done_text}")
         return EXIT_FAILED
 
     if diverged is not None:

@@ -358,3 +358,46 @@ def test_training_runs_exactly_the_steps_asked():
     trainer = CountingTrainer(interrupt_at=None)
     done, diverged, interrupted = cli._train(trainer, 12345, cli.Progress(1, io.StringIO(), False))
     assert (done, diverged, interrupted) == (12345, None, False)
+
+
+# -- hostile inputs (issue 16): one line, exit 2; a failing output does not stop the others ----
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_a_fifo_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    result = run("train", str(fifo), "--steps", "5", "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert one_error_line(result).endswith("pipe.json: is a FIFO, not a regular file")
+
+
+def test_a_lone_surrogate_in_the_title_is_refused_before_training(tmp_path):
+    text = (REPO / "resources" / "examples" / "xor4.json").read_text(encoding="utf-8")
+    doc = json.loads(text)
+    doc["title"] = "@T@"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc).replace("@T@", "\\ud800"), encoding="utf-8")
+    result = run("train", str(bad), "--steps", "5", "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert one_error_line(result).endswith(
+        "bad.json: title: not valid Unicode (lone surrogate U+D800)"
+    )
+
+
+def test_an_output_that_cannot_be_written_does_not_stop_the_others(tmp_path):
+    out = tmp_path / "o"
+    (out / "loss.csv").mkdir(parents=True)  # a directory where loss.csv should go
+    result = run("train", "--example", "xor4", "--steps", "5", "--out", str(out))
+    assert result.returncode == 1
+    line = one_error_line(result)
+    assert "cannot write loss.csv (" in line
+    assert line.endswith("; wrote experiment.json, loss.png, loss.svg")
+    assert load_experiment(out / "experiment.json").iteration == 5
+    assert png_size(out / "loss.png")[0] > 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "experiment.json",
+        "loss.csv",
+        "loss.png",
+        "loss.svg",
+    ]

@@ -44,11 +44,16 @@ import io
 import math
 import operator
 import os
+import unicodedata
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .files import FileRefused, read_regular_file
+from .network import MAX_LAYER_SIZE
 
 __all__ = [
     "DATASET_LABELS",
@@ -58,10 +63,18 @@ __all__ = [
     "DatasetError",
     "load_csv",
     "make_dataset",
+    "text_problem",
 ]
 
 #: Largest ``n_samples`` :func:`make_dataset` accepts.
 MAX_SAMPLES = 1_000_000
+#: Longest text (a column name, a title, a path).
+MAX_TEXT = 4096
+#: Largest CSV file read.
+MAX_CSV_BYTES = 256 * 2**20
+#: Most columns a CSV header may name (inputs and outputs are each at most
+#: ``MAX_LAYER_SIZE``, the largest layer; other columns are ignored).
+MAX_CSV_COLUMNS = 2 * MAX_LAYER_SIZE
 #: Largest ``test_fraction`` accepted; every split keeps a training sample.
 MAX_TEST_FRACTION = 0.9
 
@@ -527,20 +540,19 @@ def _short(text: str, limit: int = 40) -> str:
     return repr(text)
 
 
-def _read_rows(path: str | os.PathLike) -> list[tuple[int, list[str]]]:
-    """Read a CSV file into ``(line_number, cells)`` pairs, blank lines dropped."""
+def _read_text(path: str | os.PathLike) -> str:
+    """The text of a CSV file: a regular file of at most MAX_CSV_BYTES, UTF-8."""
     where = str(path)
     if not isinstance(path, (str, os.PathLike)):
         raise DatasetError(f"path must be a str or os.PathLike, got {path!r}")
     try:
-        raw = Path(path).read_bytes()
+        raw = read_regular_file(path, MAX_CSV_BYTES)
     except FileNotFoundError:
         raise DatasetError(f"{where}: file not found", path=where) from None
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        raise DatasetError(f"{where}: cannot read file ({reason})", path=where) from None
+    except FileRefused as exc:
+        raise DatasetError(f"{where}: {exc.reason}", path=where) from None
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise DatasetError(
@@ -549,21 +561,127 @@ def _read_rows(path: str | os.PathLike) -> list[tuple[int, list[str]]]:
             line=line,
         ) from None
 
-    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+
+def _read_rows(reader, where: str, limit: int | None = None) -> list[tuple[int, list[str]]]:
+    """The rest of ``reader`` as ``(line_number, cells)`` pairs, blank lines dropped.
+
+    Stops after ``limit`` rows.
+    """
     rows: list[tuple[int, list[str]]] = []
-    last_line = 0
+    last_line = reader.line_num
     try:
         for cells in reader:
             first_line, last_line = last_line + 1, reader.line_num
             if len(cells) <= 1 and not "".join(cells).strip():
                 continue  # blank line
             rows.append((first_line, [cell.strip() for cell in cells]))
+            if limit is not None and len(rows) >= limit:
+                break
     except csv.Error as exc:
         line = reader.line_num
         raise DatasetError(
             f"{where}: line {line}: malformed CSV ({exc})", path=where, line=line
         ) from None
     return rows
+
+
+def text_problem(s: str) -> str | None:
+    """Why ``s`` cannot be a name or other text field (None when it can).
+
+    Text must be encodable as UTF-8 (no lone surrogates), hold no control
+    characters (NUL, newline...) and be at most :data:`MAX_TEXT` characters.
+    """
+    if len(s) > MAX_TEXT:
+        return f"text longer than {MAX_TEXT:_} characters ({len(s):_})"
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"not valid Unicode (lone surrogate U+{ord(s[exc.start]):04X})"
+    for ch in s:
+        if unicodedata.category(ch) == "Cc":
+            return f"contains a control character (U+{ord(ch):04X})"
+    return None
+
+
+def _too_many_rows(where: str) -> DatasetError:
+    return DatasetError(
+        f"{where}: more than {MAX_SAMPLES:_} data rows (the most samples bpviz trains on)",
+        path=where,
+    )
+
+
+def _fast_values(text: str, skip: int, n_columns: int, where: str) -> np.ndarray | None:
+    """Every data row as numbers, read by NumPy's C reader; None if anything is unusual.
+
+    ``skip`` is the number of lines up to and including the header. None (an
+    empty cell, a word, a ragged row, a non-finite number...) sends the
+    caller to the slow reader, which names the line, column and cell.
+    """
+    if text.count("\n") - skip > MAX_SAMPLES:
+        # Possibly too many rows: count them (blank lines are not rows).
+        lines = io.StringIO(text)
+        for _ in range(skip):
+            lines.readline()
+        if sum(1 for line in lines if line.strip()) > MAX_SAMPLES:
+            raise _too_many_rows(where)
+    try:
+        with warnings.catch_warnings():
+            # Blank lines are not rows (NumPy >= 1.23 says so once per call, harmlessly);
+            # no rows at all is the slow reader's message.
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
+            values = np.loadtxt(
+                io.StringIO(text),
+                dtype=np.float64,
+                delimiter=",",
+                comments=None,
+                quotechar='"',
+                skiprows=skip,
+                ndmin=2,
+            )
+    except ValueError:
+        return None
+    if values.shape[1] != n_columns or values.shape[0] < 2 or not np.isfinite(values).all():
+        return None
+    return values
+
+
+def _slow_values(reader, header: list[str], wanted: list[int], where: str) -> np.ndarray:
+    """The data rows cell by cell, naming the line, column and cell of the first bad one."""
+    data_rows = _read_rows(reader, where, limit=MAX_SAMPLES + 1)
+    if len(data_rows) > MAX_SAMPLES:
+        raise _too_many_rows(where)
+    if len(data_rows) < 2:
+        raise DatasetError(
+            f"{where}: only {len(data_rows)} data row(s) after the header, need at least 2",
+            path=where,
+        )
+    values = np.empty((len(data_rows), len(wanted)))
+    for r, (line, cells) in enumerate(data_rows):
+        if len(cells) != len(header):
+            raise DatasetError(
+                f"{where}: line {line} has {len(cells)} fields, header has {len(header)}",
+                path=where,
+                line=line,
+            )
+        for c, index in enumerate(wanted):
+            cell, column = cells[index], header[index]
+            prefix = f"{where}: line {line}, column {column!r}:"
+            if not cell:
+                raise DatasetError(f"{prefix} empty cell", path=where, line=line, column=column)
+            number = _parse_number(cell)
+            if number is None:
+                raise DatasetError(
+                    f"{prefix} {_short(cell)} is not a number", path=where, line=line, column=column
+                )
+            if not math.isfinite(number):
+                raise DatasetError(
+                    f"{prefix} {_short(cell)} is not a finite number",
+                    path=where,
+                    line=line,
+                    column=column,
+                )
+            values[r, c] = number
+    return values
 
 
 def _parse_number(text: str) -> float | None:
@@ -669,11 +787,21 @@ def load_csv(
     """
     where = str(path)
     fraction, seed_int = _check_split_args(test_fraction, seed)
-    rows = _read_rows(path)
+    text = _read_text(path)
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    rows = _read_rows(reader, where, limit=1)
     if not rows:
         raise DatasetError(f"{where}: file is empty", path=where)
 
     header_line, header = rows[0]
+    header_end = reader.line_num
+    if len(header) > MAX_CSV_COLUMNS:
+        raise DatasetError(
+            f"{where}: line {header_line}: {len(header):_} columns, at most "
+            f"{MAX_CSV_COLUMNS:_} are allowed (inputs and outputs up to {MAX_LAYER_SIZE:_} each)",
+            path=where,
+            line=header_line,
+        )
     if all(_parse_number(cell) is not None for cell in header):
         raise DatasetError(
             f"{where}: line {header_line}: missing header row; "
@@ -681,6 +809,7 @@ def load_csv(
             path=where,
             line=header_line,
         )
+    seen: set[str] = set()
     for i, column in enumerate(header):
         if not column:
             raise DatasetError(
@@ -688,13 +817,21 @@ def load_csv(
                 path=where,
                 line=header_line,
             )
-        if column in header[:i]:
+        problem = text_problem(column)
+        if problem is not None:
+            raise DatasetError(
+                f"{where}: line {header_line}: the name of column {i}: {problem}",
+                path=where,
+                line=header_line,
+            )
+        if column in seen:
             raise DatasetError(
                 f"{where}: line {header_line}: column name {column!r} appears twice",
                 path=where,
                 line=header_line,
                 column=column,
             )
+        seen.add(column)
     if len(header) < 2:
         raise DatasetError(
             f"{where}: line {header_line}: need at least 2 columns (inputs and an output), "
@@ -719,39 +856,18 @@ def load_csv(
                 column=header[index],
             )
 
-    data_rows = rows[1:]
-    if len(data_rows) < 2:
-        raise DatasetError(
-            f"{where}: only {len(data_rows)} data row(s) after the header, need at least 2",
-            path=where,
-        )
-    wanted = inputs + outputs
-    values = np.empty((len(data_rows), len(wanted)))
-    for r, (line, cells) in enumerate(data_rows):
-        if len(cells) != len(header):
+    for what, chosen in (("inputs", inputs), ("outputs", outputs)):
+        if len(chosen) > MAX_LAYER_SIZE:
             raise DatasetError(
-                f"{where}: line {line} has {len(cells)} fields, header has {len(header)}",
+                f"{where}: {len(chosen):_} {what}, at most {MAX_LAYER_SIZE:_} are allowed "
+                "(the largest layer)",
                 path=where,
-                line=line,
             )
-        for c, index in enumerate(wanted):
-            cell, column = cells[index], header[index]
-            prefix = f"{where}: line {line}, column {column!r}:"
-            if not cell:
-                raise DatasetError(f"{prefix} empty cell", path=where, line=line, column=column)
-            number = _parse_number(cell)
-            if number is None:
-                raise DatasetError(
-                    f"{prefix} {_short(cell)} is not a number", path=where, line=line, column=column
-                )
-            if not math.isfinite(number):
-                raise DatasetError(
-                    f"{prefix} {_short(cell)} is not a finite number",
-                    path=where,
-                    line=line,
-                    column=column,
-                )
-            values[r, c] = number
+
+    wanted = inputs + outputs
+    fast = _fast_values(text, header_end, len(header), where)
+    values = fast[:, wanted] if fast is not None else _slow_values(reader, header, wanted, where)
+    del text, fast
 
     X, Y = values[:, : len(inputs)], values[:, len(inputs) :]
     task = "classification" if np.all((Y == 0.0) | (Y == 1.0)) else "regression"

@@ -8,16 +8,29 @@ the built-in lecture examples, some with hand-set round-number weights.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 
 from .datasets import DATASET_NAMES, Dataset, load_csv, make_dataset
+from .files import size_text
 from .network import Network, UpdateRule
-from .trainer import Trainer
+from .trainer import HISTORY_BYTES, HISTORY_DEPTH, LossHistory, Trainer
 
-__all__ = ["PRESETS", "Setup", "build", "load_dataset"]
+__all__ = [
+    "MEMORY_BUDGET",
+    "PRESETS",
+    "Setup",
+    "build",
+    "check_memory",
+    "estimate_memory",
+    "load_dataset",
+]
+
+#: Memory a training run may need at most (estimated by :func:`estimate_memory`).
+MEMORY_BUDGET = 2 * 2**30
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +126,82 @@ def load_dataset(setup: Setup) -> Dataset:
     )
 
 
+def estimate_memory(
+    sizes: tuple[int, ...],
+    n_samples: int,
+    batch_size: int,
+    *,
+    bias: bool = True,
+    momentum: bool = False,
+) -> dict[str, int]:
+    """Bytes a run of this size needs, by part (float64 throughout).
+
+    ``"parameters"``: θ, the initial θ and momentum's v; ``"step back"``: the
+    trainer's ring of past θ (and v); ``"workspaces"``: one per batch size
+    (two: the full batches and the last, smaller one), one for the phase walk
+    and one each for evaluating the training and test sets, each with its
+    own gradient and step buffers and per-layer u, o, σ′ and δ; ``"snapshots"``:
+    the copies of θ and gradients travelling to the window (about three at a
+    time); ``"data"``: the dataset, the trainer's copy with the constant input
+    and the shuffled copy; ``"history"``: the loss history at its bound.
+    The parts sum to ``"total"``.
+    """
+    b = 1 if bias else 0
+    n_params = sum(n_out * (n_in + b) for n_in, n_out in itertools.pairwise(sizes))
+    theta = 8 * n_params
+    neurons = sum(sizes) + b * len(sizes)
+    widest = max(sizes) + b
+    batch = max(1, min(int(batch_size), int(n_samples)))
+
+    def workspace(rows: int, forward_only: bool = False) -> int:
+        per_row = neurons * (2 if forward_only else 4) + 2 * widest + sizes[-1]
+        return 2 * theta + 8 * rows * per_row
+
+    depth = max(2, min(HISTORY_DEPTH, HISTORY_BYTES // max(1, 2 * theta)))
+    parts = {
+        "parameters": theta * (3 if momentum else 2),
+        "step back": depth * theta * (2 if momentum else 1),
+        "workspaces": (
+            3 * workspace(batch) + workspace(int(n_samples), forward_only=True) + 2 * theta
+        ),
+        "snapshots": 3 * 2 * theta + 3 * 8 * batch * neurons * 4,
+        "data": 4 * 8 * int(n_samples) * (sizes[0] + b + sizes[-1]),
+        "history": LossHistory.MAX_BYTES,
+    }
+    parts["total"] = sum(parts.values())
+    return parts
+
+
+def check_memory(
+    sizes: tuple[int, ...],
+    n_samples: int,
+    batch_size: int,
+    *,
+    bias: bool = True,
+    momentum: bool = False,
+    budget: int | None = None,
+) -> None:
+    """Refuse a run whose :func:`estimate_memory` exceeds ``budget`` (:data:`MEMORY_BUDGET`).
+
+    Raises
+    ------
+    ValueError
+        One sentence with the estimate, its largest parts and the budget.
+    """
+    budget = MEMORY_BUDGET if budget is None else int(budget)
+    parts = estimate_memory(sizes, n_samples, batch_size, bias=bias, momentum=momentum)
+    total = parts.pop("total")
+    if total <= budget:
+        return
+    biggest = sorted(parts.items(), key=lambda kv: -kv[1])[:3]
+    detail = ", ".join(f"{name} {size_text(n)}" for name, n in biggest)
+    raise ValueError(
+        f"the network {list(sizes)} on {n_samples:_} samples would need about "
+        f"{size_text(total)} of memory ({detail}), more than the budget of {size_text(budget)}; "
+        "use smaller hidden layers or fewer samples"
+    )
+
+
 def build(setup: Setup, dataset: Dataset | None = None) -> tuple[Trainer, Dataset]:
     """Build the network and trainer a setup describes.
 
@@ -123,6 +212,13 @@ def build(setup: Setup, dataset: Dataset | None = None) -> tuple[Trainer, Datase
     """
     data = dataset if dataset is not None else load_dataset(setup)
     sizes = (data.X_train.shape[1], *setup.hidden, data.Y_train.shape[1])
+    check_memory(
+        sizes,
+        data.X_train.shape[0] + data.X_test.shape[0],
+        setup.batch_size,
+        bias=setup.bias,
+        momentum=setup.momentum > 0,
+    )
     net = Network(
         sizes,
         activation=setup.activation,

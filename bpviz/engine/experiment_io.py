@@ -48,6 +48,7 @@ import itertools
 import json
 import math
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Callable, Sequence
@@ -67,10 +68,12 @@ from .datasets import (
     DatasetError,
     load_csv,
     make_dataset,
+    text_problem,
 )
-from .experiment import Setup, build
+from .experiment import Setup, build, check_memory
+from .files import FileRefused, read_regular_file
 from .losses import LOSSES
-from .network import INITIALIZERS, MAX_LAYER_SIZE, MAX_PARAMETERS
+from .network import INITIALIZERS, MAX_LAYER_SIZE
 from .trainer import LossHistory, ResumeState, Trainer
 
 __all__ = [
@@ -83,6 +86,7 @@ __all__ = [
     "dumps_experiment",
     "load_experiment",
     "parse_experiment",
+    "remove_stale_temp_files",
     "restore_trainer",
     "save_experiment",
 ]
@@ -95,6 +99,10 @@ MAX_SEED = 2**63 - 1
 MAX_COUNT = 2**63 - 1
 MAX_BATCH = 2**31 - 1
 MAX_HIDDEN_LAYERS = 100
+#: Largest experiment file read.
+MAX_FILE_BYTES = 256 * 2**20
+#: Deepest nesting of lists and objects inside ``dataset.params``.
+MAX_DEPTH = 16
 
 
 class ExperimentError(ValueError):
@@ -286,7 +294,26 @@ def _optional_positive(v: object, where: str) -> float | None:
 def _str(v: object, where: str) -> str:
     if not isinstance(v, str):
         raise _fail(where, f"expected a string, got {_got(v)}")
+    problem = text_problem(v)
+    if problem is not None:
+        raise _fail(where, problem)
     return v
+
+
+def _check_tree(v: object, where: str, depth: int = 0) -> None:
+    """Every key and string in ``v`` is a text field; lists and objects nest ≤ MAX_DEPTH."""
+    if depth > MAX_DEPTH:
+        raise _fail(where, f"nested more than {MAX_DEPTH} levels deep")
+    if isinstance(v, str):
+        _str(v, where)
+    elif isinstance(v, dict):
+        for key, item in v.items():
+            if not isinstance(key, str) or text_problem(key) is not None:
+                raise _fail(where, f"key {_got(key)}: {text_problem(key)}")
+            _check_tree(item, _member(where, key), depth + 1)
+    elif isinstance(v, list):
+        for i, item in enumerate(v):
+            _check_tree(item, f"{where}[{i}]", depth + 1)
 
 
 def _bool(v: object, where: str) -> bool:
@@ -517,6 +544,19 @@ def _parse_dataset(v: object, where: str = "dataset") -> Dataset:
     if arrays["X_train"].shape[0] < 1:
         raise _fail(f"{where}.X_train", "the training set is empty")
     params = _obj(d["params"], f"{where}.params")
+    _check_tree(params, f"{where}.params")
+    if task == "classification":
+        for key in ("Y_train", "Y_test"):
+            Y = arrays[key]
+            bad = np.argwhere((Y != 0.0) & (Y != 1.0))
+            if bad.size:
+                r, c = (int(i) for i in bad[0])
+                raise _fail(
+                    f"{where}.{key}[{r}][{c}]",
+                    "a classification target must be 0 or 1 (a class label), "
+                    f"got {_got(d[key][r][c])}; "
+                    'for other values use "task": "regression"',
+                )
     try:
         return Dataset(
             name=name,
@@ -616,6 +656,7 @@ def _parse(doc: object) -> Experiment:
         raise _fail("format", f"expected {FORMAT_NAME!r}, got {_got(doc['format'])}")
     if "version" not in doc:
         raise _fail("version", "missing")
+    _check_tree({k: v for k, v in doc.items() if k not in ("setup", "dataset", "state")}, "")
     version = doc["version"]
     if not _is_int(version) or version < 1:
         raise _fail("version", f"expected a positive integer, got {_got(version)}")
@@ -647,12 +688,16 @@ def _parse(doc: object) -> Experiment:
             raise _fail("dataset", f"at most {MAX_LAYER_SIZE:_} {w}, got {n}")
     sizes = (n_in, *setup.hidden, n_out)
     n_params = _n_params(sizes, setup.bias)
-    if n_params > MAX_PARAMETERS:
-        raise _fail(
-            "setup.hidden",
-            f"the network {list(sizes)} has {n_params:_} parameters, at most "
-            f"{MAX_PARAMETERS:_} are allowed",
+    if dataset is not None:
+        n_samples = dataset.X_train.shape[0] + dataset.X_test.shape[0]
+    else:
+        n_samples = setup.n_samples
+    try:
+        check_memory(
+            sizes, n_samples, setup.batch_size, bias=setup.bias, momentum=setup.momentum > 0
         )
+    except ValueError as exc:
+        raise _fail("setup.hidden", str(exc)) from None
     if setup.params is not None and len(setup.params) != n_params:
         raise _fail(
             "setup.params",
@@ -751,6 +796,20 @@ def _reject_constant(name: str) -> None:
     raise ExperimentError(f"not valid JSON: {name} is not allowed (write null for a missing value)")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook``: an object naming a key twice is refused (which one would count?)."""
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ExperimentError(
+                    f"invalid JSON: the key {_got(key)} appears twice in one object"
+                )
+            seen.add(key)
+    return d
+
+
 def load_experiment(path: str | os.PathLike) -> Experiment:
     """Read and check an experiment file.
 
@@ -765,15 +824,14 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
         by its path, e.g. ``setup.hidden[1]``).
     """
     where = os.fspath(path) if isinstance(path, (str, os.PathLike)) else repr(path)
+    if not isinstance(path, (str, os.PathLike)):
+        raise ExperimentError("expected a file path", file=where)
     try:
-        raw = Path(path).read_bytes()
+        raw = read_regular_file(path, MAX_FILE_BYTES)
     except FileNotFoundError:
         raise ExperimentError("file not found", file=where) from None
-    except IsADirectoryError:
-        raise ExperimentError("is a directory, not a file", file=where) from None
-    except (OSError, TypeError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ExperimentError(f"cannot read the file ({reason})", file=where) from None
+    except FileRefused as exc:
+        raise ExperimentError(exc.reason, file=where) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -783,7 +841,7 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
             f"line {line}, column {col}: not UTF-8 text (byte 0x{raw[exc.start]:02x})", file=where
         ) from None
     try:
-        doc = json.loads(text, parse_constant=_reject_constant)
+        doc = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except ExperimentError as exc:
         raise exc.with_file(where) from None
     except json.JSONDecodeError as exc:
@@ -917,13 +975,15 @@ def dumps_experiment(
         data_dict = None
     doc: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION}
     if title is not None:
+        _str(title, "title")
         doc["title"] = title
     doc["setup"] = setup.to_dict()
     doc["dataset"] = data_dict
     doc["state"] = None if trainer is None else _state_dict(trainer)
     try:
         text = _dumps(doc)
-    except (TypeError, ValueError) as exc:
+        text.encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as exc:
         raise ExperimentError(f"cannot be written as JSON ({exc})") from None
     # Never write a file that would not load: check the very text.
     parse_experiment(json.loads(text))
@@ -941,21 +1001,63 @@ def _umask() -> int:
     return 0o022
 
 
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError, ValueError):
+        return True  # someone else's process, or cannot tell: leave its file alone
+    return True
+
+
+def remove_stale_temp_files(path: str | os.PathLike) -> list[str]:
+    """Remove temporary files :func:`atomic_write_bytes` left next to ``path``.
+
+    A save killed between creating its temporary file and the rename (kill
+    -9, a power cut) leaves ``.NAME.PID.XXXXXXXX.tmp`` behind. Such a file is
+    removed when the process PID no longer runs (a live one may be saving
+    right now). Returns the names removed.
+    """
+    target = Path(path)
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.[a-z0-9_]{{8}}\.tmp")
+    removed = []
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return removed
+    for name in names:
+        m = pattern.fullmatch(name)
+        if m is None or _pid_alive(int(m.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(target.parent / name)
+            removed.append(name)
+    return removed
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a crash never leaves a half-written file.
 
-    The bytes go to a temporary file in the same directory, which is flushed,
-    fsync'ed and then renamed over ``path`` (:func:`os.replace` is atomic).
-    On any failure the temporary file is removed and ``path`` is unchanged.
-    An existing file's permissions are kept.
+    The bytes go to a temporary file ``.NAME.PID.XXXXXXXX.tmp`` in the same
+    directory, which is flushed, fsync'ed and then renamed over ``path``
+    (:func:`os.replace` is atomic). On any failure the temporary file is
+    removed and ``path`` is unchanged. A temporary file stranded by a killed
+    process is removed by the next save to the same path
+    (:func:`remove_stale_temp_files`). An existing file's permissions are kept.
     """
     target = Path(path)
     directory = target.parent
+    remove_stale_temp_files(target)
     try:
         mode = os.stat(target).st_mode & 0o7777
     except OSError:
         mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(
+        dir=directory, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -1013,6 +1115,8 @@ def save_experiment(
     where = os.fspath(path)
     try:
         atomic_write_bytes(path, text.encode("utf-8"))
+    except UnicodeEncodeError as exc:  # pragma: no cover - dumps_experiment checked it
+        raise ExperimentError(f"cannot be written as UTF-8 ({exc.reason})", file=where) from None
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ExperimentError(f"cannot write the file ({reason})", file=where) from exc

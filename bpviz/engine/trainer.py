@@ -81,6 +81,9 @@ class LossHistory:
     ``batch_err[m]`` is the Err of iteration m + 1 (before its update).
     """
 
+    #: Memory the history takes at most (bytes).
+    MAX_BYTES = 64 * 2**20
+
     def __init__(self) -> None:
         self._batch = _Growing()
         self._eval_it = _Growing(np.int64)

@@ -499,7 +499,11 @@ def test_softmax_needs_two_outputs(valid_doc):
 
 def test_too_many_parameters_are_refused_before_anything_is_allocated(valid_doc):
     doc = _set(valid_doc, ("setup", "hidden"), [100_000, 100_000])
-    with pytest.raises(ExperimentError, match=r"setup\.hidden: the network .* at most 50_000_000"):
+    with pytest.raises(
+        ExperimentError,
+        match=r"setup\.hidden: the network \[2, 100000, 100000, 1\] on 200 samples would need "
+        r"about 1,491\.5 GiB of memory \(.*\), more than the budget of 2 GiB",
+    ):
         parse_experiment(doc)
 
 
