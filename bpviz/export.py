@@ -332,6 +332,17 @@ def phase_png_path(
 
 #: Columns of the loss CSV.
 CSV_COLUMNS = ("iteration", "batch_err", "train_err", "test_err")
+#: Columns of the loss CSV of a long run, whose older history is min/max envelopes.
+ENVELOPE_CSV_COLUMNS = (
+    "iteration_first",
+    "iteration_last",
+    "batch_err_min",
+    "batch_err_max",
+    "train_err_min",
+    "train_err_max",
+    "test_err_min",
+    "test_err_max",
+)
 
 
 def _cell(x: float) -> str:
@@ -372,19 +383,92 @@ def history_rows(history: Any) -> list[tuple[int, float, float, float]]:
     return rows
 
 
-def export_csv(history: Any, path: str | os.PathLike) -> int:
-    """Write the loss history as CSV (header :data:`CSV_COLUMNS`); returns the row count.
+def _has_envelope(history: Any) -> bool:
+    return any(
+        len(getattr(history, name, ()) or ()) for name in ("batch_envelope", "eval_envelope")
+    )
 
-    Numbers are written with ``repr`` (they read back bit for bit); missing
-    values (no evaluation at that iteration, no test set) are empty cells.
-    See :func:`history_rows` for the rows.
+
+def envelope_rows(history: Any) -> list[tuple[int, int, float, float, float, float, float, float]]:
+    """A long run's history as ranges: (first, last, batch min, max, train min, max, test min, max).
+
+    The trainer keeps its newest iterations exactly and older ones as
+    min/max buckets (:mod:`bpviz.engine.history`). One row per bucket of
+    iterations ``first`` to ``last`` (its batch Err lies between min and max),
+    then one row per exactly kept iteration (``first == last``, min == max).
+    The training and test Err columns hold the min and max of the
+    evaluations taken in the row's range (an evaluation bucket counts in the
+    row holding its first iteration), empty if none. Iteration 0 (the
+    initial evaluation) gets a row of its own.
     """
-    rows = history_rows(history)
+    benv = history.batch_envelope
+    batch = np.asarray(history.batch_err, dtype=np.float64)
+    start = int(benv.count.sum()) if len(benv) else 0
+    exact_it = start + 1 + np.arange(batch.shape[0], dtype=np.int64)
+    first = np.concatenate([[0], np.asarray(benv.first, np.int64), exact_it])
+    last = np.concatenate([[0], np.asarray(benv.last, np.int64), exact_it])
+    nan = math.nan
+    b_lo = np.concatenate([[nan], np.asarray(benv.lo, float)[:, 0], batch])
+    b_hi = np.concatenate([[nan], np.asarray(benv.hi, float)[:, 0], batch])
+    eenv = history.eval_envelope
+    e_x = np.concatenate([np.asarray(eenv.first, np.int64), history.eval_iteration])
+    exact_e = np.column_stack([history.train_err, history.test_err]).astype(np.float64)
+    e_lo = np.concatenate([np.asarray(eenv.lo, float).reshape(-1, 2), exact_e])
+    e_hi = np.concatenate([np.asarray(eenv.hi, float).reshape(-1, 2), exact_e])
+    a = np.searchsorted(e_x, first, side="left")
+    b = np.searchsorted(e_x, last, side="right")
+    lo = np.full((first.shape[0], 2), nan)
+    hi = np.full((first.shape[0], 2), nan)
+    has = b > a
+    if has.any():
+        # The rows cover iterations 0, 1, ... without gaps, so every evaluation
+        # falls in one row and each segment runs up to the next row's start.
+        idx = a[has]
+        lo[has] = np.fmin.reduceat(e_lo, idx, axis=0)
+        hi[has] = np.fmax.reduceat(e_hi, idx, axis=0)
+    keep = np.ones(first.shape[0], dtype=bool)
+    keep[0] = bool(has[0])  # no row 0 without an initial evaluation
+    rows = []
+    for r in np.flatnonzero(keep).tolist():
+        rows.append(
+            (
+                int(first[r]),
+                int(last[r]),
+                float(b_lo[r]),
+                float(b_hi[r]),
+                float(lo[r, 0]),
+                float(hi[r, 0]),
+                float(lo[r, 1]),
+                float(hi[r, 1]),
+            )
+        )
+    return rows
+
+
+def export_csv(history: Any, path: str | os.PathLike) -> int:
+    """Write the loss history as CSV; returns the row count.
+
+    A run kept exactly (every run shorter than a few hundred thousand
+    iterations) gets the header :data:`CSV_COLUMNS`, one row per iteration
+    (:func:`history_rows`). A longer run, whose older history the trainer
+    keeps as min/max envelopes, gets the header :data:`ENVELOPE_CSV_COLUMNS`
+    instead, which says so: one row per range of iterations with the min and
+    max of each Err (:func:`envelope_rows`). Numbers are written with
+    ``repr`` (they read back bit for bit); missing values (no evaluation,
+    no test set) are empty cells.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for k, b, tr, te in rows:
-        writer.writerow((k, _cell(b), _cell(tr), _cell(te)))
+    if _has_envelope(history):
+        rows = envelope_rows(history)
+        writer.writerow(ENVELOPE_CSV_COLUMNS)
+        for first, last, *values in rows:
+            writer.writerow((first, last, *(_cell(v) for v in values)))
+    else:
+        rows = history_rows(history)
+        writer.writerow(CSV_COLUMNS)
+        for k, b, tr, te in rows:
+            writer.writerow((k, _cell(b), _cell(tr), _cell(te)))
     atomic_write_bytes(path, out.getvalue().encode("utf-8"))
     return len(rows)
 
@@ -419,21 +503,35 @@ def make_loss_plot(
     item.setClipToView(True)
     legend = item.addLegend(offset=(-10, 10), labelTextColor="k")
     legend.setBrush(pg.mkBrush(255, 255, 255, 200))
-    batch = np.asarray(history.batch_err, dtype=np.float64)
+    x, batch = _with_envelope(
+        getattr(history, "batch_envelope", None),
+        np.arange(1, len(history.batch_err) + 1, dtype=np.float64)
+        + getattr(history, "batch_from", 0),
+        history.batch_err,
+        0,
+    )
     if batch.size:
-        item.plot(
-            np.arange(1, batch.size + 1, dtype=np.float64),
-            batch,
-            pen=pg.mkPen((120, 150, 200), width=1),
-            name="batch Err",
+        item.plot(x, batch, pen=pg.mkPen((120, 150, 200), width=1), name="batch Err")
+    for c, (values, colour, name) in enumerate(
+        (
+            (history.train_err, (20, 60, 160), "training Err"),
+            (history.test_err, (220, 110, 20), "test Err"),
         )
-    eval_it = np.asarray(history.eval_iteration, dtype=np.float64)
-    for values, colour, name in (
-        (history.train_err, (20, 60, 160), "training Err"),
-        (history.test_err, (220, 110, 20), "test Err"),
     ):
-        y = np.asarray(values, dtype=np.float64)
+        x, y = _with_envelope(
+            getattr(history, "eval_envelope", None), history.eval_iteration, values, c
+        )
         ok = np.isfinite(y)
         if ok.any():
-            item.plot(eval_it[ok], y[ok], pen=pg.mkPen(colour, width=2), name=name)
+            item.plot(x[ok], y[ok], pen=pg.mkPen(colour, width=2), name=name)
     return plot
+
+
+def _with_envelope(env: Any, x: Any, y: Any, column: int) -> tuple[np.ndarray, np.ndarray]:
+    """Envelope buckets drawn as peak downsampling draws (max, min at the first x), then x, y."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if env is None or not len(env):
+        return x, y
+    ex, ey = env.pairs(column)
+    return np.concatenate([ex, x]), np.concatenate([ey, y])

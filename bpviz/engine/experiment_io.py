@@ -72,6 +72,7 @@ from .datasets import (
 )
 from .experiment import Setup, build, check_memory
 from .files import FileRefused, read_regular_file
+from .history import Envelope
 from .losses import LOSSES
 from .network import INITIALIZERS, MAX_LAYER_SIZE
 from .trainer import LossHistory, ResumeState, Trainer
@@ -92,7 +93,7 @@ __all__ = [
 ]
 
 FORMAT_NAME = "bpviz-experiment"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 #: Bounds for integers read from files (seeds, counters, batch sizes).
 MAX_SEED = 2**63 - 1
@@ -134,33 +135,47 @@ class ExperimentError(ValueError):
 class History:
     """A loss history as read-only arrays (see :class:`~bpviz.engine.trainer.LossHistory`).
 
-    ``batch_err[m]`` is the batch Err of iteration m + 1; the evaluations of
-    the whole sets happened after ``eval_iteration[k]`` iterations. NaN marks
-    a missing value (no test set).
+    ``batch_err[m]`` is the batch Err of iteration ``batch_from + m + 1``;
+    the evaluations of the whole sets happened after ``eval_iteration[k]``
+    iterations. NaN marks a missing value (no test set). A long run's older
+    values are min/max buckets in ``batch_envelope`` and ``eval_envelope``
+    (see :mod:`bpviz.engine.history`); a short run has none.
     """
 
     batch_err: np.ndarray = field(default_factory=lambda: _frozen(np.empty(0)))
     eval_iteration: np.ndarray = field(default_factory=lambda: _frozen(np.empty(0, dtype=np.int64)))
     train_err: np.ndarray = field(default_factory=lambda: _frozen(np.empty(0)))
     test_err: np.ndarray = field(default_factory=lambda: _frozen(np.empty(0)))
+    batch_envelope: Envelope = field(default_factory=lambda: Envelope.empty(1))
+    eval_envelope: Envelope = field(default_factory=lambda: Envelope.empty(2))
 
     @classmethod
     def of(cls, history: Any) -> History:
         """A frozen copy of a :class:`LossHistory` (or anything with the four arrays)."""
+        envelopes = [
+            getattr(history, name, None) or Envelope.empty(k)
+            for name, k in (("batch_envelope", 1), ("eval_envelope", 2))
+        ]
         return cls(
             _frozen(np.array(history.batch_err, dtype=np.float64)),
             _frozen(np.array(history.eval_iteration, dtype=np.int64)),
             _frozen(np.array(history.train_err, dtype=np.float64)),
             _frozen(np.array(history.test_err, dtype=np.float64)),
+            *(Envelope(*(_frozen(np.array(a)) for a in env)) for env in envelopes),
         )
 
     def __len__(self) -> int:
-        return int(self.batch_err.shape[0])
+        return self.batch_from + int(self.batch_err.shape[0])
+
+    @property
+    def batch_from(self) -> int:
+        """Iterations in the envelope."""
+        return self.batch_envelope.n_points
 
     @property
     def n_eval(self) -> int:
         """Number of evaluations."""
-        return int(self.eval_iteration.shape[0])
+        return self.eval_envelope.n_points + int(self.eval_iteration.shape[0])
 
 
 @dataclass(frozen=True, eq=False)
@@ -596,18 +611,82 @@ def _n_params(sizes: Sequence[int], bias: bool) -> int:
 # ---------------------------------------------------------------------------
 
 
+def _parse_envelope(v: object, where: str, columns: Sequence[str], hi: int) -> Envelope:
+    """Buckets ``{"first", "last", "count", <column>_min, <column>_max ...}``, in order."""
+    d = _obj(v, where)
+    keys = ["first", "last", "count"] + [f"{c}_{m}" for c in columns for m in ("min", "max")]
+    _keys(d, where, keys)
+    ints = {}
+    for key in ("first", "last", "count"):
+        items = _list(d[key], f"{where}.{key}")
+        ints[key] = np.array(
+            [
+                _int(x, f"{where}.{key}[{i}]", 0 if key != "count" else 1, hi)
+                for i, x in enumerate(items)
+            ],
+            dtype=np.int64,
+        )
+    n = ints["first"].shape[0]
+    floats = {}
+    for key in keys[3:]:
+        floats[key] = _float_list(d[key], f"{where}.{key}", allow_null=True)
+    for key, arr in (*ints.items(), *floats.items()):
+        if arr.shape[0] != n:
+            raise _fail(
+                f"{where}.{key}", f"expected {n} values (one per bucket), got {arr.shape[0]}"
+            )
+    first, last = ints["first"], ints["last"]
+    bad = np.flatnonzero(last < first)
+    if bad.size:
+        raise _fail(f"{where}.last[{bad[0]}]", f"before its bucket's first ({first[bad[0]]})")
+    bad = np.flatnonzero(first[1:] <= last[:-1])
+    if bad.size:
+        raise _fail(f"{where}.first[{bad[0] + 1}]", "buckets must follow one another")
+    lo = (
+        np.column_stack([floats[f"{c}_min"] for c in columns]) if n else np.empty((0, len(columns)))
+    )
+    hi_ = (
+        np.column_stack([floats[f"{c}_max"] for c in columns]) if n else np.empty((0, len(columns)))
+    )
+    with np.errstate(invalid="ignore"):
+        bad = np.argwhere(lo > hi_)
+    if bad.size:
+        r, c = (int(i) for i in bad[0])
+        raise _fail(f"{where}.{columns[c]}_min[{r}]", "greater than its bucket's max")
+    return Envelope(*(_frozen(a) for a in (first, last, ints["count"], lo, hi_)))
+
+
 def _parse_history(v: object, iteration: int, where: str) -> History:
     d = _obj(v, where)
-    _keys(d, where, ("batch_err", "eval_iteration", "train_err", "test_err"))
+    _keys(
+        d,
+        where,
+        ("batch_err", "eval_iteration", "train_err", "test_err"),
+        ("batch_envelope", "eval_envelope"),
+    )
+    batch_env = Envelope.empty(1)
+    if d.get("batch_envelope") is not None:
+        w = f"{where}.batch_envelope"
+        batch_env = _parse_envelope(d["batch_envelope"], w, ("batch_err",), iteration)
+        if not np.array_equal(batch_env.count, batch_env.last - batch_env.first + 1) or (
+            len(batch_env) and batch_env.first[0] != 1
+        ):
+            raise _fail(w, "buckets must cover iterations 1, 2, ... without gaps")
+    eval_env = Envelope.empty(2)
+    if d.get("eval_envelope") is not None:
+        w = f"{where}.eval_envelope"
+        eval_env = _parse_envelope(d["eval_envelope"], w, ("train_err", "test_err"), iteration)
+    n_env = batch_env.n_points
     batch = _float_list(d["batch_err"], f"{where}.batch_err", allow_null=True)
-    if batch.shape[0] != iteration:
+    if n_env + batch.shape[0] != iteration:
+        after = " after the envelope" if n_env else ""
         raise _fail(
             f"{where}.batch_err",
-            f"expected one value per iteration ({iteration}), got {batch.shape[0]}",
+            f"expected one value per iteration{after} ({iteration - n_env}), got {batch.shape[0]}",
         )
     its = _list(d["eval_iteration"], f"{where}.eval_iteration")
     eval_it = np.empty(len(its), dtype=np.int64)
-    previous = 0
+    previous = int(eval_env.last[-1]) if len(eval_env) else 0
     for i, k in enumerate(its):
         w = f"{where}.eval_iteration[{i}]"
         eval_it[i] = _int(k, w, 0, iteration)
@@ -623,7 +702,7 @@ def _parse_history(v: object, iteration: int, where: str) -> History:
                 f"expected {eval_it.shape[0]} values (one per evaluation), got {arr.shape[0]}",
             )
         out.append(arr)
-    return History(*(_frozen(a) for a in out))
+    return History(*(_frozen(a) for a in out), batch_env, eval_env)
 
 
 # ---------------------------------------------------------------------------
@@ -898,15 +977,37 @@ def _state_dict(trainer: Trainer) -> dict[str, Any]:
         "iteration": int(trainer.iteration),
         "epoch": int(trainer.epoch),
         "params": params.tolist(),
-        "history": {
-            "batch_err": _nan_to_none(h.batch_err),
-            "eval_iteration": [int(k) for k in h.eval_iteration],
-            "train_err": _nan_to_none(h.train_err),
-            "test_err": _nan_to_none(h.test_err),
-        },
+        "history": _history_dict(h),
         "shuffle": {"position": resume.position, "order": resume.order.tolist(), "rng": resume.rng},
         "velocity": None if resume.velocity is None else velocity.tolist(),
     }
+
+
+def _envelope_dict(env: Envelope, columns: Sequence[str]) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "first": env.first.tolist(),
+        "last": env.last.tolist(),
+        "count": env.count.tolist(),
+    }
+    for c, name in enumerate(columns):
+        d[f"{name}_min"] = _nan_to_none(env.lo[:, c])
+        d[f"{name}_max"] = _nan_to_none(env.hi[:, c])
+    return d
+
+
+def _history_dict(h: LossHistory) -> dict[str, Any]:
+    """The history; a long run's envelopes (format version 3) only when there are any."""
+    d: dict[str, Any] = {
+        "batch_err": _nan_to_none(h.batch_err),
+        "eval_iteration": [int(k) for k in h.eval_iteration],
+        "train_err": _nan_to_none(h.train_err),
+        "test_err": _nan_to_none(h.test_err),
+    }
+    if len(h.batch_envelope):
+        d["batch_envelope"] = _envelope_dict(h.batch_envelope, ("batch_err",))
+    if len(h.eval_envelope):
+        d["eval_envelope"] = _envelope_dict(h.eval_envelope, ("train_err", "test_err"))
+    return d
 
 
 def _to_json(o: object) -> object:
@@ -980,6 +1081,12 @@ def dumps_experiment(
     doc["setup"] = setup.to_dict()
     doc["dataset"] = data_dict
     doc["state"] = None if trainer is None else _state_dict(trainer)
+    if doc["state"] is not None and (
+        "batch_envelope" in doc["state"]["history"] or "eval_envelope" in doc["state"]["history"]
+    ):
+        doc["version"] = 3  # envelopes: older bpviz cannot read them
+    else:
+        doc["version"] = 2  # readable by every bpviz that reads version 2
     try:
         text = _dumps(doc)
         text.encode("utf-8")
@@ -1156,15 +1263,15 @@ def restore_trainer(experiment: Experiment) -> tuple[Trainer, Dataset]:
     trainer.net.params[...] = experiment.params
     trainer.iteration = experiment.iteration
     trainer.epoch = experiment.epoch
-    history = LossHistory()
     h = experiment.history
-    for err in h.batch_err.tolist():
-        history.append_batch(err)
-    for k, train, test in zip(
-        h.eval_iteration.tolist(), h.train_err.tolist(), h.test_err.tolist(), strict=True
-    ):
-        history.append_eval(k, train, test)
-    trainer.history = history
+    trainer.history = LossHistory.from_arrays(
+        h.batch_err,
+        h.eval_iteration,
+        h.train_err,
+        h.test_err,
+        h.batch_envelope,
+        h.eval_envelope,
+    )
     if experiment.resume is not None:
         try:
             trainer.set_resume_state(experiment.resume)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .history import Envelope
+
 FloatArray = np.ndarray
 MaybeArrays = tuple[FloatArray | None, ...]
 
@@ -150,6 +152,17 @@ class Snapshot:
     new_eval_iterations, new_train_err, new_test_err : arrays
         The full training and test Err evaluated since the last snapshot, and
         the iteration count at which each was taken.
+    new_batch_envelope, new_eval_envelope : Envelope or None
+        Normally None. The trainer keeps only the newest values exactly and
+        folds older ones into min/max buckets (:mod:`bpviz.engine.history`);
+        values folded before any snapshot took them (a restored long run, or
+        no snapshot for :data:`~bpviz.engine.history.EXACT` iterations)
+        arrive here instead, as the buckets holding them, all before
+        ``losses_from`` (``eval_from``). A receiver that already holds some of
+        the first bucket's points (an earlier snapshot delivered them) keeps
+        them and the bucket alike: both describe the same values.
+        Each value thus arrives once, either exactly in ``new_losses`` or as
+        part of a bucket.
     """
 
     iteration: int
@@ -175,6 +188,8 @@ class Snapshot:
     new_eval_iterations: FloatArray
     new_train_err: FloatArray
     new_test_err: FloatArray
+    new_batch_envelope: Envelope | None = None
+    new_eval_envelope: Envelope | None = None
 
 
 def frozen_copy(a: FloatArray | None) -> FloatArray | None:

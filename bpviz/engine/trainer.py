@@ -13,10 +13,11 @@ import math
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
+from .history import CHUNK, EXACT, MAX_BUCKETS, CompactSeries, Envelope
 from .network import Network, UpdateRule, Workspace, run_ops, train_step
 from .state import STAGES, Phase, Snapshot, frozen_copy, frozen_tuple
 
@@ -56,83 +57,134 @@ def phase_plan(n_layers: int) -> tuple[Phase, ...]:
     )
 
 
-class _Growing:
-    """A float array that doubles its buffer when full."""
-
-    __slots__ = ("buf", "n")
-
-    def __init__(self, dtype: Any = np.float64) -> None:
-        self.buf = np.empty(1024, dtype=dtype)
-        self.n = 0
-
-    def append(self, value: float) -> None:
-        if self.n == self.buf.shape[0]:
-            self.buf = np.concatenate([self.buf, np.empty_like(self.buf)])
-        self.buf[self.n] = value
-        self.n += 1
-
-    def view(self) -> FloatArray:
-        return self.buf[: self.n]
-
-
 class LossHistory:
     """Every iteration's batch Err, and the full training/test Err when evaluated.
 
-    ``batch_err[m]`` is the Err of iteration m + 1 (before its update).
+    Memory stays bounded (:mod:`bpviz.engine.history`): the newest
+    :data:`~bpviz.engine.history.EXACT` values of each series are kept
+    exactly, older ones as per-bucket min/max envelopes. ``batch_err[m]`` is
+    the Err of iteration ``batch_from + m + 1`` (before its update); the
+    iterations before were folded into :attr:`batch_envelope`. Likewise the
+    evaluations: the exact ones in ``eval_iteration``, ``train_err`` and
+    ``test_err``, the older ones in :attr:`eval_envelope` (columns: training,
+    test). A short run has no envelope and ``batch_from == 0``.
     """
 
-    #: Memory the history takes at most (bytes).
-    MAX_BYTES = 64 * 2**20
+    #: Memory the history takes at most (bytes): both series at their bounds.
+    MAX_BYTES = (EXACT + CHUNK) * (16 + 24) + 2 * MAX_BUCKETS * (24 + 16 + 24 + 32)
 
     def __init__(self) -> None:
-        self._batch = _Growing()
-        self._eval_it = _Growing(np.int64)
-        self._train = _Growing()
-        self._test = _Growing()
+        self._batch = CompactSeries(1)
+        self._eval = CompactSeries(2)
 
     def __len__(self) -> int:
-        return self._batch.n
+        """Iterations recorded (exact and in the envelope)."""
+        return len(self._batch)
+
+    @property
+    def batch_from(self) -> int:
+        """Iterations folded into the envelope (before ``batch_err``)."""
+        return self._batch.n_compacted
 
     @property
     def batch_err(self) -> FloatArray:
-        """Batch Err per iteration (a view; copy it to keep it)."""
-        return self._batch.view()
+        """Exact batch Err of iterations ``batch_from + 1`` on (a view; copy it to keep it)."""
+        return self._batch.y(0)
+
+    @property
+    def batch_envelope(self) -> Envelope:
+        """Older batch Err as buckets (x: iterations; one y column)."""
+        return self._batch.envelope()
+
+    @property
+    def eval_from(self) -> int:
+        """Evaluations folded into the envelope."""
+        return self._eval.n_compacted
 
     @property
     def eval_iteration(self) -> FloatArray:
-        """The iteration count at each evaluation."""
-        return self._eval_it.view()
+        """The iteration count at each exact evaluation."""
+        return self._eval.x
 
     @property
     def train_err(self) -> FloatArray:
-        """Err over the whole training set at each evaluation."""
-        return self._train.view()
+        """Err over the whole training set at each exact evaluation."""
+        return self._eval.y(0)
 
     @property
     def test_err(self) -> FloatArray:
-        """Err over the whole test set at each evaluation (NaN without a test set)."""
-        return self._test.view()
+        """Err over the whole test set at each exact evaluation (NaN without a test set)."""
+        return self._eval.y(1)
+
+    @property
+    def eval_envelope(self) -> Envelope:
+        """Older evaluations as buckets (columns: training Err, test Err)."""
+        return self._eval.envelope()
 
     @property
     def n_eval(self) -> int:
-        """Number of evaluations."""
-        return self._eval_it.n
+        """Number of evaluations (exact and in the envelope)."""
+        return len(self._eval)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held."""
+        return self._batch.nbytes + self._eval.nbytes
 
     def append_batch(self, err: float) -> None:
-        """Record one iteration's batch Err."""
-        self._batch.append(err)
+        """Record the next iteration's batch Err."""
+        b = self._batch
+        b.append1(b.n_compacted + b.n_exact + 1, err)
 
     def append_eval(self, iteration: int, train: float, test: float) -> None:
         """Record an evaluation of the full sets."""
-        self._eval_it.append(iteration)
-        self._train.append(train)
-        self._test.append(test)
+        self._eval.append(iteration, train, test)
 
     def truncate(self, n_batch: int, n_eval: int) -> None:
         """Forget everything after ``n_batch`` iterations and ``n_eval`` evaluations."""
-        self._batch.n = min(self._batch.n, n_batch)
-        for g in (self._eval_it, self._train, self._test):
-            g.n = min(g.n, n_eval)
+        self._batch.truncate(n_batch)
+        self._eval.truncate(n_eval)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        batch_err: FloatArray,
+        eval_iteration: FloatArray,
+        train_err: FloatArray,
+        test_err: FloatArray,
+        batch_envelope: Envelope | None = None,
+        eval_envelope: Envelope | None = None,
+    ) -> LossHistory:
+        """A history holding these values (envelopes first, as :class:`LossHistory` keeps them)."""
+        h = cls()
+        if batch_envelope is not None:
+            h._batch.extend_envelope(batch_envelope)
+        if eval_envelope is not None:
+            h._eval.extend_envelope(eval_envelope)
+        start = h._batch.n_compacted
+        batch_err = np.asarray(batch_err, dtype=np.float64)
+        h._batch.extend(start + 1 + np.arange(batch_err.shape[0]), batch_err[:, None])
+        h._eval.extend(
+            np.asarray(eval_iteration, dtype=np.int64),
+            np.column_stack([np.asarray(train_err, float), np.asarray(test_err, float)]),
+        )
+        return h
+
+    def batch_since(self, n: int) -> tuple[Envelope, FloatArray]:
+        """Batch Err after the first ``n`` iterations: buckets (if folded), then exact values.
+
+        The buckets are those holding any iteration after ``n`` (the first
+        may begin before it); the exact values start at iteration
+        ``max(n, batch_from) + 1``.
+        """
+        b = self._batch
+        return b.envelope_from(n), b.y(0)[max(0, n - b.n_compacted) :]
+
+    def eval_since(self, n: int) -> tuple[Envelope, FloatArray, FloatArray, FloatArray]:
+        """Evaluations after the first ``n``: buckets, then exact iterations, training, test Err."""
+        e = self._eval
+        k = max(0, n - e.n_compacted)
+        return e.envelope_from(n), e.x[k:], e.y(0)[k:], e.y(1)[k:]
 
 
 class ResumeState(NamedTuple):
@@ -206,8 +258,7 @@ class Trainer:
         for name, X, Y in (("training", X_train, Y_train), ("test", X_test, Y_test)):
             if X.ndim != 2 or X.shape[1] != net.sizes[0]:
                 raise ValueError(
-                    f"the network has {net.sizes[0]} inputs but the {name} data has "
-                    f"shape {X.shape}"
+                    f"the network has {net.sizes[0]} inputs but the {name} data has shape {X.shape}"
                 )
             if Y.ndim != 2 or Y.shape != (X.shape[0], net.sizes[-1]):
                 raise ValueError(
@@ -413,8 +464,8 @@ class Trainer:
                 self._pos,
                 self._order,
                 self._order_rng_state,
-                self.history._batch.n,
-                self.history._eval_it.n,
+                len(self.history),
+                self.history.n_eval,
                 walked,
             )
         )
@@ -565,7 +616,7 @@ class Trainer:
         """Run the remaining phases of a half-walked iteration; returns its Err."""
         while self._walk is not None:
             self.step_phase()
-        return float(self.history.batch_err[-1])
+        return float(self.history.batch_err[-1])  # the newest is always exact
 
     @property
     def walk_phase(self) -> Phase | None:
@@ -628,11 +679,16 @@ class Trainer:
         """
         net = self.net
         h = self.history
-        losses_from, eval_from = self._snap_batch, self._snap_eval
-        new_losses = frozen_copy(h.batch_err[losses_from:])
-        new_eval_it = frozen_copy(h.eval_iteration[eval_from:])
-        new_train = frozen_copy(h.train_err[eval_from:])
-        new_test = frozen_copy(h.test_err[eval_from:])
+        batch_env, batch_new = h.batch_since(self._snap_batch)
+        eval_env, eval_it, train, test = h.eval_since(self._snap_eval)
+        # Values folded into the envelope before any snapshot took them travel
+        # as buckets; the exact values follow.
+        losses_from = max(self._snap_batch, h.batch_from)
+        eval_from = max(self._snap_eval, h.eval_from)
+        new_losses = frozen_copy(batch_new)
+        new_eval_it = frozen_copy(eval_it)
+        new_train = frozen_copy(train)
+        new_test = frozen_copy(test)
         self._snap_batch, self._snap_eval = len(h), h.n_eval
         phase = self._walk_phase or self._last_phase
         ws = self._walk_ws if phase is not None else self._last_ws
@@ -703,4 +759,13 @@ class Trainer:
             new_eval_iterations=new_eval_it,
             new_train_err=new_train,
             new_test_err=new_test,
+            new_batch_envelope=_frozen_envelope(batch_env),
+            new_eval_envelope=_frozen_envelope(eval_env),
         )
+
+
+def _frozen_envelope(env: Envelope) -> Envelope | None:
+    """None when empty, else read-only copies."""
+    if not len(env):
+        return None
+    return Envelope(*(frozen_copy(a) for a in env))

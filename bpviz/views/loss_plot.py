@@ -30,6 +30,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from ..engine import history
 from .auto_range import RangeHint, nice_ceil_fine, nice_step
 from .colors import format_number, scaled_font, style_legend
 
@@ -104,11 +105,33 @@ def _quiet_bounds(item: pg.PlotDataItem) -> None:
 class _Series:
     """x and y values in NumPy buffers that double when full (and the y extent held).
 
+    Memory stays bounded as in the engine (:mod:`bpviz.engine.history`): the
+    newest ``exact`` points are kept as they are; older ones are folded into
+    buckets stored at the front of the same buffers as pairs ``(first x,
+    max)``, ``(first x, min)``, the way pyqtgraph's peak downsampling draws a
+    chunk, so the curve draws them like every point they stand for.
+    ``n_pairs`` buffer entries hold the buckets, ``n_folded`` points are in
+    them and ``counts`` says how many each holds; ``points`` is the number of
+    values the series stands for (``n`` is the buffer entries used).
+
     ``low`` is the lowest length truncated to since it was last reset (by the
     curves that draw the series: values from there on may have changed).
     """
 
-    __slots__ = ("_extent", "low", "n", "x", "y")
+    __slots__ = (
+        "_counts",
+        "_extent",
+        "chunk",
+        "exact",
+        "low",
+        "max_buckets",
+        "n",
+        "n_folded",
+        "n_pairs",
+        "width",
+        "x",
+        "y",
+    )
 
     def __init__(self, capacity: int = 1024) -> None:
         self.x = np.empty(capacity, dtype=np.float64)
@@ -116,12 +139,36 @@ class _Series:
         self.n = 0
         self.low = 0
         self._extent: tuple[float, ...] | None = (math.nan,) * 4
+        self.exact, self.chunk = history.EXACT, history.CHUNK
+        self.max_buckets = history.MAX_BUCKETS
+        self.n_pairs = 0
+        self.n_folded = 0
+        self.width = 1
+        self._counts = np.empty(0, dtype=np.int64)
+
+    @property
+    def points(self) -> int:
+        """Values held, folded or not."""
+        return self.n_folded + self.n - self.n_pairs
+
+    def bucket_counts(self) -> np.ndarray:
+        """Points in each bucket (a view)."""
+        return self._counts[: self.n_pairs // 2]
 
     def truncate(self, n: int) -> None:
-        n = max(0, min(self.n, int(n)))
-        if n != self.n:
-            self.n = n
-            self.low = min(self.low, n)
+        """Keep the first ``n`` values (whole buckets only, inside the folded part)."""
+        n = max(0, min(self.points, int(n)))
+        if n >= self.n_folded:
+            entries = self.n_pairs + n - self.n_folded
+        else:
+            ends = np.cumsum(self.bucket_counts())
+            keep = int(np.searchsorted(ends, n, side="right"))
+            self.n_pairs = 2 * keep
+            self.n_folded = int(ends[keep - 1]) if keep else 0
+            entries = self.n_pairs
+        if entries != self.n:
+            self.n = entries
+            self.low = min(self.low, entries)
             self._extent = None  # recomputed when asked for
 
     def extent(self) -> tuple[float, ...]:
@@ -130,13 +177,7 @@ class _Series:
             self._extent = _y_extent(self.ys())
         return self._extent
 
-    def append(self, x: np.ndarray, y: np.ndarray) -> None:
-        m = len(y)
-        if m == 0:
-            return
-        if self._extent is not None:
-            self._extent = _merge(self._extent, _y_extent(np.asarray(y, dtype=np.float64)))
-        need = self.n + m
+    def _reserve(self, need: int) -> None:
         if need > self.x.shape[0]:
             cap = self.x.shape[0]
             while cap < need:
@@ -146,9 +187,100 @@ class _Series:
                 new = np.empty(cap, dtype=np.float64)
                 new[: self.n] = old[: self.n]
                 setattr(self, name, new)
+
+    def append(self, x: np.ndarray, y: np.ndarray) -> None:
+        m = len(y)
+        if m == 0:
+            return
+        if self._extent is not None:
+            self._extent = _merge(self._extent, _y_extent(np.asarray(y, dtype=np.float64)))
+        need = self.n + m
+        self._reserve(need)
         self.x[self.n : need] = x
         self.y[self.n : need] = y
         self.n = need
+        while self.n - self.n_pairs >= self.exact + self.chunk:
+            width = min(self.width, self.chunk)
+            self._fold((self.n - self.n_pairs - self.exact) // width * width, width)
+
+    def append_buckets(self, first: np.ndarray, count: np.ndarray, lo, hi) -> None:
+        """Add buckets (from a snapshot) after what is held: the exact points fold first."""
+        m = len(first)
+        if m == 0:
+            return
+        if self.n > self.n_pairs:
+            self._fold(self.n - self.n_pairs, 1)  # each exact point a bucket of one
+        x = np.repeat(np.asarray(first, dtype=np.float64), 2)
+        y = np.empty(2 * m)
+        y[0::2], y[1::2] = hi, lo
+        if self._extent is not None:
+            self._extent = _merge(self._extent, _y_extent(y))
+        self._reserve(self.n + 2 * m)
+        self.x[self.n : self.n + 2 * m] = x
+        self.y[self.n : self.n + 2 * m] = y
+        self._set_counts(self.n_pairs // 2, np.asarray(count, dtype=np.int64))
+        self.n += 2 * m
+        self.n_pairs = self.n
+        self.n_folded += int(np.sum(count))
+        self.width = max(self.width, int(np.max(count)))
+        while self.n_pairs // 2 > self.max_buckets:
+            self._merge()
+
+    def _set_counts(self, at: int, counts: np.ndarray) -> None:
+        need = at + counts.shape[0]
+        if need > self._counts.shape[0]:
+            grown = np.empty(max(need, 2 * self._counts.shape[0], 64), dtype=np.int64)
+            grown[:at] = self._counts[:at]
+            self._counts = grown
+        self._counts[at:need] = counts
+
+    def _fold(self, c: int, width: int) -> None:
+        """Fold the oldest ``c`` exact points (a multiple of ``width``) into buckets."""
+        p, m = self.n_pairs, c // width
+        xs = self.x[p : p + c].reshape(m, width)
+        ys = self.y[p : p + c].reshape(m, width)
+        px = np.repeat(xs[:, 0], 2)
+        py = np.empty(2 * m)
+        py[0::2] = np.fmax.reduce(ys, axis=1)
+        py[1::2] = np.fmin.reduce(ys, axis=1)
+        tail_x, tail_y = self.x[p + c : self.n].copy(), self.y[p + c : self.n].copy()
+        self._reserve(p + 2 * m + tail_x.shape[0])
+        self.x[p : p + 2 * m], self.y[p : p + 2 * m] = px, py
+        end = p + 2 * m + tail_x.shape[0]
+        self.x[p + 2 * m : end], self.y[p + 2 * m : end] = tail_x, tail_y
+        self._set_counts(p // 2, np.full(m, width, dtype=np.int64))
+        self.n, self.n_pairs, self.n_folded = end, p + 2 * m, self.n_folded + c
+        self.low = min(self.low, p)
+        while self.n_pairs // 2 > self.max_buckets:
+            self._merge()
+
+    def _merge(self) -> None:
+        """Merge neighbouring buckets pairwise (an odd last one stays); new ones get wider."""
+        nb = self.n_pairs // 2
+        m = nb // 2
+        x = self.x[: 2 * nb].reshape(nb, 2)
+        y = self.y[: 2 * nb].reshape(nb, 2)
+        counts = self.bucket_counts()
+        nx = x[0 : 2 * m : 2, 0].copy()
+        hi = np.fmax(y[0 : 2 * m : 2, 0], y[1 : 2 * m : 2, 0])
+        lo = np.fmin(y[0 : 2 * m : 2, 1], y[1 : 2 * m : 2, 1])
+        nc = counts[0 : 2 * m : 2] + counts[1 : 2 * m : 2]
+        keep = nb % 2
+        last = (x[nb - 1].copy(), y[nb - 1].copy(), int(counts[nb - 1])) if keep else None
+        new_pairs = 2 * (m + keep)
+        tail_x = self.x[2 * nb : self.n].copy()
+        tail_y = self.y[2 * nb : self.n].copy()
+        self.x[0 : 2 * m : 2], self.x[1 : 2 * m : 2] = nx, nx
+        self.y[0 : 2 * m : 2], self.y[1 : 2 * m : 2] = hi, lo
+        self._counts[:m] = nc
+        if last is not None:
+            self.x[2 * m : 2 * m + 2], self.y[2 * m : 2 * m + 2] = last[0], last[1]
+            self._counts[m] = last[2]
+        end = new_pairs + tail_x.shape[0]
+        self.x[new_pairs:end], self.y[new_pairs:end] = tail_x, tail_y
+        self.n, self.n_pairs = end, new_pairs
+        self.low = 0
+        self.width *= 2
 
     def xs(self) -> np.ndarray:
         return self.x[: self.n]
@@ -354,7 +486,13 @@ class LossPlot(QWidget):
         evaluations likewise with ``eval_from``.
         """
         lf = int(snapshot.losses_from)
-        if self._batch.n > lf:
+        env = getattr(snapshot, "new_batch_envelope", None)
+        if env is not None and len(env):
+            # Values folded before they reached us: their buckets, then the exact ones.
+            self._batch.truncate(int(env.first[0]) - 1)
+            self._batch.append_buckets(env.first, env.count, env.lo[:, 0], env.hi[:, 0])
+            self._batch_dirty = True
+        if self._batch.points > lf:
             self._batch.truncate(lf)
             self._batch_dirty = True
         new = np.asarray(snapshot.new_losses, dtype=np.float64)
@@ -362,7 +500,16 @@ class LossPlot(QWidget):
             self._batch.append(lf + 1 + np.arange(new.size, dtype=np.float64), new)
             self._batch_dirty = True
         ef = int(snapshot.eval_from)
-        if self._train.n > ef:
+        env = getattr(snapshot, "new_eval_envelope", None)
+        if env is not None and len(env):
+            start = ef - int(np.sum(env.count))
+            for c, series in enumerate((self._train, self._test)):
+                series.truncate(start)
+                series.append_buckets(env.first, env.count, env.lo[:, c], env.hi[:, c])
+            if not self._has_test and np.any(np.isfinite(env.hi[:, 1])):
+                self._has_test = True
+            self._eval_dirty = True
+        if self._train.points > ef:
             self._train.truncate(ef)
             self._test.truncate(ef)
             self._eval_dirty = True
@@ -386,7 +533,7 @@ class LossPlot(QWidget):
 
     def append_losses(self, start: int, losses: np.ndarray) -> None:
         """Append batch Err values of iterations ``start + 1``, … (drops any beyond ``start``)."""
-        if self._batch.n > start:
+        if self._batch.points > start:
             self._batch.truncate(start)
         losses = np.asarray(losses, dtype=np.float64)
         self._batch.append(start + 1 + np.arange(losses.size, dtype=np.float64), losses)
@@ -499,15 +646,23 @@ class LossPlot(QWidget):
         self.flush()
 
     def point_count(self) -> int:
-        """Batch Err points held."""
-        return self._batch.n
+        """Batch Err values held (those folded into min/max buckets included)."""
+        return self._batch.points
 
     def eval_count(self) -> int:
-        """Evaluation points held (training and test Err)."""
-        return self._train.n
+        """Evaluations held (training and test Err; folded ones included)."""
+        return self._train.points
+
+    def folded_count(self) -> int:
+        """Batch Err values held as min/max buckets (the oldest of a long run)."""
+        return self._batch.n_folded
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:
-        """Copies of the batch Err x (iteration) and y (Err) held."""
+        """Copies of the batch Err x (iteration) and y (Err) as drawn.
+
+        A long run's oldest values come first as min/max pairs (see
+        :class:`_Series`); a short run's are every value.
+        """
         return self._batch.xs().copy(), self._batch.ys().copy()
 
     def eval_data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -640,10 +795,19 @@ class LossPlot(QWidget):
             if x is not None and j > 0 and abs(b.x[j - 1] - it) < abs(b.x[j] - it):
                 j -= 1
             it = b.x[j]
-            parts.append(
-                f"{prefix}{item(f'iteration {int(it)}:')} "
-                + item(f"batch Err = {format_number(b.y[j])}")
-            )
+            if j < b.n_pairs:  # an old stretch of a long run, kept as its min and max
+                k = j - j % 2
+                end = int(b.x[k + 2]) - 1 if k + 2 < b.n else int(it)
+                lo, hi = format_number(b.y[k + 1]), format_number(b.y[k])
+                parts.append(
+                    f"{prefix}{item(f'iterations {int(it)}–{end}:')} "
+                    + item(f"batch Err from {lo} to {hi}")
+                )
+            else:
+                parts.append(
+                    f"{prefix}{item(f'iteration {int(it)}:')} "
+                    + item(f"batch Err = {format_number(b.y[j])}")
+                )
         e = self._nearest_eval(it)
         if e is not None:
             ev = item(f"training Err = {format_number(self._train.y[e])}")

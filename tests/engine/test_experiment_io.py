@@ -294,7 +294,8 @@ def test_file_layout(tmp_path):
     text = (tmp_path / "x.json").read_text(encoding="utf-8")
     doc = json.loads(text)
     assert doc["format"] == "bpviz-experiment"
-    assert doc["version"] == FORMAT_VERSION == 2
+    # Version 2 while there are no envelopes (older bpviz reads it); 3 is read too.
+    assert doc["version"] == 2 and FORMAT_VERSION == 3
     assert doc["setup"] == setup.to_dict()
     assert doc["dataset"] is None
     state = doc["state"]
@@ -413,8 +414,8 @@ BAD_FIELDS = [
     (("format",), _DELETE, "format: missing; not a bpviz experiment"),
     (
         ("version",),
-        3,
-        "version: the file has format version 3, but this bpviz reads up to version 2",
+        4,
+        "version: the file has format version 4, but this bpviz reads up to version 3",
     ),
     (("version",), "1", "version: expected a positive integer, got '1'"),
     (("title",), 5, "title: expected a string, got 5"),

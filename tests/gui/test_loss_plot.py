@@ -320,3 +320,78 @@ def test_visible_data_only_auto_range_is_left_to_the_curves(plot, qtbot):
     _settle(qtbot, plot)
     (_, _), (_, y1) = vb.viewRange()
     assert y1 < 50  # only the visible part (1 ≤ Err ≤ 2) counts
+
+
+# -- long sessions: bounded memory, envelopes drawn as every point (issue 16) ---------------
+
+
+@pytest.fixture
+def small_bounds(monkeypatch):
+    """Tiny history bounds (engine and plot), so a few thousand iterations fold and merge."""
+    from bpviz.engine import history
+
+    monkeypatch.setattr(history, "EXACT", 64)
+    monkeypatch.setattr(history, "CHUNK", 16)
+    monkeypatch.setattr(history, "MAX_BUCKETS", 8)
+
+
+def xor_trainer():
+    ds = make_dataset("xor4")
+    net = Network([2, 3, 1], seed=2)
+    return Trainer(net, ds.X_train, ds.Y_train, batch_size=4)
+
+
+def test_a_long_stream_is_held_in_bounded_memory_and_drawn_as_every_point(small_bounds, qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    trainer = xor_trainer()
+    every = []
+    sizes = set()
+    for i in range(400):
+        trainer.run(13)
+        snap = trainer.snapshot()
+        every.extend(snap.new_losses.tolist())
+        plot.show_snapshot(snap)
+        if i >= 200:
+            sizes.add(plot._batch.x.shape[0])
+    every = np.array(every)
+    assert plot.point_count() == len(every) == 5200 and plot.folded_count() > 0
+    assert len(sizes) == 1  # the buffers stopped growing
+    x, y = plot.data()
+    assert x.size < 200
+    # Per pixel column as wide as the widest bucket: the drawn min/max are those of every value.
+    width = int(plot._batch.bucket_counts().max())
+    for a in range(1, len(every) + 1, width):
+        drawn = y[(x >= a) & (x < a + width)]
+        assert drawn.min() == every[a - 1 : a - 1 + width].min()
+        assert drawn.max() == every[a - 1 : a - 1 + width].max()
+    # The newest values are exact, and stepping back truncates them.
+    np.testing.assert_array_equal(y[-50:], every[-50:])
+    trainer.step_back()
+    plot.show_snapshot(trainer.snapshot())
+    assert plot.point_count() == 5199
+    plot.flush()
+    # Hovering over the oldest stretch names its range and its min and max.
+    text = plot.hover_at(2.0)
+    assert text.startswith("iterations 1–") and "batch Err from " in text
+
+
+def test_a_restored_long_run_arrives_as_buckets_then_exact_values(small_bounds, qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    trainer = xor_trainer()
+    trainer.run(3000)  # no snapshot taken: most values are folded before delivery
+    snap = trainer.snapshot()
+    assert snap.new_batch_envelope is not None and snap.new_eval_envelope is not None
+    plot.show_snapshot(snap)
+    h = trainer.history
+    assert plot.point_count() == 3000 and plot.eval_count() == h.n_eval
+    x, y = plot.data()
+    ex, ey = h.batch_envelope.pairs()
+    np.testing.assert_array_equal(x, np.concatenate([ex, np.arange(h.batch_from + 1, 3001)]))
+    np.testing.assert_array_equal(y, np.concatenate([ey, h.batch_err]))
+    # Training goes on: exact values append after the buckets.
+    trainer.run(5)
+    plot.show_snapshot(trainer.snapshot())
+    assert plot.point_count() == 3005
+    assert plot.data()[1][-5:].tolist() == h.batch_err[-5:].tolist()

@@ -1,0 +1,203 @@
+"""The bounded loss history: exact newest values, min/max envelopes of older ones (issue 16)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+
+import numpy as np
+import pytest
+
+from bpviz.engine import history as history_module
+from bpviz.engine.experiment import PRESETS, build
+from bpviz.engine.experiment_io import (
+    dumps_experiment,
+    load_experiment,
+    restore_trainer,
+    save_experiment,
+)
+from bpviz.engine.history import CompactSeries, Envelope
+
+
+@pytest.fixture
+def small(monkeypatch):
+    """Tiny bounds, so a few thousand iterations fold and merge."""
+    monkeypatch.setattr(history_module, "EXACT", 64)
+    monkeypatch.setattr(history_module, "CHUNK", 16)
+    monkeypatch.setattr(history_module, "MAX_BUCKETS", 8)
+
+
+def filled(n: int, k: int = 1, seed: int = 0) -> tuple[CompactSeries, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = np.cumsum(rng.integers(1, 4, size=n))
+    y = rng.normal(size=(n, k))
+    y[rng.random(n) < 0.05, k - 1] = np.nan  # a missing test Err now and then
+    s = CompactSeries(k, exact=64, chunk=16, max_buckets=8)
+    for i in range(n):
+        s.append(int(x[i]), *y[i])
+    return s, x, y
+
+
+@pytest.mark.parametrize("n", [0, 1, 63, 64, 80, 81, 500, 5000])
+def test_every_point_is_exact_or_in_exactly_one_bucket_with_its_true_min_and_max(n):
+    s, x, y = filled(n, k=2)
+    env = s.envelope()
+    assert len(s) == n == env.n_points + s.n_exact
+    assert len(env) <= 8 + 1 and s.n_exact <= 64 + 16
+    # The exact tail is the newest points, untouched.
+    assert np.array_equal(s.x, x[n - s.n_exact :])
+    assert np.array_equal(s.y(0), y[n - s.n_exact :, 0], equal_nan=True)
+    # Buckets: consecutive, in order, each with the min and max of its own points.
+    start = 0
+    for j in range(len(env)):
+        pts = slice(start, start + int(env.count[j]))
+        assert env.first[j] == x[pts][0] and env.last[j] == x[pts][-1]
+        for c in range(2):
+            col = y[pts, c]
+            want_lo = np.nan if np.isnan(col).all() else np.nanmin(col)
+            want_hi = np.nan if np.isnan(col).all() else np.nanmax(col)
+            assert np.array_equal([env.lo[j, c], env.hi[j, c]], [want_lo, want_hi], equal_nan=True)
+        start = pts.stop
+    assert start == n - s.n_exact
+
+
+def test_memory_stays_flat():
+    s = CompactSeries(1, exact=64, chunk=16, max_buckets=8)
+    sizes = []
+    for i in range(200_000):
+        s.append(i + 1, float(i % 7))
+        if i % 20_000 == 0:
+            sizes.append(s.nbytes)
+    assert len(set(sizes[1:])) == 1
+    assert s.n_buckets <= 9 and s.width >= 200_000 // 64
+
+
+def test_an_envelope_draws_as_every_point_when_a_pixel_spans_whole_buckets():
+    """Per pixel column, the drawn min and max equal those of every point it covers."""
+    n = 3000
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=n).cumsum()
+    s = CompactSeries(1, exact=64, chunk=16, max_buckets=8)
+    for i in range(n):
+        s.append(i + 1, y[i])
+    env = s.envelope()
+    ex, ey = env.pairs()
+    x_all = np.concatenate([ex, s.x.astype(float)])
+    y_all = np.concatenate([ey, s.y(0)])
+    width = int(env.count.max())
+    # Pixel columns as wide as the widest bucket, aligned to the buckets (which start at 1).
+    edges = np.arange(1, n + width + 1, width)
+    for a, b in itertools.pairwise(edges):
+        drawn = y_all[(x_all >= a) & (x_all < b)]
+        every = y[a - 1 : b - 1]
+        if every.size:
+            assert drawn.min() == every.min() and drawn.max() == every.max()
+
+
+def test_truncate_inside_the_exact_part_and_inside_the_envelope():
+    s, _, _ = filled(1000)
+    n_env = s.n_compacted
+    s.truncate(len(s) - 5)
+    assert len(s) == 995 and s.n_compacted == n_env
+    s.truncate(n_env - 1)  # inside the envelope: whole buckets only
+    assert len(s) <= n_env - 1 and s.n_exact == 0
+    assert len(s) == s.envelope().n_points
+
+
+def test_trainer_history_folds_and_keeps_the_newest_exactly(small):
+    trainer, _ = build(PRESETS["xor4"][1])
+    trainer.run(3000)
+    h = trainer.history
+    assert len(h) == 3000 and h.batch_from > 0 and len(h.batch_envelope) <= 9
+    assert len(h.batch_err) + h.batch_from == 3000
+    # Same values as a run whose history is never folded (bounds back to default).
+    history_module.EXACT = 10**6  # (the fixture puts the small bound back afterwards)
+    reference, _ = build(PRESETS["xor4"][1])
+    reference.run(3000)
+    ref = reference.history.batch_err
+    assert np.array_equal(h.batch_err, ref[h.batch_from :])
+    env = h.batch_envelope
+    assert env.first[0] == 1 and env.last[-1] == h.batch_from
+    ends = np.cumsum(env.count)
+    starts = ends - env.count
+    for j in range(len(env)):
+        seg = ref[starts[j] : ends[j]]
+        assert env.lo[j, 0] == seg.min() and env.hi[j, 0] == seg.max()
+    # Step back still works bit for bit at the newest iterations.
+    before = trainer.history.batch_err[-2]
+    assert trainer.step_back()
+    assert len(trainer.history) == 2999 and trainer.history.batch_err[-1] == before
+
+
+def test_snapshots_deliver_every_value_once_and_folded_ones_as_buckets(small):
+    trainer, _ = build(PRESETS["xor4"][1])
+    got: list[float] = []
+    for _ in range(300):
+        trainer.run(7)
+        snap = trainer.snapshot()
+        assert snap.new_batch_envelope is None and snap.losses_from == len(got)
+        got.extend(snap.new_losses.tolist())
+    assert len(got) == 2100 and trainer.history.batch_from > 0
+    assert got[trainer.history.batch_from :] == trainer.history.batch_err.tolist()
+    # No snapshot for longer than the exact bound: the folded values arrive as buckets.
+    trainer.run(500)
+    snap = trainer.snapshot()
+    env = snap.new_batch_envelope
+    assert env is not None and not env.first.flags.writeable
+    assert env.first[0] <= 2101 <= env.last[-1] + 1
+    assert snap.losses_from == trainer.history.batch_from == env.last[-1]
+    assert snap.losses_from + len(snap.new_losses) == trainer.iteration == 2600
+
+
+def test_a_long_run_round_trips_through_a_file_with_its_envelopes(small, tmp_path):
+    setup = PRESETS["xor4"][1]
+    trainer, _ = build(setup)
+    trainer.run(2500)
+    path = tmp_path / "long.json"
+    save_experiment(path, setup, trainer)
+    text = path.read_text(encoding="utf-8")
+    assert '"version": 3' in text and "batch_envelope" in text
+    exp = load_experiment(path)
+    restored, _ = restore_trainer(exp)
+    for name in ("batch_err", "eval_iteration", "train_err", "test_err"):
+        a, b = getattr(trainer.history, name), getattr(restored.history, name)
+        assert np.array_equal(a, b, equal_nan=True), name
+    for name in ("batch_envelope", "eval_envelope"):
+        a, b = getattr(trainer.history, name), getattr(restored.history, name)
+        assert all(np.array_equal(p, q, equal_nan=True) for p, q in zip(a, b, strict=True))
+    trainer.run(100)
+    restored.run(100)
+    assert np.array_equal(trainer.net.params, restored.net.params)
+    assert dumps_experiment(setup, trainer) == dumps_experiment(setup, restored)
+
+
+def test_the_csv_of_a_long_run_says_it_holds_ranges(small, tmp_path):
+    pytest.importorskip("PySide6")
+    from bpviz.export import ENVELOPE_CSV_COLUMNS, export_csv
+
+    trainer, _ = build(PRESETS["xor4"][1])
+    trainer.run(2500)
+    path = tmp_path / "loss.csv"
+    n = export_csv(trainer.history, path)
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert tuple(rows[0]) == ENVELOPE_CSV_COLUMNS and len(rows) == n + 1
+    first = [int(r[0]) for r in rows[1:]]
+    last = [int(r[1]) for r in rows[1:]]
+    assert first[0] == last[0] == 0  # the initial evaluation
+    assert all(b + 1 == a for a, b in zip(first[1:], last[:-1], strict=True))  # no gaps
+    assert last[-1] == 2500
+    h = trainer.history
+    tail = rows[-len(h.batch_err) :]
+    assert [float(r[2]) for r in tail] == h.batch_err.tolist() == [float(r[3]) for r in tail]
+    # xor4 is evaluated every iteration: each exact row holds its own training Err.
+    assert float(tail[-1][4]) == float(tail[-1][5]) == h.train_err[-1]
+
+
+def test_envelope_pairs_follow_peak_order():
+    env = Envelope(
+        np.array([1, 5]), np.array([4, 8]), np.array([4, 4]),
+        np.array([[0.5], [0.1]]), np.array([[2.0], [0.9]]),
+    )  # fmt: skip
+    x, y = env.pairs()
+    assert x.tolist() == [1, 1, 5, 5] and y.tolist() == [2.0, 0.5, 0.9, 0.1]
