@@ -295,7 +295,7 @@ class OutputView(QWidget):
             y = y[np.isfinite(y)]
             if y.size:
                 lo, hi = float(y.min()), float(y.max())
-                if hi - lo < 1e-9:
+                if hi <= lo + 1e-9:  # (hi − lo would overflow for ±1e308)
                     lo, hi = lo - 0.5, hi + 0.5
                 return lo, hi
         return 0.0, 1.0
@@ -382,7 +382,8 @@ class OutputView(QWidget):
         cmap = self._cmap()
         j = min(self._output_index, Y.shape[1] - 1) if Y.ndim == 2 and Y.shape[1] else 0
         y = Y[:, j] if Y.ndim == 2 and Y.shape[1] else np.zeros(len(Y))
-        t = np.clip((y - lo) / (hi - lo), 0.0, 1.0)
+        # Halves first: y − lo and hi − lo would overflow for targets near ±1e308.
+        t = np.clip((y / 2 - lo / 2) / (hi / 2 - lo / 2), 0.0, 1.0)
         t = np.where(np.isfinite(t), t, 0.5)
         return cmap.map(t, mode="qcolor")
 
@@ -448,11 +449,15 @@ class OutputView(QWidget):
         heat = np.asarray(y_hat[:, j], dtype=np.float64).reshape(GRID, GRID)
         self._heat = heat
         lo, hi = self._levels()
-        shown = np.where(np.isfinite(heat), heat, (lo + hi) / 2)
+        shown = np.where(np.isfinite(heat), heat, lo / 2 + hi / 2)  # no overflow at ±1e308
         self._image.setImage(shown, autoLevels=False, levels=(lo, hi))
         x0, x1, y0, y1 = self._extent
         self._image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
-        if self._is_classification() and np.nanmin(heat) < 0.5 < np.nanmax(heat):
+        # fmin/fmax skip NaN quietly (all NaN gives NaN, and no contour) where
+        # nanmin/nanmax would warn "All-NaN slice".
+        if self._is_classification() and np.fmin.reduce(heat, axis=None) < 0.5 < np.fmax.reduce(
+            heat, axis=None
+        ):
             self._set_contour(shown)
         else:
             self._set_contour(None)

@@ -405,3 +405,70 @@ def test_numbers_stay_as_they_were(tmp_path):
     path.write_text(json.dumps(doc), encoding="utf-8")
     exp = load_experiment(path)
     assert np.array_equal(exp.dataset.X_train, np.array(doc["dataset"]["X_train"]))
+
+
+# -- no NumPy warning in normal use ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("act", "out"), [("linear", "linear"), ("tanh", "sigmoid"), ("relu", "softmax")]
+)
+def test_a_gradient_check_of_a_diverged_network_warns_nothing(act, out):
+    """(Warnings are errors in this suite.) The result says inf/NaN instead."""
+    from bpviz.engine import Network
+    from bpviz.engine.gradcheck import gradient_check
+
+    loss = "softmax_ce" if out == "softmax" else "sse"
+    n_out = 2 if out == "softmax" else 1
+    net = Network([2, 8, n_out], activation=act, output_activation=out, loss=loss, seed=0)
+    net.params[...] = 1e200
+    X = np.ones((4, 2))
+    Y = np.zeros((4, n_out))
+    Y[:, 0] = 1.0
+    result = gradient_check(net, X, Y)
+    assert len(result.max_rel_error) == 2
+
+
+def test_a_storm_of_engine_commands_prints_nothing_on_stderr():
+    """Random commands with extreme η on the bare engine, warnings shown (not raised): silent."""
+    script = textwrap.dedent(
+        f"""
+        import random, sys, warnings
+        sys.path.insert(0, {str(REPO)!r})
+        warnings.simplefilter("default")
+        import numpy as np
+        from bpviz.engine import DivergenceError
+        from bpviz.engine.experiment import PRESETS, build
+        from bpviz.engine.gradcheck import gradient_check
+        from bpviz.engine.predict import predict_layers
+        rng = random.Random(16)
+        for name in ("xor4", "spiral", "exploding"):
+            trainer, data = build(PRESETS[name][1])
+            for _ in range(300):
+                c = rng.choice(["run", "phase", "back", "lr", "check", "predict", "snap"])
+                try:
+                    if c == "run":
+                        trainer.run(rng.randint(1, 50))
+                    elif c == "phase":
+                        trainer.step_phase()
+                    elif c == "back":
+                        trainer.step_back()
+                    elif c == "lr":
+                        trainer.set_lr(rng.choice([0.0, 1e-3, 0.5, 10.0, 1e6, 1e300]))
+                    elif c == "check":
+                        gradient_check(trainer.net, data.X_train[:4], data.Y_train[:4])
+                    elif c == "predict":
+                        net = trainer.net
+                        predict_layers(net.config(), net.weights, net.biases, data.X_train[:9])
+                    else:
+                        trainer.snapshot()
+                except DivergenceError:
+                    pass
+        print("done")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.stdout == "done\n" and result.returncode == 0, result.stderr
+    assert result.stderr == ""

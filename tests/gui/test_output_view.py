@@ -284,3 +284,23 @@ def test_the_pale_region_follows_a_dark_theme(view, xor, dark_theme):
     assert region_red.lightnessF() < red.lightnessF()
     bar = view._colorbar.colorMap().map(1.0, mode="qcolor")
     assert bar.getRgb() == region_red.getRgb()
+
+
+# -- hostile numbers: no NumPy warning reaches stderr (issue 16) ------------------------------
+
+
+def test_an_all_nan_map_draws_no_boundary_and_warns_nothing(view, xor):
+    import dataclasses
+
+    ds, net, snap = xor
+    nan_snap = dataclasses.replace(
+        snap, weights=tuple(np.full_like(w, np.nan) for w in snap.weights)
+    )
+    view.set_network(net.config())
+    view.set_data(ds)
+    view.show_snapshot(nan_snap)
+    view.flush()  # (warnings are errors in this suite: an "All-NaN slice" would fail here)
+    assert np.isnan(view.heatmap()).all()
+    x, _ = view._contour.getData()
+    assert x is None or len(x) == 0
+
