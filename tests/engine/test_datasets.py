@@ -516,14 +516,32 @@ csv_like_text = st.lists(
 
 
 def _load_or_dataset_error(path) -> None:
+    """Refused with one line, or loaded (both readers agree) and round-trips through a file."""
+    import bpviz.engine.datasets as datasets_module
+    from bpviz.engine.experiment import Setup
+    from bpviz.engine.experiment_io import dumps_experiment, parse_experiment
+
+    slow_reader = pytest.MonkeyPatch()
+    slow_reader.setattr(datasets_module, "_fast_values", lambda *args: None)
+    try:
+        slow: Dataset | DatasetError = load_csv(path)
+    except DatasetError as err:
+        slow = err
+    finally:
+        slow_reader.undo()
     try:
         ds = load_csv(path)
     except DatasetError as err:
         assert "\n" not in str(err)
+        assert isinstance(slow, DatasetError) and str(slow) == str(err)
         return
     assert isinstance(ds, Dataset)
+    assert ds == slow
     assert ds.X_train.shape[0] >= 1
     assert np.all(np.isfinite(ds.X_train)) and np.all(np.isfinite(ds.Y_train))
+    setup = Setup(dataset="csv", csv_path=str(path), hidden=(2,), test_fraction=0.2)
+    again = parse_experiment(json.loads(dumps_experiment(setup, None, ds)))
+    assert again.dataset == ds
 
 
 @FUZZ
@@ -540,3 +558,34 @@ def test_fuzz_csv_like_text(tmp_path_factory, text):
     path = tmp_path_factory.getbasetemp() / "fuzz_text.csv"
     path.write_text(text, encoding="utf-8", newline="")
     _load_or_dataset_error(path)
+
+
+numeric_table = st.lists(
+    st.lists(
+        st.tuples(
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.sampled_from(["{}", " {} ", '"{}"', "{}  "]),
+        ),
+        min_size=3,
+        max_size=3,
+    ),
+    min_size=2,
+    max_size=12,
+)
+
+
+@FUZZ
+@given(rows=numeric_table, blank=st.booleans(), crlf=st.booleans())
+def test_fuzz_numeric_tables_read_fast_exactly_as_written(tmp_path_factory, rows, blank, crlf):
+    """Numbers as Python writes them (spaces, quotes, blank lines, CRLF): read back bit for bit."""
+    path = tmp_path_factory.getbasetemp() / "fuzz_numeric.csv"
+    nl = "\r\n" if crlf else "\n"
+    lines = ["a,b,y"] + [",".join(fmt.format(repr(v)) for v, fmt in row) for row in rows]
+    if blank:
+        lines.insert(2, "")
+    path.write_text(nl.join(lines) + nl, encoding="utf-8", newline="")
+    _load_or_dataset_error(path)
+    ds = load_csv(path, test_fraction=0.0, output_columns=["y"])
+    want = np.array([[v for v, _ in row] for row in rows])
+    got = np.concatenate([ds.X_train, ds.Y_train], axis=1)
+    assert np.array_equal(np.sort(got, axis=0), np.sort(want, axis=0))

@@ -645,10 +645,29 @@ def load_checked(path: Path) -> None:
     n_params = sum(b * (a + exp.setup.bias) for a, b in itertools.pairwise(exp.sizes))
     if n_params <= 100_000 and exp.setup.n_samples <= 5000:
         try:
-            trainer, _ = restore_trainer(exp)
+            trainer, data = restore_trainer(exp)
         except ExperimentError as err:  # loads, but cannot be restored: said in one line
             assert "\n" not in str(err)
             return
+        # Loaded: it round-trips. Saved again (before training) it loads as the same run.
+        again = parse_experiment(
+            json.loads(
+                dumps_experiment(
+                    exp.setup,
+                    trainer if exp.has_state else None,
+                    data if exp.setup.dataset == "csv" else None,
+                    title=exp.title,
+                )
+            )
+        )
+        assert again.setup == exp.setup and again.title == exp.title
+        assert again.sizes == exp.sizes and again.iteration == exp.iteration
+        assert (again.params is None) == (exp.params is None)
+        if exp.params is not None:
+            assert same_floats(again.params, exp.params)
+            assert_same_history(again.history, exp.history)
+        if exp.dataset is not None:
+            assert again.dataset == exp.dataset
         before = trainer.iteration
         trainer.run(1)
         assert trainer.iteration == before + 1
@@ -726,6 +745,26 @@ def test_values_of_the_wrong_type_at_random_fields(seeds, fuzz_dir, data):
             continue  # an earlier change removed or retyped this path
     path = fuzz_dir / "w.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
+    load_checked(path)
+
+
+hostile_text = st.sampled_from(
+    ["\\ud800", "\\udfff", "\\u0000", "\\n", "\\u001b[31m", "\\u2028", "x" * 5000, "\\ud83d\\ude00"]
+)
+
+
+@FUZZ
+@given(data=st.data())
+def test_hostile_text_inside_strings(seeds, fuzz_dir, data):
+    """Escapes (lone surrogates, NUL, control characters) or long text inside any string."""
+    raw = data.draw(st.sampled_from(seeds)).decode("utf-8")
+    quotes = [i for i, ch in enumerate(raw) if ch == '"']
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.sampled_from(quotes)) + 1
+        raw = raw[:i] + data.draw(hostile_text) + raw[i:]
+        quotes = [i for i, ch in enumerate(raw) if ch == '"']
+    path = fuzz_dir / "h.json"
+    path.write_text(raw, encoding="utf-8")
     load_checked(path)
 
 
