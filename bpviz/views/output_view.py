@@ -49,6 +49,33 @@ SEQUENTIAL_MAP = "viridis"
 MAX_THUMBS = 16
 #: ... when the view is at least this tall (pixels, times the font scale).
 MIN_HEIGHT_FOR_THUMBS = 420
+#: At most this many training points, and as many test points, are drawn; a
+#: larger set is drawn as a random sample of this size, and the plot says so.
+MAX_DRAWN_POINTS = 5000
+
+
+def _shared(colors: list[QColor], make) -> list:
+    """One brush (or pen) per distinct colour, shared by the points that have it.
+
+    pyqtgraph renders a symbol per distinct brush object: shared ones keep a
+    class-coloured set of thousands of points to two renders.
+    """
+    made: dict[int, object] = {}
+    out = []
+    for c in colors:
+        key = c.rgba()
+        item = made.get(key)
+        if item is None:
+            item = made[key] = make(c)
+        out.append(item)
+    return out
+
+
+def _sample(n: int, limit: int = MAX_DRAWN_POINTS) -> np.ndarray | slice:
+    """Indices of at most ``limit`` of ``n`` points: all of them, or a fixed random sample."""
+    if n <= limit:
+        return slice(None)
+    return np.sort(np.random.default_rng(0).choice(n, size=limit, replace=False))
 
 
 def level_segments(z: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -114,6 +141,9 @@ class OutputView(QWidget):
         super().__init__(parent)
         self._font_scale = 1.0
         self._dataset = None
+        self._train_pick: np.ndarray | slice = slice(None)
+        self._test_pick: np.ndarray | slice = slice(None)
+        self._drawn_points = 0
         self._config: dict | None = None
         self._pending = None
         self._last_render = -math.inf
@@ -192,8 +222,16 @@ class OutputView(QWidget):
         return self._pi
 
     def set_data(self, dataset) -> None:
-        """Show ``dataset``'s points (a :class:`bpviz.engine.datasets.Dataset`)."""
+        """Show ``dataset``'s points (a :class:`bpviz.engine.datasets.Dataset`).
+
+        Up to :data:`MAX_DRAWN_POINTS` training and as many test points are
+        drawn; a larger set is drawn as a fixed random sample of that many,
+        and the plot's title says how many of how many are shown.
+        """
         self._dataset = dataset
+        if dataset is not None:
+            self._train_pick = _sample(len(dataset.X_train))
+            self._test_pick = _sample(len(dataset.X_test))
         self._update_extent()
         self._update_points()
         self._update_mode()
@@ -385,6 +423,9 @@ class OutputView(QWidget):
         # Halves first: y − lo and hi − lo would overflow for targets near ±1e308.
         t = np.clip((y / 2 - lo / 2) / (hi / 2 - lo / 2), 0.0, 1.0)
         t = np.where(np.isfinite(t), t, 0.5)
+        # 256 steps, as fine as the colour bar, so a regression set shares a few
+        # hundred brushes (see _shared) rather than one per point.
+        t = np.round(t * 255.0) / 255.0
         return cmap.map(t, mode="qcolor")
 
     def _update_points(self) -> None:
@@ -392,38 +433,53 @@ class OutputView(QWidget):
         if ds is None or ds.n_inputs != 2:
             for item in (self._train_points, self._test_inner, self._test_outer):
                 item.clear()
+            self._drawn_points = 0
+            self._pi.setTitle(None)
             return
-        few = len(ds.X_train) + len(ds.X_test) <= 50
+        X_train, Y_train = ds.X_train[self._train_pick], ds.Y_train[self._train_pick]
+        X_test, Y_test = ds.X_test[self._test_pick], ds.Y_test[self._test_pick]
+        n_all = len(ds.X_train) + len(ds.X_test)
+        n_drawn = len(X_train) + len(X_test)
+        self._drawn_points = n_drawn
+        if n_drawn < n_all:
+            self._pi.setTitle(
+                f"showing a random {n_drawn:,} of the {n_all:,} samples",
+                color=self._fg.name(),
+                size=f"{10 * self._font_scale:g}pt",
+            )
+        else:
+            self._pi.setTitle(None)
+        few = n_all <= 50
         # Smaller markers in a small plot, so the map stays visible under them.
         fit = max(0.55, min(1.0, min(self._widget.width(), self._widget.height()) / 450.0))
         # Ringed in the background colour: the full-colour dot stands apart from
         # the pale region of the same hue and from its neighbours.
         outline = pg.mkPen(self.palette().color(QPalette.ColorRole.Base), width=2.0 if few else 1.5)
-        colors = self._point_colors(ds.Y_train)
+        colors = self._point_colors(Y_train)
         self._train_points.setData(
-            x=ds.X_train[:, 0],
-            y=ds.X_train[:, 1],
+            x=X_train[:, 0],
+            y=X_train[:, 1],
             size=(18 if few else 11) * fit * max(1.0, self._font_scale * 0.8),
             symbol="o",
             pen=outline,
-            brush=[pg.mkBrush(c) for c in colors],
+            brush=_shared(colors, pg.mkBrush),
         )
-        tcolors = self._point_colors(ds.Y_test)
+        tcolors = self._point_colors(Y_test)
         size = (18 if few else 12) * fit * max(1.0, self._font_scale * 0.8)
         self._test_outer.setData(
-            x=ds.X_test[:, 0],
-            y=ds.X_test[:, 1],
+            x=X_test[:, 0],
+            y=X_test[:, 1],
             size=size + 3,
             symbol="o",
             pen=pg.mkPen(self._fg, width=5.5),
             brush=None,
         )
         self._test_inner.setData(
-            x=ds.X_test[:, 0],
-            y=ds.X_test[:, 1],
+            x=X_test[:, 0],
+            y=X_test[:, 1],
             size=size + 3,
             symbol="o",
-            pen=[pg.mkPen(c, width=3) for c in tcolors],
+            pen=_shared(tcolors, lambda c: pg.mkPen(c, width=3)),
             brush=None,
         )
 
@@ -475,6 +531,10 @@ class OutputView(QWidget):
         x = np.clip(x - 1.0, -0.5, cols - 0.5)
         y = np.clip(y - 1.0, -0.5, rows - 0.5)
         self._contour.setData(x=x, y=y, connect="pairs")
+
+    def drawn_point_count(self) -> int:
+        """Data points drawn (training and test; a sample of a large set)."""
+        return self._drawn_points
 
     def contour_segments(self) -> tuple[np.ndarray, np.ndarray]:
         """The decision boundary as drawn: x and y in grid cells, consecutive pairs."""

@@ -395,3 +395,16 @@ def test_a_restored_long_run_arrives_as_buckets_then_exact_values(small_bounds, 
     plot.show_snapshot(trainer.snapshot())
     assert plot.point_count() == 3005
     assert plot.data()[1][-5:].tolist() == h.batch_err[-5:].tolist()
+
+
+def test_a_million_losses_are_held_in_bounded_buffers(plot):
+    from bpviz.engine import history
+
+    losses = np.linspace(1.0, 0.0, 1_000_000)
+    plot.show_snapshot(LossSnap(0, losses))
+    plot.flush()
+    assert plot.point_count() == 1_000_000
+    x, y = plot.data()
+    assert x.size <= history.EXACT + history.CHUNK + 2 * history.MAX_BUCKETS
+    assert y.max() == 1.0 and y.min() == 0.0
+    np.testing.assert_array_equal(y[-history.EXACT :], losses[-history.EXACT :])

@@ -304,3 +304,29 @@ def test_an_all_nan_map_draws_no_boundary_and_warns_nothing(view, xor):
     x, _ = view._contour.getData()
     assert x is None or len(x) == 0
 
+
+
+def test_a_million_samples_are_drawn_as_a_stated_sample(view, qtbot):
+    from bpviz.views.output_view import MAX_DRAWN_POINTS
+
+    ds = make_dataset("circle", n_samples=1_000_000, test_fraction=0.2, seed=3)
+    net = Network([2, 4, 1], seed=0)
+    trainer = Trainer(net, ds.X_train[:100], ds.Y_train[:100], batch_size=10)
+    view.set_network(net.config())
+    view.set_data(ds)
+    view.show_snapshot(trainer.snapshot())
+    view.flush()
+    assert view.drawn_point_count() == 2 * MAX_DRAWN_POINTS
+    title = view._pi.titleLabel
+    assert title.isVisible() and title.text == "showing a random 10,000 of the 1,000,000 samples"
+    x, _ = view._train_points.getData()
+    assert len(x) == MAX_DRAWN_POINTS
+    # The sample is the data's own points, the same each time.
+    picked = set(map(tuple, np.column_stack(view._train_points.getData())[:50]))
+    assert picked <= set(map(tuple, ds.X_train))
+    view.set_data(ds)
+    assert np.array_equal(view._train_points.getData()[0], x)
+    # A small set is drawn whole, with no title.
+    small = make_dataset("xor4")
+    view.set_data(small)
+    assert view.drawn_point_count() == 4 and not view._pi.titleLabel.isVisible()
