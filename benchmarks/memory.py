@@ -7,10 +7,11 @@ at full speed, as the window's worker does, but without the window: a
 after drawing). The resident set size (``VmRSS`` from ``/proc/self/status``)
 is read after a warm-up that lasts until both series of the loss history
 (batch Err, and the full-set evaluations, once an epoch of 25 iterations
-here) have reached their bounds and started folding old values into
-envelopes (about 6.6 million iterations for the spiral), and then after
-every million iterations. Growth per million iterations and per hour at the
-measured speed are printed, with the target: under 50 MB per hour.
+here) have reached their bounds, folded old values into envelopes and
+merged buckets, so every buffer has its largest size (about 7.4 million
+iterations for the spiral), and then after every million iterations. Growth
+per million iterations and per hour at the measured speed are printed, with
+the target: under 50 MB per hour.
 
 Run from the repository root (Linux; about 1 to 3 minutes per million)::
 
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     trainer, _ = build(PRESETS["spiral"][1])
     start_rss = rss_mb()
     h = trainer.history
-    while not (h.batch_from and h.eval_from):  # until both series are at their bounds
+    while not h.at_bound:  # until both series have folded and merged: full-size buffers
         play(trainer, 200_000)
         h = trainer.history
     gc.collect()

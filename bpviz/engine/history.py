@@ -141,6 +141,11 @@ class CompactSeries:
         return self.n_compacted + self.n_exact
 
     @property
+    def at_bound(self) -> bool:
+        """True once buckets have been merged: the buffers have their largest size."""
+        return self.width > 1
+
+    @property
     def nbytes(self) -> int:
         """Bytes held by the buffers."""
         arrays = (self._x, self._y, self._b_first, self._b_last, self._b_count, self._b_lo)
@@ -240,7 +245,8 @@ class CompactSeries:
         cap = self._b_first.shape[0]
         if n <= cap:
             return
-        cap = max(n, 2 * cap, 64)
+        # Never more than max_buckets + chunk at once (a fold adds at most chunk).
+        cap = max(n, min(max(2 * cap, 64), self.max_buckets + self.chunk))
         for name in ("_b_first", "_b_last", "_b_count"):
             old = getattr(self, name)
             new = np.empty(cap, dtype=np.int64)

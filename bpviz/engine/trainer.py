@@ -127,6 +127,11 @@ class LossHistory:
         return len(self._eval)
 
     @property
+    def at_bound(self) -> bool:
+        """True once both series have merged buckets: the memory held grows no more."""
+        return self._batch.at_bound and self._eval.at_bound
+
+    @property
     def nbytes(self) -> int:
         """Bytes held."""
         return self._batch.nbytes + self._eval.nbytes

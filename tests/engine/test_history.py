@@ -201,3 +201,14 @@ def test_envelope_pairs_follow_peak_order():
     )  # fmt: skip
     x, y = env.pairs()
     assert x.tolist() == [1, 1, 5, 5] and y.tolist() == [2.0, 0.5, 0.9, 0.1]
+
+
+def test_the_trainer_history_stops_growing_once_at_its_bound(small):
+    trainer, _ = build(PRESETS["xor4"][1])
+    while not trainer.history.at_bound:
+        trainer.run(100)
+    size = trainer.history.nbytes
+    for _ in range(20):
+        trainer.run(997)
+        assert trainer.history.nbytes == size
+    assert len(trainer.history) == trainer.iteration
