@@ -809,6 +809,19 @@ class LossPlot(QWidget):
                     + item(f"batch Err = {format_number(b.y[j])}")
                 )
         e = self._nearest_eval(it)
+        if e is not None and e < self._train.n_pairs:  # old evaluations, kept as min and max
+            k = e - e % 2
+            tr, te_ = self._train.y, self._test.y
+            ev = item(f"training Err from {format_number(tr[k + 1])} to {format_number(tr[k])}")
+            if self._has_test:
+                ev += ", " + item(
+                    f"test Err from {format_number(te_[k + 1])} to {format_number(te_[k])}"
+                )
+            at = int(self._train.x[k])
+            end = int(self._train.x[k + 2]) if k + 2 < self._train.n else at
+            span = item(f"(evaluations at iterations {at}–{end})")
+            parts.append(f"{prefix}{ev} {span}" if not parts else f"{ev} {span}")
+            return "\n".join(parts)
         if e is not None:
             ev = item(f"training Err = {format_number(self._train.y[e])}")
             te = self._test.y[e]

@@ -374,6 +374,8 @@ def test_a_long_stream_is_held_in_bounded_memory_and_drawn_as_every_point(small_
     # Hovering over the oldest stretch names its range and its min and max.
     text = plot.hover_at(2.0)
     assert text.startswith("iterations 1–") and "batch Err from " in text
+    # (xor4 is evaluated every iteration: its old evaluations are buckets too.)
+    assert "\ntraining Err from " in text and "(evaluations at iterations 0–" in text
 
 
 def test_a_restored_long_run_arrives_as_buckets_then_exact_values(small_bounds, qtbot):
