@@ -787,6 +787,9 @@ def load_csv(
     """
     where = str(path)
     fraction, seed_int = _check_split_args(test_fraction, seed)
+    problem = text_problem(where)
+    if problem is not None:  # it is stored as text with the data (and saved with a run)
+        raise DatasetError(f"{where!r}: the path cannot be stored: {problem}", path=where)
     text = _read_text(path)
     reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
     rows = _read_rows(reader, where, limit=1)

@@ -128,6 +128,14 @@ def test_a_csv_column_name_with_a_control_character_is_refused(tmp_path):
         load_csv(path)
 
 
+def test_a_csv_whose_path_holds_a_control_character_is_refused_on_load(tmp_path):
+    """Its path is saved with the run: refused now, not when the trained run is saved."""
+    path = tmp_path / "two\nlines.csv"
+    path.write_text("x,y\n1,0\n2,1\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match=r"the path cannot be stored: contains a control"):
+        load_csv(path)
+
+
 def test_valid_text_survives_a_save_and_load(tmp_path):
     """The checks refuse only what cannot be saved: accents, CJK and emoji are fine."""
     doc = csv_doc(tmp_path)
