@@ -29,8 +29,9 @@ __all__ = [
     "load_dataset",
 ]
 
-#: Memory a training run may need at most (estimated by :func:`estimate_memory`).
-MEMORY_BUDGET = 2 * 2**30
+#: Memory a training run may need at most (estimated by :func:`estimate_memory`):
+#: half of a common 8 GB laptop, the rest left to the window and the system.
+MEMORY_BUDGET = 4 * 2**30
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +144,7 @@ def estimate_memory(
     own gradient and step buffers and per-layer u, o, σ′ and δ; ``"snapshots"``:
     the copies of θ and gradients travelling to the window (about three at a
     time); ``"data"``: the dataset, the trainer's copy with the constant input
-    and the shuffled copy; ``"history"``: the loss history at its bound.
+    and the shuffled copy (three copies); ``"history"``: the loss history at its bound.
     The parts sum to ``"total"``.
     """
     b = 1 if bias else 0
@@ -165,7 +166,7 @@ def estimate_memory(
             3 * workspace(batch) + workspace(int(n_samples), forward_only=True) + 2 * theta
         ),
         "snapshots": 3 * 2 * theta + 3 * 8 * batch * neurons * 4,
-        "data": 4 * 8 * int(n_samples) * (sizes[0] + b + sizes[-1]),
+        "data": 3 * 8 * int(n_samples) * (sizes[0] + b + sizes[-1]),
         "history": LossHistory.MAX_BYTES,
     }
     parts["total"] = sum(parts.values())
