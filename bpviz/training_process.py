@@ -35,6 +35,7 @@ from .engine import DivergenceError, Snapshot, gradient_check
 from .engine.datasets import Dataset
 from .engine.experiment import Setup, build
 from .engine.experiment_io import load_experiment, restore_trainer, save_experiment
+from .engine.loss_csv import export_csv
 from .engine.trainer import Trainer
 
 __all__ = ["COMMANDS", "Rebuilt", "TrainingLoop", "serve"]
@@ -231,8 +232,6 @@ class TrainingLoop:
 
     def export_loss_csv(self, path: str) -> None:
         """Write the whole loss history (iteration, batch/train/test Err) as CSV."""
-        from .export import export_csv  # needs pyqtgraph: imported only when asked
-
         try:
             export_csv(self._trainer.history, path)
         except Exception as exc:
