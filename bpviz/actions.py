@@ -61,6 +61,7 @@ class Actions:
     export_network_svg: QAction
     export_phases: QAction
     export_worked: QAction
+    export_animation: QAction
     open_experiment: QAction
     save_experiment: QAction
     quit: QAction
@@ -139,6 +140,12 @@ class Actions:
                 (),
                 "The next iteration worked out by hand, every equation with its numbers "
                 "(PDF, Markdown, LaTeX or HTML)",
+            ),
+            export_animation=act(
+                parent,
+                "&Animation…",
+                (),
+                "Training, or one iteration's walk, as an MP4, GIF or APNG for slides",
             ),
             open_experiment=act(parent, "&Open experiment…", ("Ctrl+O",)),
             save_experiment=act(parent, "&Save experiment…", ("Ctrl+S",)),

@@ -8,6 +8,8 @@
     bpviz train EXPERIMENT.json --steps N --out DIR [--quiet]
     bpviz train --example xor4 --steps N --out DIR
     bpviz handout [EXPERIMENT.json | --example NAME] [--iteration N] [--sample K] --out FILE
+    bpviz animate [EXPERIMENT.json | --example NAME] (--steps N | --walk) --out FILE
+                  [--size 1280x720] [--fps 30] [--seconds S]
 
 ``train`` loads an experiment file (or a built-in example), trains it with
 the engine for N iterations and writes into DIR (created if needed):
@@ -143,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     examples = sub.add_parser("examples", help="list the built-in examples")
     examples.set_defaults(func=_cmd_examples)
     _add_handout_parser(sub)
+    _add_animate_parser(sub)
     return parser
 
 
@@ -514,6 +517,133 @@ def _cmd_handout(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(f"bpviz: wrote {', '.join(str(p) for p in written)}")
     return EXIT_OK
+
+
+# ---------------------------------------------------------------------------
+# bpviz animate
+# ---------------------------------------------------------------------------
+
+
+def _add_animate_parser(sub: Any) -> None:
+    animate = sub.add_parser(
+        "animate",
+        help="write an animation of training or of one iteration's walk (GIF, APNG, MP4)",
+        description="Animate an experiment for slides, drawn offscreen by the app's own views: "
+        "--steps N trains N iterations (frames log-spaced over them, so early learning is "
+        "visible); --walk walks the next iteration phase by phase with its formulas. The "
+        "format follows the suffix of FILE: .gif, .apng or .mp4 (H.264; needs PyAV: "
+        "pip install 'bpviz[video]').",
+    )
+    animate.add_argument(
+        "experiment", nargs="?", metavar="EXPERIMENT.json", help="an experiment file"
+    )
+    animate.add_argument(
+        "--example", metavar="NAME", help="a built-in example instead of a file (see 'examples')"
+    )
+    what = animate.add_mutually_exclusive_group(required=True)
+    what.add_argument("--steps", type=_positive, metavar="N", help="animate N iterations")
+    what.add_argument("--walk", action="store_true", help="animate the next iteration's phases")
+    animate.add_argument("--out", required=True, metavar="FILE", help=".gif, .apng or .mp4")
+    animate.add_argument(
+        "--size", default="1280x720", metavar="WxH", help="frame size in pixels (1280x720)"
+    )
+    animate.add_argument("--fps", type=_positive, default=30, metavar="N", help="frames/s (30)")
+    animate.add_argument(
+        "--seconds",
+        type=float,
+        metavar="S",
+        help="length (default: 10 for training, 1 per phase for the walk)",
+    )
+    animate.add_argument("--quiet", "-q", action="store_true", help="no progress line")
+    animate.set_defaults(func=_cmd_animate)
+
+
+def _cmd_animate(args: argparse.Namespace) -> int:
+    from .engine.experiment_io import ExperimentError, restore_trainer
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
+    try:
+        from .animation import AnimationOptions, check_output, parse_size
+
+        width, height = parse_size(args.size)
+        options = AnimationOptions(
+            steps=args.steps,
+            walk=args.walk,
+            width=width,
+            height=height,
+            fps=args.fps,
+            seconds=args.seconds,
+        )
+        suffix = check_output(args.out)
+        options.check(suffix)
+        experiment, title = _load(args)
+        trainer, dataset = restore_trainer(experiment)
+    except _UsageError as exc:
+        _error(f"{str(exc).replace('train needs', 'animate needs')} (see 'bpviz animate --help')")
+        return EXIT_USAGE
+    except (ExperimentError, ValueError) as exc:
+        _error(exc)
+        return EXIT_USAGE
+    from PySide6.QtWidgets import QApplication
+
+    _quiet_qt_messages()
+    _app = QApplication.instance() or QApplication(["bpviz"])
+    from .animation import Cancelled, write_animation
+
+    line = FrameProgress(sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
+    try:
+        written = write_animation(
+            trainer, dataset, args.out, options, title=title, progress=line.update
+        )
+    except Cancelled:  # pragma: no cover - the command line's callback never cancels
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        line.close()
+        print("bpviz: interrupted; no file written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as exc:
+        line.close()
+        _error(f"{args.out}: cannot write the animation ({exc.strerror or exc})")
+        return EXIT_FAILED
+    line.close()
+    if not args.quiet:
+        print(
+            f"bpviz: wrote {written.path} ({written.frames} frames, {written.seconds:g} s, "
+            f"{written.bytes / 1e3:,.0f} kB)"
+        )
+    return EXIT_OK
+
+
+class FrameProgress:
+    """The animation's one-line progress on a terminal: ``animating [###---] 45% 135/300``."""
+
+    def __init__(self, stream: TextIO, enabled: bool, width: int = 24) -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self.width = width
+        self.start = time.monotonic()
+        self.shown = False
+
+    def update(self, done: int, total: int) -> bool:
+        """Redraw the line; always True (the command line is stopped by Ctrl+C)."""
+        if self.enabled:
+            frac = done / max(total, 1)
+            filled = round(frac * self.width)
+            elapsed = time.monotonic() - self.start
+            bar = "#" * filled + "-" * (self.width - filled)
+            self.stream.write(
+                f"\ranimating [{bar}] {100 * frac:3.0f}% frame {done}/{total}  {elapsed:.0f} s"
+            )
+            self.stream.flush()
+            self.shown = True
+        return True
+
+    def close(self) -> None:
+        """End the line."""
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.shown = False
 
 
 if __name__ == "__main__":  # python -m bpviz.cli: the same as the bpviz command

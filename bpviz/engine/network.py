@@ -516,6 +516,12 @@ class Network:
             offset += size
         return tuple(views)
 
+    def _repr_svg_(self) -> str:
+        """The network picture in a notebook (IPython rich display): edges by θ."""
+        from bpviz.worked.figure import display_svg
+
+        return display_svg(self)
+
     def config(self) -> dict:
         """The constructor's arguments, JSON-serialisable."""
         return {

@@ -191,6 +191,12 @@ class Snapshot:
     new_batch_envelope: Envelope | None = None
     new_eval_envelope: Envelope | None = None
 
+    def _repr_svg_(self) -> str:
+        """The network picture in a notebook (IPython rich display): θ and δ of this moment."""
+        from bpviz.worked.figure import display_svg
+
+        return display_svg(self)
+
 
 def frozen_copy(a: FloatArray | None) -> FloatArray | None:
     """Return a read-only copy of ``a`` (None stays None)."""

@@ -676,11 +676,19 @@ class Trainer:
 
     # -- state for other threads --------------------------------------------------
 
-    def snapshot(self) -> Snapshot:
+    def _repr_svg_(self) -> str:
+        """The network picture in a notebook (IPython rich display): θ, δ, iteration."""
+        from bpviz.worked.figure import display_svg
+
+        return display_svg(self)
+
+    def snapshot(self, *, advance: bool = True) -> Snapshot:
         """An immutable copy of the current state, with the losses since the last one.
 
         Each call moves the loss cursor: the history reaches the receiver in
-        batches, every value exactly once.
+        batches, every value exactly once. ``advance=False`` leaves the
+        cursor where it was (a look that takes nothing from the stream, e.g.
+        a notebook's picture).
         """
         net = self.net
         h = self.history
@@ -694,7 +702,8 @@ class Trainer:
         new_eval_it = frozen_copy(eval_it)
         new_train = frozen_copy(train)
         new_test = frozen_copy(test)
-        self._snap_batch, self._snap_eval = len(h), h.n_eval
+        if advance:
+            self._snap_batch, self._snap_eval = len(h), h.n_eval
         phase = self._walk_phase or self._last_phase
         ws = self._walk_ws if phase is not None else self._last_ws
         u = o = delta = dsigma = gw = gb = None

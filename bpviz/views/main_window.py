@@ -42,6 +42,7 @@ from ..examples import example_paths, example_titles
 from ..export import export_png, export_svg, phase_png_path, render_widget_png
 from ..worker import Rebuilt, TrainingSession
 from .colors import scaled_font
+from .animation_dialog import export_animation
 from .controls import ControlPanel
 from .frame_budget import FrameBudget
 from .formulas import highlight_for, phase_label
@@ -250,6 +251,7 @@ class MainWindow(QMainWindow):
         a.export_network_svg.triggered.connect(lambda: self.export_network_svg())
         a.export_phases.triggered.connect(lambda: self.export_phases())
         a.export_worked.triggered.connect(lambda: self.export_worked())
+        a.export_animation.triggered.connect(lambda: export_animation(self))
         menu = self.loss_plot.plot_item.getViewBox().menu
         menu.addSeparator()
         for x in (a.export_loss_png, a.export_loss_svg, a.export_loss_csv):
@@ -316,6 +318,7 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self.export_menu = file.addMenu("&Export")
         self.export_menu.addAction(a.export_worked)
+        self.export_menu.addAction(a.export_animation)
         self.export_menu.addSeparator()
         for x in (
             a.export_loss_png,

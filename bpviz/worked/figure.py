@@ -4,18 +4,45 @@
 and its colour; :func:`to_svg` and :func:`to_latex_picture` only draw that
 (the PDF draws the same layout with QPainter in :mod:`bpviz.handout_pdf`).
 Coordinates are in points, y downwards, origin top left.
+
+:func:`network_picture` colours the same layout as the app's network view
+does (edges by θ, neurons by δ, on the diverging colorcet map ``CET-D1`` with
+a symmetric ±range rounded up to a 1-2-5 step, grey where δ is not computed
+yet): it is what a :class:`~bpviz.engine.Network`, ``Trainer`` or
+``Snapshot`` shows in a notebook (:func:`display_svg`). No Qt: the map's
+table is read from the file pyqtgraph ships, without importing pyqtgraph.
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import importlib.util
+import math
+import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from .expr import fmt
 from .model import neuron_number
 
-__all__ = ["EdgeArt", "Layout", "NodeArt", "layout", "to_latex_picture", "to_svg"]
+__all__ = [
+    "EdgeArt",
+    "Layout",
+    "Legend",
+    "NodeArt",
+    "display_svg",
+    "diverging_lut",
+    "layout",
+    "network_picture",
+    "to_latex_picture",
+    "to_svg",
+    "value_colors",
+]
 
 #: Edge labels are written only when the network has at most this many θ.
 MAX_LABELS = 24
@@ -32,6 +59,8 @@ class NodeArt:
     r: float
     label: str
     bias: bool = False
+    fill: str = "#ffffff"
+    ink: str = INK
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +85,18 @@ class Layout:
     edges: tuple[EdgeArt, ...]
     labelled: bool
     layer_names: tuple[tuple[float, str], ...]
+    caption: str = ""
+    legends: tuple[Legend, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Legend:
+    """A colour bar under the picture: title, ±range and the map's colours."""
+
+    title: str
+    range: float
+    stops: tuple[str, ...]  # evenly spaced colours from −range to +range
+    note: str = ""  # e.g. "grey: not computed yet"
 
 
 def layout(
@@ -63,6 +104,7 @@ def layout(
     weights: Sequence[object],
     biases: Sequence[object] | None,
     width: float = 440.0,
+    labels: bool = True,
 ) -> Layout:
     """Place the neurons layer by layer, the bias inputs o_0 = 1 on top (grey, labelled 0).
 
@@ -94,7 +136,7 @@ def layout(
             pos[(l, i)] = (x, y0 + i * step_y)
             nodes.append(NodeArt(x, y0 + i * step_y, r, str(neuron_number(sizes, l, i))))
     count = sum((sizes[k] + (1 if bias else 0)) * sizes[k + 1] for k in range(n_layers - 1))
-    labelled = count <= MAX_LABELS
+    labelled = labels and count <= MAX_LABELS
     values = []
     for k in range(n_layers - 1):
         w = weights[k]
@@ -145,9 +187,11 @@ def layout(
 
 def to_svg(lay: Layout) -> str:
     """A standalone SVG (no external references)."""
+    height = lay.height + (LEGEND_HEIGHT if lay.legends else 0.0)
+    height += CAPTION_HEIGHT if lay.caption else 0.0
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{lay.width:.0f}" '
-        f'height="{lay.height:.0f}" viewBox="0 0 {lay.width:.1f} {lay.height:.1f}" '
+        f'height="{height:.0f}" viewBox="0 0 {lay.width:.1f} {height:.1f}" '
         'font-family="DejaVu Sans, Arial, sans-serif">',
         '<rect width="100%" height="100%" fill="#ffffff"/>',
     ]
@@ -157,13 +201,13 @@ def to_svg(lay: Layout) -> str:
             f'stroke="{e.color}" stroke-width="{e.width:.2f}"/>'
         )
     for n in lay.nodes:
-        fill = BIAS_FILL if n.bias else "#ffffff"
+        fill = BIAS_FILL if n.bias else n.fill
         out.append(
             f'<circle cx="{n.x:.1f}" cy="{n.y:.1f}" r="{n.r:.1f}" fill="{fill}" '
             f'stroke="{INK}" stroke-width="1"/>'
             f'<text x="{n.x:.1f}" y="{n.y + lay.font * 0.35:.1f}" font-size="{lay.font:.1f}" '
             'text-anchor="middle" '
-            f'fill="{INK}">{html.escape(n.label)}</text>'
+            f'fill="{n.ink}">{html.escape(n.label)}</text>'
         )
     for e in lay.edges:
         if e.label:
@@ -179,8 +223,58 @@ def to_svg(lay: Layout) -> str:
             f'<text x="{x:.1f}" y="12" font-size="9" text-anchor="middle" '
             f'fill="#7a7a7a">{html.escape(name)}</text>'
         )
+    y = lay.height
+    if lay.legends:
+        out += _svg_legends(lay.legends, lay.width, y)
+        y += LEGEND_HEIGHT
+    if lay.caption:
+        out.append(
+            f'<text x="{lay.width / 2:.1f}" y="{y + 14:.1f}" font-size="11" '
+            f'text-anchor="middle" fill="{INK}">{html.escape(lay.caption)}</text>'
+        )
     out.append("</svg>")
     return "\n".join(out)
+
+
+#: Height of the colour bars under a picture, and of its caption line.
+LEGEND_HEIGHT = 46.0
+CAPTION_HEIGHT = 20.0
+
+
+def _svg_legends(legends: Sequence[Legend], width: float, top: float) -> list[str]:
+    out = []
+    slot = width / len(legends)
+    for m, leg in enumerate(legends):
+        x0, w = m * slot + 14.0, slot - 28.0
+        gid = f"bpviz-legend-{m}-{zlib.crc32(','.join(leg.stops).encode()):08x}"
+        stops = "".join(
+            f'<stop offset="{j / max(len(leg.stops) - 1, 1):.3f}" stop-color="{c}"/>'
+            for j, c in enumerate(leg.stops)
+        )
+        r = _short(leg.range)
+        out.append(
+            f'<defs><linearGradient id="{gid}">{stops}</linearGradient></defs>'
+            f'<text x="{x0:.1f}" y="{top + 11:.1f}" font-size="10" font-weight="bold" '
+            f'fill="{INK}">{html.escape(leg.title)}</text>'
+            f'<rect x="{x0:.1f}" y="{top + 15:.1f}" width="{w:.1f}" height="9" '
+            f'fill="url(#{gid})" stroke="#999999" stroke-width="0.5"/>'
+            f'<text x="{x0:.1f}" y="{top + 35:.1f}" font-size="9" fill="{INK}">'
+            f"−{r}</text>"
+            f'<text x="{x0 + w / 2:.1f}" y="{top + 35:.1f}" font-size="9" text-anchor="middle" '
+            f'fill="{INK}">0</text>'
+            f'<text x="{x0 + w:.1f}" y="{top + 35:.1f}" font-size="9" text-anchor="end" '
+            f'fill="{INK}">+{r}</text>'
+        )
+        if leg.note:
+            out.append(
+                f'<text x="{x0 + w:.1f}" y="{top + 11:.1f}" font-size="9" text-anchor="end" '
+                f'fill="#7a7a7a">{html.escape(leg.note)}</text>'
+            )
+    return out
+
+
+def _short(v: float) -> str:
+    return f"{v:g}"
 
 
 def _svg_label(text: str) -> str:
@@ -260,3 +354,190 @@ def to_latex_picture(lay: Layout) -> str:
         )
     out.append(r"\end{picture}")
     return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------
+# The app's colours without Qt: the notebook picture
+# ---------------------------------------------------------------------------
+
+#: The diverging map the app uses (:data:`bpviz.views.colors.DIVERGING_MAP`).
+DIVERGING_MAP = "CET-D1"
+#: Distinct colours of the app's symmetric scale (``SymmetricScale(levels=129)``).
+LEVELS = 129
+#: Fill for δ not computed yet (:data:`bpviz.views.colors.NEUTRAL`).
+NEUTRAL = (178, 178, 178)
+
+
+@functools.cache
+def diverging_lut(levels: int = LEVELS) -> np.ndarray:
+    """(levels, 3) RGB floats in 0..1: the map's colour of each level, negative end first.
+
+    The table is pyqtgraph's ``colors/maps/CET-D1.csv``, read as pyqtgraph
+    reads it (each channel rounded to 0..255) and interpolated linearly at
+    evenly spaced levels, as ``ColorMap.map`` does.
+    """
+    spec = importlib.util.find_spec("pyqtgraph")  # finds the package without importing it
+    if spec is None or spec.origin is None:
+        raise RuntimeError("pyqtgraph (a bpviz dependency) is not installed")
+    table = Path(spec.origin).parent / "colors" / "maps" / f"{DIVERGING_MAP}.csv"
+    rows = []
+    for line in table.read_text().splitlines():
+        line = line.split(";", 1)[0].strip()
+        parts = line.split(",")
+        if len(parts) >= 3:
+            rows.append([int(255 * float(c) + 0.5) for c in parts[:3]])
+    colors = np.array(rows, dtype=np.float64) / 255.0
+    stops = np.linspace(0.0, 1.0, len(colors))
+    t = np.linspace(0.0, 1.0, levels)
+    return np.stack([np.interp(t, stops, colors[:, c]) for c in range(3)], axis=1)
+
+
+def nice_ceil(x: float) -> float:
+    """The smallest 1-2-5 step ≥ ``x`` (as :func:`bpviz.views.colors.nice_ceil`)."""
+    if not math.isfinite(x) or x <= 0:
+        return 1.0
+    exp = math.floor(math.log10(x))
+    for base in (1.0, 2.0, 5.0, 10.0):
+        step = base * 10.0**exp
+        if step >= x * (1 - 1e-12):
+            return float(f"{step:.6g}")
+    return float(f"{10.0 ** (exp + 1):.6g}")  # pragma: no cover
+
+
+def symmetric_range(values: np.ndarray) -> float:
+    """±range for ``values``: the largest finite |value| rounded up to 1-2-5 (1 if none)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = np.abs(v[np.isfinite(v)])
+    return nice_ceil(float(v.max())) if v.size and v.max() > 0 else 1.0
+
+
+def value_colors(values: np.ndarray, rng: float) -> np.ndarray:
+    """(n, 3) RGB floats: each value's level on the map at ±``rng``; NaN → :data:`NEUTRAL`."""
+    lut = diverging_lut()
+    half = (LEVELS - 1) // 2
+    v = np.ravel(np.asarray(values, dtype=np.float64))
+    nan = np.isnan(v)
+    with np.errstate(invalid="ignore"):
+        t = np.clip(np.where(nan, 0.0, v) / rng, -1.0, 1.0)
+    out = lut[np.rint(t * half).astype(np.intp) + half].copy()
+    out[nan] = np.array(NEUTRAL, dtype=np.float64) / 255.0
+    return out
+
+
+def _hex(rgb: Sequence[float]) -> str:
+    return "#" + "".join(f"{round(float(c) * 255):02x}" for c in rgb)
+
+
+def network_picture(
+    sizes: Sequence[int],
+    weights: Sequence[np.ndarray],
+    biases: Sequence[np.ndarray] | None,
+    delta: Sequence[np.ndarray | None] | None = None,
+    *,
+    sample: int = 0,
+    width: float = 480.0,
+    caption: str = "",
+) -> Layout:
+    """The network coloured as the app colours it: edges by θ, neurons by δ.
+
+    Positions come from :func:`layout` (the handout's picture); colours from
+    the app's map and scale: θ on ±(max |θ| rounded up to 1-2-5), δ of batch
+    row ``sample`` likewise, grey where δ is None (not computed yet, or no
+    iteration). Edge width grows with |θ| as in the app.
+    """
+    sizes = [int(n) for n in sizes]
+    base = layout(sizes, weights, biases, width=width, labels=False)
+    theta = []
+    for k in range(len(sizes) - 1):
+        for i in range(sizes[k + 1]):
+            theta.extend(float(x) for x in np.asarray(weights[k])[i, :])
+            if biases is not None:
+                theta.append(float(np.asarray(biases[k])[i]))
+    theta_arr = np.array(theta, dtype=np.float64)
+    t_range = symmetric_range(theta_arr)
+    t_rgb = value_colors(theta_arr, t_range)
+    mag = np.clip(np.abs(np.nan_to_num(theta_arr)) / t_range, 0.0, 1.0)
+    edges = tuple(
+        replace(e, color=_hex(t_rgb[m]), width=0.8 + 3.2 * float(mag[m]))
+        for m, e in enumerate(base.edges)
+    )
+    d_vals = []
+    for l in range(1, len(sizes)):
+        d = None if delta is None else delta[l]
+        if d is None or np.asarray(d).shape[0] == 0:
+            d_vals.extend([math.nan] * sizes[l])
+        else:
+            d = np.asarray(d)
+            d_vals.extend(float(x) for x in d[min(sample, d.shape[0] - 1)])
+    d_arr = np.array(d_vals, dtype=np.float64)
+    d_range = symmetric_range(d_arr)
+    d_rgb = value_colors(d_arr, d_range)
+    nodes = []
+    m = 0
+    for n in base.nodes:
+        if n.bias or int(n.label) <= sizes[0]:
+            nodes.append(n)  # bias inputs and the input layer carry no δ
+            continue
+        rgb = d_rgb[m]
+        m += 1
+        light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+        nodes.append(replace(n, fill=_hex(rgb), ink="#ffffff" if light < 0.5 else INK))
+    lut = diverging_lut()
+    stops = tuple(_hex(lut[j]) for j in range(0, LEVELS, 16))
+    missing = bool(np.isnan(d_arr).any())
+    legends = (
+        Legend("θ (weight)", t_range, stops),
+        Legend(
+            "δ = ∂Err/∂u",
+            d_range,
+            stops,
+            "grey: not computed yet" if missing else "",
+        ),
+    )
+    return replace(base, nodes=tuple(nodes), edges=edges, caption=caption, legends=legends)
+
+
+def display_svg(thing: Any) -> str:
+    """The notebook picture of a Network, Trainer or Snapshot, as SVG text.
+
+    A Trainer shows its latest state (δ of the last iteration, if any) and
+    iteration count without moving its snapshot cursor; a Network has no δ
+    (grey neurons).
+    """
+    from bpviz.engine import Network, Snapshot, Trainer
+
+    if isinstance(thing, Trainer):
+        snap = thing.snapshot(advance=False)
+        caption = f"iteration {snap.iteration:,}"
+        if snap.err is not None:
+            caption += f" · Err = {fmt(snap.err)} (last batch)"
+        net = thing.net
+        return to_svg(
+            network_picture(
+                net.sizes,
+                snap.weights,
+                snap.biases if net.bias else None,
+                snap.delta,
+                caption=caption,
+            )
+        )
+    if isinstance(thing, Snapshot):
+        sizes = [int(thing.weights[0].shape[1])] + [int(w.shape[0]) for w in thing.weights]
+        caption = f"iteration {thing.iteration:,}"
+        if thing.phase is not None:
+            caption += f" · phase {thing.phase.index + 1} of {thing.phase.count}: {thing.phase.title}"
+        return to_svg(
+            network_picture(sizes, thing.weights, thing.biases, thing.delta, caption=caption)
+        )
+    if isinstance(thing, Network):
+        return to_svg(
+            network_picture(
+                thing.sizes,
+                thing.weights,
+                thing.biases if thing.bias else None,
+                None,
+                caption=f"{'–'.join(str(n) for n in thing.sizes)} network · "
+                f"{thing.activation.name}, output {thing.output_activation.name}",
+            )
+        )
+    raise TypeError(f"no picture for {type(thing).__name__}")

@@ -107,6 +107,14 @@ class Doc:
     blocks: tuple[Block, ...]
     samples: bool = field(default=False)  # write symbols' sample superscripts
 
+    def _repr_html_(self) -> str:
+        """The handout in a notebook (IPython rich display): HTML, figure inline."""
+        return to_notebook_html(self)
+
+    def _repr_markdown_(self) -> str:
+        """The handout as Markdown with ``$…$`` math, the figure as an inline SVG image."""
+        return to_markdown(self, figure_data_uri(self))
+
 
 # ---------------------------------------------------------------------------
 # Running the engine
@@ -837,6 +845,47 @@ def to_html(doc: Doc) -> str:
         f"<title>{html.escape(doc.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         f"<h1>{html.escape(doc.title)}</h1>\n" + "\n".join(body) + "\n</body>\n</html>\n"
     )
+
+
+#: The handout's CSS for a notebook cell: scoped to the handout, no page margins.
+_NOTEBOOK_CSS = """
+.bpviz-handout { font-family: 'DejaVu Sans', Arial, sans-serif; line-height: 1.4; }
+.bpviz-handout h2 { font-size: 1.15em; margin-top: 1.2em; color: #1558b0; }
+.bpviz-handout table.eq { margin: 0.4em 0 0.6em 1.2em; border-collapse: collapse; }
+.bpviz-handout table.eq td { padding: 1px 4px; vertical-align: baseline; border: none; }
+.bpviz-handout table.eq td.l { text-align: right; white-space: nowrap; }
+.bpviz-handout table.eq td.r { text-align: center; }
+.bpviz-handout table.data th, .bpviz-handout table.data td { padding: 2px 10px;
+       text-align: left; }
+.bpviz-handout .muted { color: #6a6a6a; }
+.bpviz-handout .value { font-weight: bold; }
+.bpviz-handout figcaption { font-size: 0.9em; color: #6a6a6a; }
+"""
+
+
+def to_notebook_html(doc: Doc) -> str:
+    """The handout as one HTML fragment for a notebook cell (scoped CSS, inline SVG)."""
+    body = []
+    for b, s in html_blocks(doc):
+        if isinstance(b, Figure):
+            s = (
+                f"<figure>{figure.to_svg(b.layout)}<figcaption>{html.escape(b.caption)}"
+                "</figcaption></figure>"
+            )
+        body.append(s)
+    return (
+        f'<div class="bpviz-handout"><style>{_NOTEBOOK_CSS}</style>'
+        f"<h2>{html.escape(doc.title)}</h2>\n" + "\n".join(body) + "</div>"
+    )
+
+
+def figure_data_uri(doc: Doc) -> str:
+    """The handout's figure as a ``data:image/svg+xml;base64,…`` URI (for Markdown)."""
+    import base64
+
+    fig = next(b for b in doc.blocks if isinstance(b, Figure))
+    data = base64.b64encode(figure.to_svg(fig.layout).encode("utf-8")).decode("ascii")
+    return f"data:image/svg+xml;base64,{data}"
 
 
 # ---------------------------------------------------------------------------
