@@ -25,6 +25,7 @@ an error or a cancel leaves no partial file.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import tempfile
@@ -46,9 +47,9 @@ __all__ = [
     "FrameRenderer",
     "check_output",
     "parse_size",
+    "training_frames",
     "training_schedule",
     "walk_frames",
-    "training_frames",
     "write_animation",
 ]
 
@@ -333,10 +334,9 @@ def training_frames(
                 hold += 1
             todo = start + target - trainer.iteration
             if todo > 0:
-                try:
+                # A diverged run shows as such (Err inf/NaN, the plot stops): no error here.
+                with contextlib.suppress(DivergenceError):
                     trainer.run(todo)
-                except DivergenceError:
-                    pass  # the picture shows it: Err inf/NaN, the plot stops
             renderer.show_snapshot(trainer.snapshot(), _caption(title, trainer))
             yield renderer.render(), hold
             k += hold
@@ -406,8 +406,14 @@ def _pil_frames(frames: Frames, fps: int, centiseconds: bool) -> Iterator[Any]:
 
 
 def _write_pillow(frames: Frames, tmp: str, fps: int, gif: bool) -> None:
-    images = _pil_frames(frames, fps, centiseconds=gif)
-    first = next(images)
+    images: Iterator[Any] | list[Any] = _pil_frames(frames, fps, centiseconds=gif)
+    if not gif:
+        # Pillow's APNG writer reads append_images twice (a check, then the frames),
+        # so it gets a list: an APNG holds its pictures in memory until written.
+        images = list(images)
+        first, images = images[0], images[1:]
+    else:
+        first = next(images)  # type: ignore[call-overload]
     first.save(
         tmp,
         format="GIF" if gif else "PNG",

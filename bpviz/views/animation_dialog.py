@@ -228,7 +228,7 @@ def export_animation(
     except Cancelled:
         window.statusBar().showMessage("Animation cancelled; no file written", 5000)
         return None
-    except Exception as exc:  # noqa: BLE001 - shown to the user; the app goes on
+    except Exception as exc:
         window.show_banner(f"<b>Could not write {path}:</b> {exc}")
         return None
     finally:

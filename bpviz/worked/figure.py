@@ -525,7 +525,8 @@ def display_svg(thing: Any) -> str:
         sizes = [int(thing.weights[0].shape[1])] + [int(w.shape[0]) for w in thing.weights]
         caption = f"iteration {thing.iteration:,}"
         if thing.phase is not None:
-            caption += f" · phase {thing.phase.index + 1} of {thing.phase.count}: {thing.phase.title}"
+            phase = thing.phase
+            caption += f" · phase {phase.index + 1} of {phase.count}: {phase.title}"
         return to_svg(
             network_picture(sizes, thing.weights, thing.biases, thing.delta, caption=caption)
         )
