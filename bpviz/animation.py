@@ -386,21 +386,54 @@ def _counted(frames: Frames, total: int, progress: Progress | None) -> Frames:
             raise Cancelled
 
 
+def _gif_palette(first: np.ndarray) -> Any:
+    """A 255-colour palette for every picture of a GIF (index 255 stays free for transparency).
+
+    Half of it is the app's diverging map (the colours of θ, δ and ŷ, whatever
+    values come later); then the views' own colours for the loss curves and
+    the three stages (thin lines and small text, which a palette made from
+    the pictures would miss); the rest is made from the first picture (text,
+    greys, panels).
+    """
+    from PIL import Image, ImageColor
+
+    from .views.formulas import palette as text_palette
+    from .views.loss_plot import TEST_COLOR, TRAIN_COLOR
+    from .worked.figure import diverging_lut
+
+    p = text_palette()
+    named = [TRAIN_COLOR, TEST_COLOR, p.forward, p.backward, p.update, p.muted, p.text]
+    fixed = [c for name in named for c in ImageColor.getrgb(name)[:3]]
+    own = Image.fromarray(first).quantize(127 - len(named), dither=Image.Dither.NONE)
+    colors = list(own.getpalette() or [])[: 3 * (127 - len(named))] + fixed
+    colors += [round(c * 255) for rgb in diverging_lut(128) for c in rgb]
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(colors[: 3 * 255] + [0, 0, 0] * (256 - len(colors[: 3 * 255]) // 3))
+    return palette
+
+
 def _pil_frames(frames: Frames, fps: int, centiseconds: bool) -> Iterator[Any]:
-    """Pillow images with their display time; GIF times are whole centiseconds, summed exactly."""
+    """Pillow images with their display time; GIF times are whole centiseconds, summed exactly.
+
+    GIF pictures share one palette (:func:`_gif_palette`), so that the GIF
+    stores only the pixels that changed from one picture to the next; no
+    dithering, so lines and text stay clean.
+    """
     from PIL import Image
 
     shown = 0  # frames so far
+    palette = None
     for picture, hold in frames:
         start, end = shown * 1000.0 / fps, (shown + hold) * 1000.0 / fps
         shown += hold
+        image = Image.fromarray(picture)
         if centiseconds:
             ms = 10 * (round(end / 10) - round(start / 10))
-            # One palette per picture (GIF has 256 colours), no dithering: clean lines and text.
-            image = Image.fromarray(picture).quantize(256, dither=Image.Dither.NONE)
+            if palette is None:
+                palette = _gif_palette(picture)
+            image = image.quantize(palette=palette, dither=Image.Dither.NONE)
         else:
             ms = end - start
-            image = Image.fromarray(picture)
         image.info["duration"] = max(ms, 10 if centiseconds else 1)
         yield image
 
@@ -421,7 +454,7 @@ def _write_pillow(frames: Frames, tmp: str, fps: int, gif: bool) -> None:
         append_images=images,
         loop=0,
         duration=None,  # each frame's info["duration"]
-        optimize=False,
+        optimize=gif,  # GIF: pixels unchanged since the previous picture are transparent
     )
 
 
