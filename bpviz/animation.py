@@ -240,9 +240,9 @@ class FrameRenderer(QWidget):
         else:
             lay.addWidget(self.caption)
             self.phase_indicator.hide()
-        lay.addLayout(middle, 3)
+        lay.addLayout(middle, 5)
         if walk:
-            lay.addWidget(self.inspector, 2)
+            lay.addWidget(self.inspector, 4)
         else:
             self.inspector.hide()
         self.show()  # offscreen: lays out and polishes, nothing appears on screen
@@ -483,6 +483,16 @@ def _write_mp4(frames: Frames, tmp: str, options: AnimationOptions) -> None:
             container.mux(packet)
 
 
+def _file_mode(target: Path) -> int:
+    """An existing file's permissions, else the umask's for a new file."""
+    try:
+        return os.stat(target).st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 @dataclass(frozen=True, slots=True)
 class Written:
     """What :func:`write_animation` wrote."""
@@ -539,6 +549,7 @@ def write_animation(
                 _write_mp4(stream, tmp, options)
             else:
                 _write_pillow(stream, tmp, options.fps, gif=suffix == ".gif")
+            os.chmod(tmp, _file_mode(target))  # mkstemp made it private
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -22,7 +22,7 @@ from bpviz.animation import (
     write_animation,
 )
 from bpviz.engine.experiment import Setup
-from bpviz.engine.experiment_io import load_experiment, restore_trainer
+from bpviz.engine.experiment_io import _umask, load_experiment, restore_trainer
 from bpviz.engine.trainer import phase_plan
 from bpviz.examples import example_paths
 from bpviz.views.animation_dialog import AnimationDialog, export_animation
@@ -94,6 +94,7 @@ def test_walk_gif_holds_each_phase_for_one_second(qapp, tmp_path):
     for (a, _), (b, _) in itertools.pairwise(frames):
         assert not np.array_equal(a, b)  # every phase changes the picture
     assert [p.name for p in tmp_path.iterdir()] == ["walk.gif"]  # no temporary file left
+    assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()  # not the temporary file's 0o600
 
 
 def test_training_mp4_is_h264_with_every_frame(qapp, tmp_path):
