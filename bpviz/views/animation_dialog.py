@@ -111,8 +111,10 @@ class AnimationDialog(QDialog):
 
     def _on_mode(self, walk: bool) -> None:
         self.steps.setEnabled(not walk)
-        # The walk: one second per picture unless the user sets a length.
-        self.seconds.setValue(8.0 if walk else 10.0)
+        # The walk: one second per picture (shown at the minimum, 0) unless the user sets a length.
+        self.seconds.setSpecialValueText("1 s per phase" if walk else "")
+        self.seconds.setMinimum(0.0 if walk else 0.5)
+        self.seconds.setValue(0.0 if walk else 10.0)
 
     def _browse(self) -> None:
         path, chosen = QFileDialog.getSaveFileName(
@@ -132,7 +134,7 @@ class AnimationDialog(QDialog):
             width=w,
             height=h,
             fps=self.fps.value(),
-            seconds=self.seconds.value(),
+            seconds=self.seconds.value() or None,
         )
 
     def accept(self) -> None:

@@ -273,7 +273,9 @@ def test_dialog_builds_the_options_it_shows(qtbot, tmp_path):
     assert d.result() != d.DialogCode.Accepted and "unknown animation format" in d.note.text()
     opts = d.options()
     assert opts.walk and opts.steps is None
+    assert opts.seconds is None and d.seconds.text() == "1 s per phase"  # 1 s per picture
     assert (opts.width, opts.height, opts.fps) == (1920, 1080, 24)
     d.train.setChecked(True)
     d.steps.setValue(777)
     assert d.options().steps == 777 and not d.options().walk
+    assert d.options().seconds == 10.0
