@@ -7,7 +7,7 @@ Coordinates are in points, y downwards, origin top left.
 
 :func:`network_picture` colours the same layout as the app's network view
 does (edges by θ, neurons by δ, on the diverging colorcet map ``CET-D1`` with
-a symmetric ±range rounded up to a 1-2-5 step, grey where δ is not computed
+a symmetric ±range rounded up to a nice number, grey where δ is not computed
 yet): it is what a :class:`~bpviz.engine.Network`, ``Trainer`` or
 ``Snapshot`` shows in a notebook (:func:`display_svg`). No Qt: the map's
 table is read from the file pyqtgraph ships, without importing pyqtgraph.
@@ -392,23 +392,33 @@ def diverging_lut(levels: int = LEVELS) -> np.ndarray:
     return np.stack([np.interp(t, stops, colors[:, c]) for c in range(3)], axis=1)
 
 
-def nice_ceil(x: float) -> float:
-    """The smallest 1-2-5 step ≥ ``x`` (as :func:`bpviz.views.colors.nice_ceil`)."""
-    if not math.isfinite(x) or x <= 0:
-        return 1.0
-    exp = math.floor(math.log10(x))
-    for base in (1.0, 2.0, 5.0, 10.0):
-        step = base * 10.0**exp
-        if step >= x * (1 - 1e-12):
-            return float(f"{step:.6g}")
-    return float(f"{10.0 ** (exp + 1):.6g}")  # pragma: no cover
+#: The app's θ and δ scales leave this factor of room above the largest |value|
+#: (``SymmetricScale(headroom=1.25, fine=True)`` in :mod:`bpviz.views.network_view`) ...
+HEADROOM = 1.25
+#: ... and round the range up to one of these × 10ᵏ (:data:`bpviz.views.auto_range.NICE_MANTISSAS`).
+NICE_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+
+
+def nice_ceil_fine(v: float) -> float:
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ᵏ that is ≥ ``v`` > 0."""
+    p = 10.0 ** math.floor(math.log10(v))
+    for m in NICE_MANTISSAS:
+        if m * p >= v * (1 - 1e-12):
+            return float(f"{m * p:.6g}")
+    return float(f"{10.0 * p:.6g}")  # pragma: no cover
 
 
 def symmetric_range(values: np.ndarray) -> float:
-    """±range for ``values``: the largest finite |value| rounded up to 1-2-5 (1 if none)."""
+    """±range for ``values`` as the app's view picks it for a first snapshot (1 if none).
+
+    The largest finite |value| times :data:`HEADROOM`, rounded up to a nice
+    number; a test holds this to the network view's own scale.
+    """
     v = np.asarray(values, dtype=np.float64)
     v = np.abs(v[np.isfinite(v)])
-    return nice_ceil(float(v.max())) if v.size and v.max() > 0 else 1.0
+    if not v.size or v.max() <= 0:
+        return 1.0
+    return nice_ceil_fine(float(v.max()) * HEADROOM)
 
 
 def value_colors(values: np.ndarray, rng: float) -> np.ndarray:
@@ -441,7 +451,7 @@ def network_picture(
     """The network coloured as the app colours it: edges by θ, neurons by δ.
 
     Positions come from :func:`layout` (the handout's picture); colours from
-    the app's map and scale: θ on ±(max |θ| rounded up to 1-2-5), δ of batch
+    the app's map and scale: θ on ±(1.25 × max |θ| rounded up to a nice number), δ of batch
     row ``sample`` likewise, grey where δ is None (not computed yet, or no
     iteration). Edge width grows with |θ| as in the app.
     """

@@ -80,12 +80,13 @@ def test_colours_are_the_maps_with_zero_in_the_middle():
 
 def test_edge_colour_and_width_follow_theta():
     net = Network([1, 1], seed=0)
-    net.weights[0][0, 0] = -0.5
+    net.weights[0][0, 0] = -0.8
     net.biases[0][0] = 0.2
     lay = network_picture(net.sizes, net.weights, net.biases)
     weight, bias = lay.edges
-    assert lay.legends[0].range == 0.5
-    assert weight.color == "#" + "".join(f"{round(c * 255):02x}" for c in diverging_lut()[0])
+    assert lay.legends[0].range == 1.0  # 0.8 with the app's 25 % headroom, rounded up nicely
+    level = 64 + round(-0.8 * 64)  # of 129, 64 being 0
+    assert weight.color == "#" + "".join(f"{round(c * 255):02x}" for c in diverging_lut()[level])
     assert weight.width > bias.width
 
 
