@@ -526,7 +526,6 @@ def write_animation(
     renderer = FrameRenderer(
         config, dataset, options.width, options.height, options.walk, title=title
     )
-    # A fresh loss history for the plot: the views see the iterations before as history.
     pictures = 0
 
     def count(frames: Frames) -> Frames:

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -147,33 +147,52 @@ class AnimationDialog(QDialog):
         super().accept()
 
 
+class _SaveWaiter(QObject):
+    """Waits for the worker's answer to one save, in the GUI thread.
+
+    The worker's signals come from its own thread; connected to this QObject's
+    slots (it lives in the GUI thread) they are queued here, so the event loop
+    is quit from the thread that runs it.
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+        self.ok: bool | None = None
+        self.loop = QEventLoop()
+        self.timer = QTimer(self)  # dies with the waiter: no late call into a gone loop
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self.loop.quit)
+
+    @Slot(str)
+    def on_saved(self, path: str) -> None:
+        if path == self.path:
+            self.ok = True
+            self.loop.quit()
+
+    @Slot(str)
+    def on_failed(self, message: str) -> None:
+        self.ok = False
+        self.loop.quit()
+
+
 def _experiment_copy(window: Any) -> str | None:
     """Ask the training process to save a copy of the experiment; its path, or None."""
     fd, tmp = tempfile.mkstemp(prefix="bpviz-animation-", suffix=".json")
     os.close(fd)
-    loop = QEventLoop()
-    result: list[str | None] = []
-
-    def saved(path: str) -> None:
-        if path == tmp:
-            result.append(path)
-            loop.quit()
-
-    def failed(message: str) -> None:
-        result.append(None)
-        loop.quit()
-
+    waiter = _SaveWaiter(tmp)
     worker = window.session.worker
-    worker.saved.connect(saved)
-    worker.failed.connect(failed)
-    QTimer.singleShot(SAVE_TIMEOUT_MS, loop.quit)
+    worker.saved.connect(waiter.on_saved)
+    worker.failed.connect(waiter.on_failed)
+    waiter.timer.start(SAVE_TIMEOUT_MS)
     try:
         window.session.save_experiment(tmp)
-        loop.exec()
+        if waiter.ok is None:
+            waiter.loop.exec()
     finally:
-        worker.saved.disconnect(saved)
-        worker.failed.disconnect(failed)
-    if not result or result[0] is None:
+        worker.saved.disconnect(waiter.on_saved)
+        worker.failed.disconnect(waiter.on_failed)
+    if not waiter.ok:
         Path(tmp).unlink(missing_ok=True)
         return None
     return tmp
