@@ -418,7 +418,9 @@ def symmetric_range(values: np.ndarray) -> float:
     v = np.abs(v[np.isfinite(v)])
     if not v.size or v.max() <= 0:
         return 1.0
-    return nice_ceil_fine(float(v.max()) * HEADROOM)
+    r = nice_ceil_fine(float(v.max()) * HEADROOM)
+    # Subnormal values (a vanished δ, ~1e-320) round to 0 as powers of ten: keep a range > 0.
+    return r if r > 0 and math.isfinite(r) else max(float(v.max()), math.ulp(0.0))
 
 
 def value_colors(values: np.ndarray, rng: float) -> np.ndarray:
@@ -427,7 +429,7 @@ def value_colors(values: np.ndarray, rng: float) -> np.ndarray:
     half = (LEVELS - 1) // 2
     v = np.ravel(np.asarray(values, dtype=np.float64))
     nan = np.isnan(v)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         t = np.clip(np.where(nan, 0.0, v) / rng, -1.0, 1.0)
     out = lut[np.rint(t * half).astype(np.intp) + half].copy()
     out[nan] = np.array(NEUTRAL, dtype=np.float64) / 255.0

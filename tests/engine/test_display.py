@@ -131,3 +131,12 @@ def test_worked_iteration_displays_as_markdown_math(doc):
     assert "$$" in md and r"\delta" in md
     uri = md.split("](data:image/svg+xml;base64,", 1)[1].split(")", 1)[0]
     assert base64.b64decode(uri).decode("utf-8").startswith("<svg")
+
+
+def test_vanished_delta_still_gets_a_range_and_its_colour():
+    from bpviz.worked.figure import symmetric_range
+
+    for tiny in (1e-300, 5e-324, 1e-320):
+        r = symmetric_range(np.array([tiny, -tiny]))
+        assert r > 0
+        assert value_colors(np.array([tiny]), r).shape == (1, 3)  # no warning (they are errors)
