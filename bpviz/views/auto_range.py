@@ -10,6 +10,7 @@ only when it moves.
 from __future__ import annotations
 
 import math
+import sys
 
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
@@ -21,7 +22,12 @@ NICE_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 
 def nice_ceil_fine(v: float) -> float:
-    """The smallest "nice" number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ᵏ) ≥ v > 0."""
+    """The smallest "nice" number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ᵏ) ≥ v > 0.
+
+    A subnormal ``v`` (a vanished δ, ~1e-320) counts as the smallest normal
+    float, whose power of ten does not underflow to 0.
+    """
+    v = max(v, sys.float_info.min)
     p = 10.0 ** math.floor(math.log10(v))
     for m in NICE_MANTISSAS:
         if m * p >= v * (1 - 1e-12):
@@ -31,7 +37,7 @@ def nice_ceil_fine(v: float) -> float:
 
 def nice_step(span: float) -> float:
     """A 1, 2 or 5 × 10ᵏ step of about a tenth of ``span`` > 0."""
-    raw = span / 10.0
+    raw = max(span / 10.0, sys.float_info.min)
     p = 10.0 ** math.floor(math.log10(raw))
     for m in (1.0, 2.0, 5.0, 10.0):
         if m * p >= raw:

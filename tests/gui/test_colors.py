@@ -198,3 +198,15 @@ def test_fine_steps_with_headroom_keep_the_largest_value_well_coloured():
         s.reset()
         s.update(np.array([peak]))
         assert 0.64 <= peak / s.range <= 0.8 + 1e-9
+
+
+@pytest.mark.parametrize("tiny", [5e-324, 1e-320, 2.2e-308])
+def test_a_vanished_delta_still_gets_a_positive_range(tiny):
+    from bpviz.views.auto_range import nice_ceil_fine, nice_step
+
+    assert nice_ceil_fine(tiny) >= tiny and nice_ceil_fine(tiny) > 0
+    assert nice_step(tiny) > 0
+    scale = SymmetricScale(fine=True)
+    scale.update(np.array([tiny, -tiny]))
+    with np.errstate(all="raise"):
+        assert np.all(np.isfinite(scale.normalized(np.array([tiny, 0.0, -tiny]))))
