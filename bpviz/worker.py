@@ -51,6 +51,10 @@ STOP_TIMEOUT_S = 1.0
 SYNC_TIMEOUT_S = 30.0
 #: Reports read in one wake-up of the worker thread before queued commands get a turn.
 MAX_READS_PER_WAKE = 64
+#: A training process that ends by itself is started again, but at most this many
+#: times within RESTART_WINDOW_S seconds (one that dies at once would loop for ever).
+MAX_RESTARTS = 3
+RESTART_WINDOW_S = 30.0
 
 
 _gui_garbage_collector: Any = None
@@ -136,6 +140,7 @@ class TrainingWorker(QObject):
         self._synced = -1
         self._stopping = False
         self.restarts = 0  # training processes started again after an unexpected end
+        self._restart_times: list[float] = []
         #: The training process's id (None before start and after stop); any thread may read it.
         self.pid: int | None = None
 
@@ -265,7 +270,13 @@ class TrainingWorker(QObject):
         process = ctx.Process(
             target=serve, args=(there, setup), name="bpviz-training", daemon=True
         )
-        process.start()
+        try:
+            process.start()
+        except Exception as exc:  # no process (out of memory, too many processes …)
+            here.close()
+            there.close()
+            self.failed.emit(f"Could not start the training process: {exc}")
+            return
         there.close()  # the child's end: only the child holds it now (EOF when it goes)
         self._process, self._conn = process, here
         self.pid = process.pid
@@ -354,10 +365,19 @@ class TrainingWorker(QObject):
         process.join(STOP_TIMEOUT_S)
         code = process.exitcode
         self._end_process()
-        self.restarts += 1
         self.playing_changed.emit(False)
         how = f"was killed by signal {-code}" if code is not None and code < 0 else (
             f"ended with exit code {code}")
+        now = time.monotonic()
+        self._restart_times = [t for t in self._restart_times if now - t < RESTART_WINDOW_S]
+        if len(self._restart_times) >= MAX_RESTARTS:
+            self.failed.emit(
+                f"The training process {how} again, {MAX_RESTARTS + 1} times within "
+                f"{RESTART_WINDOW_S:.0f} s; it was not started again (restart bpviz)."
+            )
+            return
+        self._restart_times.append(now)
+        self.restarts += 1
         self.failed.emit(
             f"The training process {how}; it was started again on the last settings "
             "(the weights trained since then are lost)."

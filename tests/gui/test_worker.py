@@ -28,6 +28,7 @@ from PySide6.QtCore import QObject
 from bpviz.engine import GradCheck, Snapshot, Trainer, phase_plan
 from bpviz.engine.experiment import PRESETS, Setup, build
 from bpviz.training_process import TrainingLoop
+from bpviz.worker import MAX_RESTARTS
 
 TIMEOUT_MS = 20_000
 ROOT = Path(__file__).resolve().parents[2]
@@ -560,7 +561,7 @@ def test_an_error_inside_a_tick_is_reported_and_training_survives(monkeypatch, s
     def broken_step() -> float:
         raise RuntimeError("boom")
 
-    trainer = loop._trainer  # noqa: SLF001 - the loop's own trainer, in this process
+    trainer = loop._trainer
     monkeypatch.setattr(trainer, "step", broken_step)
     monkeypatch.setattr(trainer, "run", lambda n: broken_step())
     loop.play()
@@ -611,6 +612,22 @@ def test_a_killed_training_process_is_reported_and_started_again(
     assert session.worker.pid not in (None, pid)
     session.step()
     assert settle(session, rec).iteration == 1  # the new process trains from the start
+
+
+def test_a_training_process_that_keeps_dying_is_not_restarted_for_ever(
+    session, rec, settle, qtbot
+):
+    settle(session, rec)
+    for n in range(1, MAX_RESTARTS + 2):
+        pid = session.worker.pid
+        assert pid is not None
+        with qtbot.waitSignal(rec.failed, timeout=TIMEOUT_MS):
+            os.kill(pid, signal.SIGKILL)
+        if n <= MAX_RESTARTS:
+            qtbot.waitUntil(lambda n=n: len(rec.rebuilds) == n + 1, timeout=TIMEOUT_MS)
+    assert "was not started again" in rec.failures[-1]
+    assert session.worker.pid is None and session.worker.restarts == MAX_RESTARTS
+    session.step()  # commands now go nowhere, quietly; the window keeps running
 
 
 def test_snapshots_that_came_through_the_pipe_are_read_only(session, rec, settle):
