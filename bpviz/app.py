@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
         code = cli.main(argv)
         if code is not None:
             return code
+    from .training_process import start_fork_server
+
+    start_fork_server()  # training processes come from it: let it start while Qt loads
     from PySide6.QtWidgets import QApplication
 
     from . import __version__

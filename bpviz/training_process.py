@@ -22,6 +22,8 @@ process outlives the app, even one killed with SIGKILL.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import multiprocessing.forkserver
 import queue
 import signal
 import threading
@@ -38,7 +40,14 @@ from .engine.experiment_io import load_experiment, restore_trainer, save_experim
 from .engine.loss_csv import export_csv
 from .engine.trainer import Trainer
 
-__all__ = ["COMMANDS", "Rebuilt", "TrainingLoop", "serve"]
+__all__ = [
+    "COMMANDS",
+    "Rebuilt",
+    "TrainingLoop",
+    "serve",
+    "start_fork_server",
+    "training_context",
+]
 
 #: Seconds of training per tick at full speed.
 TICK_SECONDS = 0.010
@@ -369,6 +378,31 @@ class TrainingLoop:
         finally:
             self._chunk = chunk
         return done
+
+
+def training_context() -> multiprocessing.context.BaseContext:
+    """Where training processes come from: a fork server, started once per app.
+
+    The server is a fresh interpreter (no Qt, no threads) that imports the
+    engine once; each training process is then a fork of it, ready in about
+    60 ms instead of the 0.6 s a spawned interpreter takes to import NumPy and
+    the engine. The server ends with the app, however the app ends. As with
+    any ``multiprocessing`` start method but fork, a script that starts a
+    session must guard its top level with ``if __name__ == "__main__":``.
+    """
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
+    return ctx
+
+
+def start_fork_server() -> None:
+    """Start the fork server now (it imports NumPy and the engine while the window is built).
+
+    The app calls this first thing, so that the first training process is ready sooner;
+    later calls do nothing.
+    """
+    training_context()
+    multiprocessing.forkserver.ensure_running()
 
 
 def _one_line(exc: BaseException) -> str:

@@ -15,7 +15,6 @@ exactly once.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import time
 from typing import Any
 
@@ -34,7 +33,7 @@ from PySide6.QtCore import (
 
 from .engine import Snapshot
 from .engine.experiment import Setup
-from .training_process import Rebuilt, serve
+from .training_process import Rebuilt, serve, training_context
 
 __all__ = [
     "Rebuilt",
@@ -383,21 +382,6 @@ class TrainingWorker(QObject):
             "(the weights trained since then are lost)."
         )
         self._start_process(self._setup)
-
-
-def training_context() -> multiprocessing.context.BaseContext:
-    """Where training processes come from: a fork server, started once per app.
-
-    The server is a fresh interpreter (no Qt, no threads) that imports the
-    engine once; each training process is then a fork of it, ready in about
-    60 ms instead of the 0.6 s a spawned interpreter takes to import NumPy and
-    the engine. The server ends with the app, however the app ends. As with
-    any ``multiprocessing`` start method but fork, a script that starts a
-    session must guard its top level with ``if __name__ == "__main__":``.
-    """
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["bpviz.training_process"])
-    return ctx
 
 
 def freeze(snap: Snapshot) -> Snapshot:
