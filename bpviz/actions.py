@@ -53,6 +53,7 @@ class Actions:
     show_values: QAction
     log_y: QAction
     gradient_check: QAction
+    quiz: QAction
     load_csv: QAction
     export_loss_png: QAction
     export_loss_svg: QAction
@@ -62,6 +63,7 @@ class Actions:
     export_phases: QAction
     export_worked: QAction
     export_animation: QAction
+    export_exercises: QAction
     open_experiment: QAction
     save_experiment: QAction
     quit: QAction
@@ -125,6 +127,13 @@ class Actions:
                 ("G",),
                 "Compare backprop with finite differences on the current weights",
             ),
+            quiz=act(
+                parent,
+                "&Quiz",
+                ("Q",),
+                "Practise: the formula panel hides each result of the walk and asks you for it",
+                checkable=True,
+            ),
             load_csv=act(parent, "Load &CSV data…", ("Ctrl+L",), "Train on a CSV file"),
             export_loss_png=act(parent, "Export loss plot as &PNG…", ("Ctrl+E",)),
             export_loss_svg=act(parent, "Export loss plot as &SVG…"),
@@ -147,6 +156,12 @@ class Actions:
                 (),
                 "Training, or one iteration's walk, as an MP4, GIF or APNG for slides",
             ),
+            export_exercises=act(
+                parent,
+                "E&xercise sheets…",
+                (),
+                "Individual exercise sheets for a class, each with its answer key",
+            ),
             open_experiment=act(parent, "&Open experiment…", ("Ctrl+O",)),
             save_experiment=act(parent, "&Save experiment…", ("Ctrl+S",)),
             quit=act(parent, "&Quit", ("Ctrl+Q",), "Quit bpviz"),
@@ -168,4 +183,5 @@ class Actions:
             self.reset,
             self.presenter,
             self.auto_advance,
+            self.quiz,
         ]

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -52,6 +53,7 @@ from .loss_plot import LossPlot
 from .network_view import NetworkView
 from .output_view import OutputView
 from .phase_indicator import PhaseIndicator
+from .quiz_panel import QuizPanel
 
 __all__ = ["MainWindow"]
 
@@ -103,7 +105,7 @@ class _ShortcutGuard(QObject):
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(obj, QWidget):
-            if obj.window() is self._window:
+            if obj.window() is self._window and not obj.property("bpviz_owns_keys"):
                 combo = event.keyCombination()  # type: ignore[attr-defined]
                 if QKeySequence(combo).toString() in self._keys:
                     event.ignore()
@@ -189,8 +191,13 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.loss_dock, self.gradient_dock)
         self.loss_dock.raise_()
         self.inspector = Inspector()
+        # Quiz mode (Q) shows the quiz panel in the formulas' place.
+        self.quiz_panel = QuizPanel()
+        self.formula_stack = QStackedWidget()
+        self.formula_stack.addWidget(self.inspector)
+        self.formula_stack.addWidget(self.quiz_panel)
         self.inspector_dock = self._dock(
-            "Formulas", self.inspector, Qt.DockWidgetArea.BottomDockWidgetArea
+            "Formulas", self.formula_stack, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.gradcheck_label = QLabel("Press G (Train ▸ Gradient check) to compare backprop "
                                       "with finite differences.")
@@ -239,6 +246,9 @@ class MainWindow(QMainWindow):
         a.show_values.toggled.connect(self.network_view.set_show_values)
         a.log_y.toggled.connect(self.loss_plot.set_log_y)
         a.gradient_check.triggered.connect(self.session.run_gradient_check)
+        a.quiz.toggled.connect(self.set_quiz_mode)
+        self.quiz_panel.changed.connect(self._on_quiz_changed)
+        a.export_exercises.triggered.connect(lambda: self.export_exercises())
         a.shortcuts_help.triggered.connect(self.show_shortcuts)
         a.about.triggered.connect(self.show_about)
         a.load_csv.triggered.connect(self.load_csv)
@@ -319,6 +329,7 @@ class MainWindow(QMainWindow):
         self.export_menu = file.addMenu("&Export")
         self.export_menu.addAction(a.export_worked)
         self.export_menu.addAction(a.export_animation)
+        self.export_menu.addAction(a.export_exercises)
         self.export_menu.addSeparator()
         for x in (
             a.export_loss_png,
@@ -336,6 +347,8 @@ class MainWindow(QMainWindow):
             train.addAction(x)
         train.addSeparator()
         train.addAction(a.gradient_check)
+        train.addAction(a.quiz)
+        train.addMenu(self.quiz_panel.kinds_menu)
         view = mb.addMenu("&View")
         view.addAction(a.presenter)
         view.addAction(a.text_larger)
@@ -402,6 +415,7 @@ class MainWindow(QMainWindow):
         self.network_view.set_architecture(sizes, info.config["bias"])
         self.network_view.set_selection(None, None)
         self.inspector.set_config(info.config)
+        self.quiz_panel.set_config(info.config)
         self.inspector.set_selection(None)
         self.output_view.set_network(info.config)
         self.output_view.set_data(info.dataset)
@@ -459,7 +473,8 @@ class MainWindow(QMainWindow):
             batch = 0 if snap.x is None else snap.x.shape[0]
             if self._sample >= max(batch, 1):
                 self._sample = 0
-            self.network_view.show_snapshot(snap, self._sample)
+            shown = self.quiz_panel.follow(snap, self._sample)  # results hidden while asked
+            self.network_view.show_snapshot(shown, self._sample)
             self._update_highlight()
             self.loss_plot.redraw()  # in this frame, not on a timer of its own
         shown = self._panels_shown()
@@ -854,7 +869,48 @@ class MainWindow(QMainWindow):
         self._apply_font_scale()
         self.network_view.set_high_contrast(on)
         self.inspector.set_high_contrast(on)
+        self.quiz_panel.set_high_contrast(on)
         self.network_view.setFocus()
+
+    # -- quiz mode --------------------------------------------------------------------
+
+    def set_quiz_mode(self, on: bool) -> None:
+        """Train ▸ Quiz (Q): the formula panel asks for each result instead of showing it."""
+        if self.acts.quiz.isChecked() != on:
+            self.acts.quiz.setChecked(on)
+            return
+        if on:
+            self.session.pause()
+            self.set_auto_advance(False)
+            self.inspector_dock.show()
+            self.inspector_dock.raise_()
+            # Room for the question and its numbers (the θ matrix).
+            share = 0.5 if self.acts.presenter.isChecked() else 0.42
+            height = max(self.inspector_dock.height(), int(self.height() * share))
+            self.resizeDocks([self.inspector_dock], [height], Qt.Orientation.Vertical)
+        self.formula_stack.setCurrentWidget(self.quiz_panel if on else self.inspector)
+        self.quiz_panel.set_active(on)
+        if not on:
+            self.network_view.setFocus()
+
+    def _on_quiz_changed(self) -> None:
+        self._dirty = True
+        if self.quiz_panel.session is not None and self.quiz_panel.session.done:
+            self.network_view.setFocus()  # the stepping keys belong to the walk again
+
+    def export_exercises(self, directory: str | None = None, count: int | None = None) -> None:
+        """File ▸ Export ▸ Exercise sheets…: N sheets of this architecture, with keys."""
+        from ..worked.sheets import write_sheets
+
+        if directory is None:
+            directory = QFileDialog.getExistingDirectory(self, "Folder for the exercise sheets")
+            if not directory:
+                return
+        if count is None:
+            count, ok = QInputDialog.getInt(self, "Exercise sheets", "How many sheets", 30, 1, 500)
+            if not ok:
+                return
+        self._guard_file(lambda: write_sheets(self._setup, directory, count, seed=0), directory)
 
     # -- text size --------------------------------------------------------------------
 
@@ -907,6 +963,7 @@ class MainWindow(QMainWindow):
         return (
             self.network_view,
             self.inspector,
+            self.quiz_panel,
             self.phase_indicator,
             self.loss_plot,
             self.output_view,

@@ -468,9 +468,7 @@ def _theta_matrix(w: Worked, k: int) -> Matrix:
         vals = [float(x) for x in W[i]] + ([float(b[i])] if w.bias else [])
         rows.append((str(w.n(k + 1, i)), tuple(vals)))
     return Matrix(
-        f"θ from layer {k} to layer {k + 1} (row: to, column: from"
-        + ("; column 0: the bias" if w.bias else "")
-        + ")",
+        f"θ, layer {k} → {k + 1} (row i, column ℓ" + ("; ℓ = 0: the bias" if w.bias else "") + ")",
         tuple(cols),
         tuple(rows),
     )
@@ -690,6 +688,11 @@ class QuizSession:
         if self.pending and self.worked is not None and snap is self.worked.snap:
             return hide_results(snap)
         return snap
+
+    def record_of(self, q: Question) -> str | None:
+        """How ``q`` was settled ("first", "hint", "revealed"), or None."""
+        rec = self.settled.get(q.key)
+        return None if rec is None else rec.outcome
 
     def settled_in_phase(self) -> list[Record]:
         """The records of this phase's questions settled so far, in order."""
