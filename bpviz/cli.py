@@ -10,6 +10,7 @@
     bpviz handout [EXPERIMENT.json | --example NAME] [--iteration N] [--sample K] --out FILE
     bpviz animate [EXPERIMENT.json | --example NAME] (--steps N | --walk) --out FILE
                   [--size 1280x720] [--fps 30] [--seconds S]
+    bpviz exercises [EXPERIMENT.json | --example NAME] --count N --seed S --out DIR
 
 ``train`` loads an experiment file (or a built-in example), trains it with
 the engine for N iterations and writes into DIR (created if needed):
@@ -146,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     examples.set_defaults(func=_cmd_examples)
     _add_handout_parser(sub)
     _add_animate_parser(sub)
+    _add_exercises_parser(sub)
     return parser
 
 
@@ -644,6 +646,96 @@ class FrameProgress:
             self.stream.write("\n")
             self.stream.flush()
             self.shown = False
+
+
+# ---------------------------------------------------------------------------
+# bpviz exercises
+# ---------------------------------------------------------------------------
+
+
+def _add_exercises_parser(sub: Any) -> None:
+    ex = sub.add_parser(
+        "exercises",
+        help="write N individual exercise sheets with answer keys (one architecture)",
+        description="Write N exercise sheets of the experiment's architecture, each with its "
+        "own round numbers: sheet-NN.<fmt> (the network, its θ, the sample and the "
+        "quantities to compute, with blanks), key-NN.<fmt> (the whole worked iteration) "
+        "and sheet-NN.json (the experiment: open it in bpviz and step, or quiz). "
+        "The same --seed gives the same files, byte for byte.",
+    )
+    ex.add_argument("experiment", nargs="?", metavar="EXPERIMENT.json", help="an experiment file")
+    ex.add_argument(
+        "--example", metavar="NAME", help="a built-in example instead of a file (see 'examples')"
+    )
+    ex.add_argument("--count", type=_positive, default=1, metavar="N", help="how many sheets")
+    ex.add_argument("--seed", type=_count, default=0, metavar="S", help="seed of the numbers")
+    ex.add_argument("--out", required=True, metavar="DIR", help="the folder to write into")
+    ex.add_argument(
+        "--format", default="pdf", choices=("pdf", "md", "tex", "html"), help="default: pdf"
+    )
+    ex.set_defaults(func=_cmd_exercises)
+
+
+def _cmd_exercises(args: argparse.Namespace) -> int:
+    from .engine.experiment_io import ExperimentError, load_experiment
+    from .worked import sheets
+
+    out = Path(args.out)
+    try:
+        if (args.experiment is None) == (args.example is None):
+            raise _UsageError("exercises needs either EXPERIMENT.json or --example NAME (not both)")
+        if args.example is not None:
+            from .examples import example_paths
+
+            paths = example_paths()
+            if args.example not in paths:
+                names = ", ".join(paths) or "none installed"
+                raise _UsageError(f"unknown example {args.example!r}; choose one of {names}")
+            experiment = load_experiment(paths[args.example])
+        else:
+            experiment = load_experiment(args.experiment)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _UsageError(f"{out}: cannot make the folder ({exc.strerror or exc})") from None
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise _UsageError(f"{out}: the folder is not writable")
+    except _UsageError as exc:
+        _error(f"{exc} (see 'bpviz exercises --help')")
+        return EXIT_USAGE
+    except (ExperimentError, ValueError) as exc:
+        _error(exc)
+        return EXIT_USAGE
+    if args.format == "pdf":
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
+        from PySide6.QtGui import QGuiApplication
+
+        _quiet_qt_messages()
+        _app = QGuiApplication.instance() or QGuiApplication(["bpviz"])
+
+    def progress(done: int, total: int) -> None:
+        if total > 1:
+            print(f"bpviz: sheet {done} of {total} written", file=sys.stderr, flush=True)
+
+    try:
+        sheets.write_sheets(
+            experiment.setup,
+            out,
+            args.count,
+            seed=args.seed,
+            fmt_=args.format,
+            sizes=tuple(experiment.sizes),
+            title=experiment.title or "",
+            progress=progress,
+        )
+    except ValueError as exc:
+        _error(exc)
+        return EXIT_USAGE
+    except OSError as exc:
+        _error(f"{out}: cannot write the sheets ({exc.strerror or exc})")
+        return EXIT_USAGE
+    print(f"bpviz: wrote {args.count} sheets with keys to {out}")
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # python -m bpviz.cli: the same as the bpviz command

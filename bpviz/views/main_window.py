@@ -898,8 +898,10 @@ class MainWindow(QMainWindow):
         if self.quiz_panel.session is not None and self.quiz_panel.session.done:
             self.network_view.setFocus()  # the stepping keys belong to the walk again
 
-    def export_exercises(self, directory: str | None = None, count: int | None = None) -> None:
-        """File ▸ Export ▸ Exercise sheets…: N sheets of this architecture, with keys."""
+    def export_exercises(
+        self, directory: str | None = None, count: int | None = None, seed: int | None = None
+    ) -> None:
+        """File ▸ Export ▸ Exercise sheets…: PDF sheets of this architecture, with keys."""
         from ..worked.sheets import write_sheets
 
         if directory is None:
@@ -910,7 +912,16 @@ class MainWindow(QMainWindow):
             count, ok = QInputDialog.getInt(self, "Exercise sheets", "How many sheets", 30, 1, 500)
             if not ok:
                 return
-        self._guard_file(lambda: write_sheets(self._setup, directory, count, seed=0), directory)
+        if seed is None:
+            seed, ok = QInputDialog.getInt(
+                self, "Exercise sheets", "Seed (the same seed gives the same sheets)", 0, 0, 10**9
+            )
+            if not ok:
+                return
+        sizes = tuple(self._config["sizes"])
+        self._guard_file(
+            lambda: write_sheets(self._setup, directory, count, seed=seed, sizes=sizes), directory
+        )
 
     # -- text size --------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from bpviz.engine.experiment import Setup
+from bpviz.engine.experiment_io import load_experiment, restore_trainer
 from bpviz.views.main_window import MainWindow
 
 # Two hidden layers of 2: the hidden δ of layer 1 can be computed with the transposed θ.
@@ -181,3 +182,24 @@ def test_quiz_works_in_presenter_mode_and_q_turns_it_off(window, qtbot):
     w.acts.quiz.trigger()
     assert w.formula_stack.currentWidget() is w.inspector
     w.acts.presenter.trigger()
+
+
+def test_file_export_exercise_sheets_writes_pdf_sheets_keys_and_experiments(
+    window, qtbot, tmp_path
+):
+    w = window
+    assert w.acts.export_exercises in w.export_menu.actions()
+    w.export_exercises(str(tmp_path), count=2, seed=3)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["key-01.pdf", "key-02.pdf", "sheet-01.json", "sheet-01.pdf",
+                     "sheet-02.json", "sheet-02.pdf"]
+    assert not w._banner_row.isVisible()
+    # the sheet's experiment opens in the window, on the sheet's θ and sample
+    trainer, _ = restore_trainer(load_experiment(tmp_path / "sheet-02.json"))
+    w.open_experiment(str(tmp_path / "sheet-02.json"))
+    qtbot.waitUntil(lambda: w._setup.dataset == "csv", timeout=TIMEOUT)
+    w.acts.step_phase.trigger()
+    qtbot.waitUntil(lambda: w._latest.phase is not None, timeout=TIMEOUT)
+    np.testing.assert_array_equal(w._latest.weights[1], trainer.net.weights[1])
+    data = load_experiment(tmp_path / "sheet-02.json").dataset
+    np.testing.assert_array_equal(w._latest.x, data.X_train)
