@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -203,3 +209,24 @@ def test_file_export_exercise_sheets_writes_pdf_sheets_keys_and_experiments(
     np.testing.assert_array_equal(w._latest.weights[1], trainer.net.weights[1])
     data = load_experiment(tmp_path / "sheet-02.json").dataset
     np.testing.assert_array_equal(w._latest.x, data.X_train)
+
+
+@pytest.mark.skipif(
+    (shutil.which("xvfb-run") is None or shutil.which("xdotool") is None)
+    and not os.environ.get("CI"),
+    reason="needs xvfb-run and xdotool (apt-get install xvfb xauth xdotool)",
+)
+def test_a_whole_lecture_iteration_in_quiz_mode_from_the_keyboard():
+    here = Path(__file__).resolve().parent
+    env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(here.parents[1])}
+    proc = subprocess.run(
+        ["xvfb-run", "-a", "-s", "-screen 0 1280x720x24", sys.executable,
+         str(here / "quiz_keyboard_smoke.py")],
+        capture_output=True, text=True, timeout=180, env=env,
+    )
+    lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]
+    assert lines, proc.stderr[-2000:]
+    results = json.loads(lines[-1])
+    failed = [k for k, ok in results.items() if not ok]
+    assert not failed, (results, proc.stderr[-2000:])
+    assert proc.returncode == 0, proc.stderr[-2000:]
