@@ -15,16 +15,9 @@ import time
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
-app = QApplication(sys.argv)
+from bpviz.engine.experiment import PRESETS
+from bpviz.views.main_window import MainWindow
 
-from bpviz.engine.experiment import PRESETS  # noqa: E402
-from bpviz.views.main_window import MainWindow  # noqa: E402
-
-window = MainWindow(PRESETS["lecture"][1], restore=False)
-window.resize(1280, 720)
-window.show()
-window.activateWindow()
 results: dict[str, object] = {}
 
 
@@ -46,8 +39,20 @@ def settle(seconds: float = 0.3) -> None:
         time.sleep(0.005)
 
 
+def wait_until(pred, seconds: float = 60.0) -> bool:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        if pred():
+            return True
+        time.sleep(0.005)
+    return False
+
+
 def run() -> None:
-    settle(1.0)
+    results["window_ready"] = wait_until(lambda: window._latest is not None
+                                         and bool(window._config))
+    settle(0.5)
     panel = window.quiz_panel
     key("q")
     settle()
@@ -105,10 +110,18 @@ def guarded() -> None:
     except Exception as exc:  # report, and never leave the window open
         results["error"] = False
         print(f"smoke failed: {exc!r}", file=sys.stderr)
+        window.close()
         app.exit(1)
 
 
-QTimer.singleShot(0, guarded)
-code = app.exec()
-print(json.dumps(results))
-sys.exit(code)
+if __name__ == "__main__":  # the training process's fork server imports this file too
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    app = QApplication(sys.argv)
+    window = MainWindow(PRESETS["lecture"][1], restore=False)
+    window.resize(1280, 720)
+    window.show()
+    window.activateWindow()
+    QTimer.singleShot(0, guarded)
+    code = app.exec()
+    print(json.dumps(results))
+    sys.exit(code)
