@@ -725,7 +725,6 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
             seed=args.seed,
             fmt_=args.format,
             sizes=tuple(experiment.sizes),
-            title=experiment.title or "",
             progress=progress,
         )
     except ValueError as exc:

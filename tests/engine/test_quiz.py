@@ -285,3 +285,23 @@ def test_givens_hold_the_theta_matrix_for_a_hidden_delta():
     assert m.columns == ("3", "4")
     assert [r[0] for r in m.rows] == ["5", "6"]
     assert m.rows[0][1][0] == d1.weights[1][0, 0]
+
+
+def test_session_names_the_theta_from_before_the_last_update():
+    net = Network([2, 2, 1], activation="sigmoid", output_activation="sigmoid", seed=8)
+    X = np.array([[1.0, 0.5]])
+    Y = np.array([[1.0]])
+    trainer = Trainer(net, X, Y, rule=UpdateRule(lr=0.5), batch_size=1, seed=8)
+    cfg = net.config()
+    s = Q.QuizSession(cfg, kinds=["u"])
+    before = [w.copy() for w in net.weights], [b.copy() for b in net.biases]
+    while not trainer.step_phase().is_last:
+        s.show(trainer.snapshot())
+    s.show(trainer.snapshot())  # the update: the session remembers θ before it
+    trainer.step_phase()  # iteration 2, forward into layer 1
+    s.show(trainer.snapshot())
+    assert s.current.kind == "u"
+    stale = float(before[0][0][0] @ X[0] + before[1][0][0])
+    check = s.answer(f"{stale:.4g}")
+    assert check.mistake == ("stale_theta",), check
+    assert "before the last update" in check.message()
