@@ -251,9 +251,19 @@ def _pin_pdf(path: Path) -> None:
 
 
 def _write_doc(doc: H.Doc, path: Path) -> None:
-    H.write(doc, path)
-    if path.suffix == ".pdf":
-        _pin_pdf(path)
+    if path.suffix != ".pdf":
+        H.write(doc, path)
+        return
+    # Qt writes the PDF's fonts in the order of a QHash, which is seeded at random
+    # per process: a fixed seed while writing makes the order, and the file, the same.
+    from PySide6.QtCore import QHashSeed
+
+    QHashSeed.setDeterministicGlobalSeed()
+    try:
+        H.write(doc, path)
+    finally:
+        QHashSeed.resetRandomGlobalSeed()
+    _pin_pdf(path)
 
 
 def write_sheets(
