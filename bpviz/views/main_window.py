@@ -247,6 +247,7 @@ class MainWindow(QMainWindow):
         a.log_y.toggled.connect(self.loss_plot.set_log_y)
         a.gradient_check.triggered.connect(self.session.run_gradient_check)
         a.quiz.toggled.connect(self.set_quiz_mode)
+        a.presenter.toggled.connect(lambda _on: self._fit_quiz())  # after presenter's layout
         self.quiz_panel.changed.connect(self._on_quiz_changed)
         a.export_exercises.triggered.connect(lambda: self.export_exercises())
         a.shortcuts_help.triggered.connect(self.show_shortcuts)
@@ -884,14 +885,18 @@ class MainWindow(QMainWindow):
             self.set_auto_advance(False)
             self.inspector_dock.show()
             self.inspector_dock.raise_()
-            # Room for the question and its numbers (the θ matrix).
-            share = 0.5 if self.acts.presenter.isChecked() else 0.42
-            height = max(self.inspector_dock.height(), int(self.height() * share))
-            self.resizeDocks([self.inspector_dock], [height], Qt.Orientation.Vertical)
         self.formula_stack.setCurrentWidget(self.quiz_panel if on else self.inspector)
         self.quiz_panel.set_active(on)
+        self._fit_quiz()
         if not on:
             self.network_view.setFocus()
+
+    def _fit_quiz(self) -> None:
+        """In quiz mode, give the formula panel room for a question and its numbers."""
+        if not self.acts.quiz.isChecked():
+            return
+        height = max(self.inspector_dock.height(), int(self.height() * 0.42))
+        self.resizeDocks([self.inspector_dock], [height], Qt.Orientation.Vertical)
 
     def _on_quiz_changed(self) -> None:
         self._dirty = True
