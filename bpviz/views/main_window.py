@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QProgressDialog,
     QPushButton,
     QScrollArea,
     QStackedWidget,
@@ -924,9 +925,24 @@ class MainWindow(QMainWindow):
             if not ok:
                 return
         sizes = tuple(self._config["sizes"])
-        self._guard_file(
-            lambda: write_sheets(self._setup, directory, count, seed=seed, sizes=sizes), directory
-        )
+        busy = QProgressDialog("Writing exercise sheets and keys…", "", 0, count, self)
+        busy.setCancelButton(None)
+        busy.setWindowModality(Qt.WindowModality.WindowModal)
+        busy.setMinimumDuration(300)
+
+        def progress(done: int, _total: int) -> None:
+            busy.setValue(done)
+            QApplication.processEvents()
+
+        try:
+            self._guard_file(
+                lambda: write_sheets(
+                    self._setup, directory, count, seed=seed, sizes=sizes, progress=progress
+                ),
+                directory,
+            )
+        finally:
+            busy.close()
 
     # -- text size --------------------------------------------------------------------
 
