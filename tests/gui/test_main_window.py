@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 
 import numpy as np
@@ -378,7 +379,12 @@ def test_window_renders_to_png(window, qtbot, tmp_path):
     assert len(colors) > 20  # not blank
 
 
-def test_monkey_2000_random_actions_while_training(make_window, qtbot):
+#: Random actions in the monkey test: 400 by default (about 12 s); a soak run takes more,
+#: e.g. ``BPVIZ_MONKEY_ACTIONS=20000 python -m pytest -k monkey``.
+MONKEY_ACTIONS = int(os.environ.get("BPVIZ_MONKEY_ACTIONS", "400"))
+
+
+def test_monkey_random_actions_while_training(make_window, qtbot):
     w = make_window()
     rng = random.Random(1234)
     c = w.controls
@@ -432,7 +438,7 @@ def test_monkey_2000_random_actions_while_training(make_window, qtbot):
         shortcut_key,
         lambda: w.network_view.neuron_selected.emit(0, 0),
     ]
-    for n in range(2000):
+    for n in range(MONKEY_ACTIONS):
         rng.choice(choices)()
         if n % 50 == 0:
             qtbot.wait(5)
