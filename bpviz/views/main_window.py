@@ -6,8 +6,10 @@ snapshots from the worker and turns their signals into worker commands.
 
 from __future__ import annotations
 
+import html
 import math
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -68,6 +70,16 @@ MIN_TEXT_SCALE, MAX_TEXT_SCALE = 0.6, 4.0
 
 def _clamp_text_scale(value: float) -> float:
     return min(max(value, MIN_TEXT_SCALE), MAX_TEXT_SCALE)
+
+
+#: "Could not open P: P: reason": the worker names the file, and so does the error.
+_PATH_TWICE = re.compile(r"^(Could not (?:open|save|write) )(.+?): \2: ", re.DOTALL)
+
+
+def _banner_text(message: str) -> str:
+    """A worker's message as banner HTML: the path once, one line per bad field."""
+    message = html.escape(_PATH_TWICE.sub(r"\1\2: ", message))
+    return re.sub(r"(?:: |; )(\(\d+\) |… and \d+ more)", r"<br>\1", message)
 
 
 class _ShortcutGuard(QObject):
@@ -577,7 +589,7 @@ class MainWindow(QMainWindow):
         if self._handout is not None and self._handout[0] in message:
             Path(self._handout[0]).unlink(missing_ok=True)
             self._handout = None
-        self.show_banner(f"<b>Problem:</b> {message}")
+        self.show_banner(f"<b>Problem:</b> {_banner_text(message)}")
 
     @Slot(object)
     def _on_gradcheck(self, result: Any) -> None:

@@ -770,3 +770,17 @@ def test_a_snapshot_arriving_after_close_is_ignored(make_window, qtbot):
     w._repaint()
     assert w._latest is snap
     assert len(w.loss_plot.data()[0]) == losses
+
+
+def test_a_damaged_file_names_every_bad_field_and_the_path_once(window, qtbot, tmp_path):
+    bad = tmp_path / "two_bad.json"
+    bad.write_text(
+        '{"format": "bpviz-experiment", "version": 2, '
+        '"setup": {"hidden": ["x"], "lr": "fast", "loss": "nope"}}'
+    )
+    window.open_experiment(str(bad))
+    qtbot.waitUntil(lambda: window._banner_row.isVisible(), timeout=TIMEOUT)
+    text = window.banner.text()
+    for field in ("setup.hidden[0]", "setup.lr", "setup.loss"):
+        assert field in text, text
+    assert text.count(str(bad)) == 1, text
