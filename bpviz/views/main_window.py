@@ -283,6 +283,7 @@ class MainWindow(QMainWindow):
 
         self.controls.changed.connect(self._on_controls_changed)
         self.controls.pace_changed.connect(self._on_pace_changed)
+        self.controls.message.connect(lambda text: self.show_banner(html.escape(text)))
         self.network_view.neuron_selected.connect(
             lambda l, i: self.select(("neuron", l, i))  # noqa: E741
         )
@@ -423,6 +424,7 @@ class MainWindow(QMainWindow):
         self._config = info.config
         self._selection = None
         self._sample = 0
+        self.controls.set_outputs(info.dataset.n_outputs)
         self.controls.set_setup(info.setup)
         self._guard.guard_inputs()  # the architecture editor made new spin boxes
         sizes = info.config["sizes"]
@@ -590,6 +592,8 @@ class MainWindow(QMainWindow):
             Path(self._handout[0]).unlink(missing_ok=True)
             self._handout = None
         self.show_banner(f"<b>Problem:</b> {_banner_text(message)}")
+        # A refused change leaves the engine as it was: so must the controls be.
+        self.controls.revert()
 
     @Slot(object)
     def _on_gradcheck(self, result: Any) -> None:
@@ -614,6 +618,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_setup_changed(self, setup: Setup) -> None:
         self._setup = setup
+        self.controls.set_setup(setup)
 
     @Slot(str)
     def _on_saved(self, path: str) -> None:

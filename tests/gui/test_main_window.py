@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QSettings, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QComboBox, QDoubleSpinBox, QSpinBox
 
 from bpviz import settings
@@ -714,13 +715,14 @@ def test_spin_boxes_made_after_start_do_not_swallow_transport_shortcuts(window, 
     editor = window.controls.architecture
     before = set(editor._spins)  # noqa: SLF001
     editor.add_layer.click()
-    # The rebuild replaces the editor's spin boxes with new ones.
+    # "+ layer" makes a new spin box; the rebuild keeps the boxes when the sizes are
+    # those shown (a box being typed in keeps its focus).
+    n = len(before) + 1
     qtbot.waitUntil(
-        lambda: len(editor._spins) == len(before) + 1  # noqa: SLF001
-        and not before & set(editor._spins),  # noqa: SLF001
+        lambda: len(editor._spins) == n and len(window._config["sizes"]) == n + 2,  # noqa: SLF001
         timeout=TIMEOUT,
     )
-    spin = editor._spins[-1]  # noqa: SLF001
+    (spin,) = set(editor._spins) - before  # noqa: SLF001
     for key in (Qt.Key.Key_Space, Qt.Key.Key_Right, Qt.Key.Key_Left):
         event = QKeyEvent(QEvent.Type.ShortcutOverride, key, Qt.KeyboardModifier.NoModifier)
         QApplication.sendEvent(spin, event)
@@ -784,3 +786,47 @@ def test_a_damaged_file_names_every_bad_field_and_the_path_once(window, qtbot, t
     for field in ("setup.hidden[0]", "setup.lr", "setup.loss"):
         assert field in text, text
     assert text.count(str(bad)) == 1, text
+
+
+# -- issue 22: what the window shows is what trains ----------------------------------------
+
+
+def test_softmax_on_two_class_data_is_refused_whole_with_the_reason(make_window, qtbot):
+    w = make_window(Setup(hidden=(3,), n_samples=40))  # the circle: one output column
+    combo = w.controls.output_activation
+    item = combo.model().item(combo.findData("softmax"))
+    assert not item.isEnabled()  # prevented in the menu, the tooltip saying why
+    assert "2 outputs" in combo.itemData(combo.findData("softmax"), Qt.ItemDataRole.ToolTipRole)
+    combo.setCurrentIndex(combo.findData("softmax"))  # forced anyway (as a script could)
+    qtbot.waitUntil(lambda: w._banner_row.isVisible(), timeout=TIMEOUT)
+    assert "softmax needs at least 2 outputs" in w.banner.text()
+    # Refused: the engine and every control stay as they were.
+    qtbot.waitUntil(lambda: combo.currentData() == "sigmoid", timeout=TIMEOUT)
+    assert w.controls.loss.currentData() == "sse"
+    assert w._config["output_activation"] == "sigmoid" and w._config["loss"] == "sse"
+    # Sigmoid can be chosen again at once (before, the box said sigmoid while the net was softmax).
+    w.controls.loss.setCurrentIndex(w.controls.loss.findData("bce"))
+    qtbot.waitUntil(lambda: w._config.get("loss") == "bce", timeout=TIMEOUT)
+    assert combo.currentData() == "sigmoid"
+
+
+def test_the_exploding_example_shows_its_eta_and_touching_the_box_keeps_it_near(
+    make_window, qtbot
+):
+    w = make_window(PRESETS["exploding"][1])
+    assert w.controls.lr.text() == "1e-09" and w.controls.lr.value() == 1e-9
+    w.controls.lr.stepBy(1)
+    wait_snapshot(qtbot, w, lambda s: s.lr == 2e-9)
+    assert w.controls.lr.text() == "2e-09"
+
+
+def test_an_eta_typed_out_of_range_is_reported_and_not_applied(window, qtbot):
+    box = window.controls.lr
+    box.setFocus()
+    box.lineEdit().selectAll()
+    QTest.keyClicks(box, "5000")
+    QTest.keyClick(box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window._banner_row.isVisible(), timeout=TIMEOUT)
+    assert "η must be between 0 and 1000; 5000 was not applied" in window.banner.text()
+    window.session.request_snapshot()
+    assert wait_snapshot(qtbot, window, lambda s: True).lr == 0.5 and box.value() == 0.5
