@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .engine import DivergenceError, Snapshot, gradient_check
-from .engine.datasets import Dataset
+from .engine.datasets import Dataset, DatasetError
 from .engine.experiment import Setup, build
 from .engine.experiment_io import load_experiment, restore_trainer, save_experiment
 from .engine.loss_csv import export_csv
@@ -304,6 +304,9 @@ class TrainingLoop:
     def _rebuild(self, setup: Setup) -> bool:
         try:
             trainer, dataset = build(setup)
+        except DatasetError as exc:  # reported, the old trainer stays
+            self._send("failed", f"Could not load the data: {exc}")
+            return False
         except Exception as exc:  # reported, the old trainer stays
             self._send("failed", f"Could not build that network: {exc}")
             return False
