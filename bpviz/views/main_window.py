@@ -212,8 +212,7 @@ class MainWindow(QMainWindow):
         self.inspector_dock = self._dock(
             "Formulas", self.formula_stack, Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        self.gradcheck_label = QLabel("Press G (Train ▸ Gradient check) to compare backprop "
-                                      "with finite differences.")
+        self.gradcheck_label = QLabel(self.GRADCHECK_PROMPT)
         self.gradcheck_label.setWordWrap(True)
         self.gradcheck_label.setTextFormat(Qt.TextFormat.RichText)
         self.gradcheck_label.setAlignment(Qt.AlignmentFlag.AlignTop)
@@ -265,7 +264,7 @@ class MainWindow(QMainWindow):
         a.export_exercises.triggered.connect(lambda: self.export_exercises())
         a.shortcuts_help.triggered.connect(self.show_shortcuts)
         a.about.triggered.connect(self.show_about)
-        a.load_csv.triggered.connect(self.load_csv)
+        a.load_csv.triggered.connect(lambda: self.load_csv())
         a.open_experiment.triggered.connect(lambda: self.open_experiment())
         a.save_experiment.triggered.connect(lambda: self.save_experiment())
         a.export_loss_png.triggered.connect(lambda: self.export_loss_png())
@@ -425,6 +424,7 @@ class MainWindow(QMainWindow):
         self._selection = None
         self._sample = 0
         self.controls.set_outputs(info.dataset.n_outputs)
+        self._clear_gradcheck()  # it was about another network or other data
         self.controls.set_setup(info.setup)
         self._guard.guard_inputs()  # the architecture editor made new spin boxes
         sizes = info.config["sizes"]
@@ -445,6 +445,7 @@ class MainWindow(QMainWindow):
     def _on_snapshot(self, snap: Any) -> None:
         if self._closing:  # already queued when the window closed: nothing to show it on
             return
+        self._check_gradcheck_stale(snap)
         self.loss_plot.show_snapshot(snap)
         self.gradient_plot.show_snapshot(snap)
         if len(snap.new_train_err):
@@ -595,6 +596,11 @@ class MainWindow(QMainWindow):
         # A refused change leaves the engine as it was: so must the controls be.
         self.controls.revert()
 
+    #: Shown in the Gradient check tab until a check has run on the θ in force.
+    GRADCHECK_PROMPT = (
+        "Press G (Train ▸ Gradient check) to compare backprop with finite differences."
+    )
+
     @Slot(object)
     def _on_gradcheck(self, result: Any) -> None:
         rows = "".join(
@@ -602,18 +608,45 @@ class MainWindow(QMainWindow):
             f"<td>&nbsp;{'✔' if err < 1e-5 else '✘'}</td></tr>"
             for k, err in enumerate(result.max_rel_error)
         )
-        verdict = (
-            "backprop agrees with the finite differences"
-            if result.worst < 1e-5
-            else "backprop and finite differences disagree here (kinks of ReLU can do that)"
-        )
-        self.gradcheck_label.setText(
-            "<p><b>Gradient check</b>: ∂Err/∂θ by backprop vs. a central finite difference of Err</p>"
+        if result.worst < 1e-5:
+            verdict = "backprop agrees with the finite differences"
+        elif "relu" in (self._config.get("activation"), self._config.get("output_activation")):
+            verdict = "backprop and finite differences disagree here (kinks of ReLU can do that)"
+        else:
+            verdict = "backprop and finite differences disagree here"
+        self._gradcheck_html = (
+            "<p><b>Gradient check</b>: ∂Err/∂θ by backprop vs. a central finite difference"
+            " of Err</p>"
             f"<table><tr><th align=left>layer</th><th align=left>max relative error</th></tr>"
             f"{rows}</table><p>{verdict}.</p>"
         )
+        # The check ran on the θ of the latest snapshot (reports arrive in order).
+        snap = self._latest
+        self._gradcheck_for = None if snap is None else (snap.weights, snap.biases, snap.iteration)
+        self.gradcheck_label.setText(self._gradcheck_html)
         self.gradcheck_dock.show()
         self.gradcheck_dock.raise_()
+
+    def _check_gradcheck_stale(self, snap: Any) -> None:
+        """Mark a gradient check result once θ is no longer the one it was made for."""
+        made_for = getattr(self, "_gradcheck_for", None)
+        if made_for is None:
+            return
+        weights, biases, iteration = made_for
+        same = snap.weights is weights or all(
+            np.array_equal(a, b)
+            for a, b in zip((*snap.weights, *snap.biases), (*weights, *biases), strict=True)
+        )
+        if not same:
+            self._gradcheck_for = None
+            self.gradcheck_label.setText(
+                f"<p><i>This check was made for the θ of iteration {iteration:,}; θ has changed"
+                " since. Press G to check again.</i></p>" + self._gradcheck_html
+            )
+
+    def _clear_gradcheck(self) -> None:
+        self._gradcheck_for = None
+        self.gradcheck_label.setText(self.GRADCHECK_PROMPT)
 
     @Slot(object)
     def _on_setup_changed(self, setup: Setup) -> None:
@@ -852,9 +885,10 @@ class MainWindow(QMainWindow):
         self.hide_banner()
         self.session.load_setup(setup)
 
-    def load_csv(self) -> None:
-        """Ask for a CSV file and train on it."""
-        path, _ = QFileDialog.getOpenFileName(self, "Load CSV data", "", "CSV files (*.csv)")
+    def load_csv(self, path: str | None = None) -> None:
+        """Train on a CSV file (None: ask for one)."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Load CSV data", "", "CSV files (*.csv)")
         if path:
             self.hide_banner()
             self.session.configure(dataset="csv", csv_path=path)

@@ -830,3 +830,56 @@ def test_an_eta_typed_out_of_range_is_reported_and_not_applied(window, qtbot):
     assert "η must be between 0 and 1000; 5000 was not applied" in window.banner.text()
     window.session.request_snapshot()
     assert wait_snapshot(qtbot, window, lambda s: True).lr == 0.5 and box.value() == 0.5
+
+
+def engine_train_err(setup: Setup, snap) -> float:
+    """The engine's Err over the training set for the θ a snapshot shows."""
+    from bpviz.engine.experiment import build
+
+    trainer, _ = build(setup)
+    for k, (w, b) in enumerate(zip(snap.weights, snap.biases, strict=True)):
+        trainer.net.weights[k][...] = w
+        if trainer.net.bias:
+            trainer.net.biases[k][...] = b
+    return trainer.evaluate()[0]
+
+
+def test_a_hand_typed_weight_updates_every_err_readout(window, qtbot):
+    from bpviz.views.colors import format_number
+
+    for _ in range(3):
+        window.acts.step_iteration.trigger()
+    old = wait_snapshot(qtbot, window, lambda s: s.iteration == 3)
+    window.select(("neuron", 1, 0))
+    old_err = engine_train_err(SMALL, old)
+    window.network_view.weight_edited.emit(0, 0, 0, 3.0)  # as the edge's editor does
+    snap = wait_snapshot(qtbot, window, lambda s: s.weights[0][0, 0] == 3.0)
+    err = engine_train_err(SMALL, snap)
+    assert err != old_err
+    shown = f"training Err = {format_number(err)}"
+    qtbot.waitUntil(lambda: shown in window.loss_plot.readout_text(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: f"train Err {err:.4g}" in window.status_label.text(), timeout=TIMEOUT)
+    # The inspector offers no u, o, δ of the iteration before the edit as current.
+    assert format_number(float(old.u[1][0, 0])) not in window.inspector.text()
+
+
+def test_the_gradient_check_result_goes_when_the_network_or_theta_changes(window, qtbot):
+    window.acts.gradient_check.trigger()
+    qtbot.waitUntil(lambda: "max relative error" in window.gradcheck_label.text(), timeout=TIMEOUT)
+    assert "ReLU" not in window.gradcheck_label.text()  # this network has no ReLU
+    window.network_view.weight_edited.emit(0, 0, 0, 3.0)
+    qtbot.waitUntil(lambda: "θ has changed since" in window.gradcheck_label.text(), timeout=TIMEOUT)
+    combo = window.controls.dataset
+    combo.setCurrentIndex(combo.findData("circle"))
+    qtbot.waitUntil(lambda: window._setup.dataset == "circle", timeout=TIMEOUT)
+    assert "max relative error" not in window.gradcheck_label.text()
+
+
+def test_a_bad_csv_file_is_reported_as_a_data_error(window, qtbot, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,y\n1,2,0\n3,oops,1\n")
+    window.load_csv(str(bad))
+    qtbot.waitUntil(lambda: window._banner_row.isVisible(), timeout=TIMEOUT)
+    text = window.banner.text()
+    assert "Could not build that network" not in text
+    assert "Could not load the data" in text and "oops" in text
