@@ -57,6 +57,7 @@ from .network_view import NetworkView
 from .output_view import OutputView
 from .phase_indicator import PhaseIndicator
 from .quiz_panel import QuizPanel
+from .start_weights import StartWeightsDialog
 
 __all__ = ["MainWindow"]
 
@@ -262,6 +263,8 @@ class MainWindow(QMainWindow):
         a.presenter.toggled.connect(lambda _on: self._fit_quiz())  # after presenter's layout
         self.quiz_panel.changed.connect(self._on_quiz_changed)
         a.export_exercises.triggered.connect(lambda: self.export_exercises())
+        a.set_start.triggered.connect(self.set_start)
+        a.edit_start.triggered.connect(lambda: self.edit_start_weights())
         a.shortcuts_help.triggered.connect(self.show_shortcuts)
         a.about.triggered.connect(self.show_about)
         a.load_csv.triggered.connect(lambda: self.load_csv())
@@ -363,6 +366,9 @@ class MainWindow(QMainWindow):
         train.addAction(a.gradient_check)
         train.addAction(a.quiz)
         train.addMenu(self.quiz_panel.kinds_menu)
+        train.addSeparator()
+        train.addAction(a.set_start)
+        train.addAction(a.edit_start)
         view = mb.addMenu("&View")
         view.addAction(a.presenter)
         view.addAction(a.text_larger)
@@ -867,6 +873,33 @@ class MainWindow(QMainWindow):
         self.loss_plot.clear()
         self.gradient_plot.clear()
         self.session.reset()
+
+    def set_start(self) -> None:
+        """Make the θ in force the start θ (iteration 0; Reset returns here)."""
+        self.hide_banner()
+        self.loss_plot.clear()
+        self.gradient_plot.clear()
+        self.session.set_start()
+        self.statusBar().showMessage("These θ are now the start: Reset returns here", 5000)
+
+    def edit_start_weights(self) -> StartWeightsDialog | None:
+        """Open the table for typing start θ layer by layer (applied on OK)."""
+        snap = self._latest
+        if snap is None or not self._config:
+            return None
+        self.session.pause()
+        dialog = StartWeightsDialog(snap.weights, snap.biases, self._config["bias"], self)
+        dialog.setModal(True)
+
+        def apply() -> None:
+            for k, i, src, value in dialog.changes():
+                self.session.set_weight(k, i, src, value)
+            self.set_start()
+
+        dialog.accepted.connect(apply)
+        dialog.open()
+        self._start_dialog = dialog
+        return dialog
 
     def select(self, selection: tuple | None) -> None:
         """Explain a neuron ("neuron", l, i) or an edge ("edge", k, i, src) in the panel."""

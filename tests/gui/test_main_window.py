@@ -883,3 +883,58 @@ def test_a_bad_csv_file_is_reported_as_a_data_error(window, qtbot, tmp_path):
     text = window.banner.text()
     assert "Could not build that network" not in text
     assert "Could not load the data" in text and "oops" in text
+
+
+def test_set_these_theta_as_the_start_then_reset_returns_to_them(window, qtbot):
+    window.acts.step_iteration.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 1)
+    window.network_view.weight_edited.emit(0, 1, 0, 1.5)
+    typed = wait_snapshot(qtbot, window, lambda s: s.weights[0][1, 0] == 1.5)
+    window.acts.set_start.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 0 and s.weights[0][1, 0] == 1.5)
+    for _ in range(3):
+        window.acts.step_iteration.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 3)
+    window.acts.reset.trigger()
+    back = wait_snapshot(qtbot, window, lambda s: s.iteration == 0)
+    for a, b in zip(typed.weights, back.weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_start_weights_typed_in_a_table_are_kept_by_reset_and_a_saved_file(
+    window, qtbot, tmp_path
+):
+    import json
+
+    window.acts.step_iteration.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 1)
+    dialog = window.edit_start_weights()
+    assert dialog.table.rowCount() == 3 and dialog.table.columnCount() == 3  # bias + 2 inputs
+    dialog.set_cell(0, 0, "0.5")
+    dialog.set_cell(2, -1, "-1")
+    dialog.layer.setCurrentIndex(1)
+    dialog.set_cell(0, 1, "x")
+    dialog.accept()  # refused: "x" is not a number
+    assert dialog.isVisible() and "not a number" in dialog.error.text()
+    dialog.set_cell(0, 1, "2")
+    dialog.accept()
+
+    def typed(s):
+        return (s.iteration == 0 and s.weights[0][0, 0] == 0.5 and s.biases[0][2] == -1
+                and s.weights[1][0, 1] == 2)
+
+    wait_snapshot(qtbot, window, typed)
+    for _ in range(2):
+        window.acts.step_iteration.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 2)
+    path = tmp_path / "exam.json"
+    window.save_experiment(str(path))
+    qtbot.waitUntil(path.exists, timeout=TIMEOUT)
+    window.acts.reset.trigger()
+    wait_snapshot(qtbot, window, typed)
+    params = json.loads(path.read_text())["setup"]["params"]
+    assert 0.5 in params and -1 in params and 2 in params
+    window.open_experiment(str(path))
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 2)
+    window.acts.reset.trigger()
+    wait_snapshot(qtbot, window, typed)
