@@ -51,6 +51,7 @@ from .controls import ControlPanel
 from .frame_budget import FrameBudget
 from .formulas import highlight_for, phase_label
 from .gradient_plot import GradientPlot
+from .hidden_maps import HiddenMaps
 from .inspector import Inspector
 from .loss_plot import LossPlot
 from .network_view import NetworkView
@@ -221,6 +222,14 @@ class MainWindow(QMainWindow):
         self.gradcheck_dock = self._dock("Gradient check", self.gradcheck_label, None)
         self.tabifyDockWidget(self.loss_dock, self.gradcheck_dock)
         self.loss_dock.raise_()
+        # Every hidden layer's per-neuron maps (View ▸ Hidden neuron maps), beside the
+        # formulas (rows of maps need width); the output view's own row of first-layer
+        # maps gives way to it.
+        self.output_view.set_show_hidden(False)
+        self.hidden_maps = HiddenMaps()
+        self.hidden_dock = self._dock("Hidden neurons", self.hidden_maps, None)
+        self.splitDockWidget(self.inspector_dock, self.hidden_dock, Qt.Orientation.Horizontal)
+        self.hidden_dock.hide()
 
         # -- status bar ------------------------------------------------------------
         self.status_label = QLabel()
@@ -264,6 +273,8 @@ class MainWindow(QMainWindow):
         self.quiz_panel.changed.connect(self._on_quiz_changed)
         a.export_exercises.triggered.connect(lambda: self.export_exercises())
         a.set_start.triggered.connect(self.set_start)
+        a.hidden_maps.toggled.connect(self.set_hidden_maps)
+        self.hidden_dock.toggleViewAction().toggled.connect(a.hidden_maps.setChecked)
         a.edit_start.triggered.connect(lambda: self.edit_start_weights())
         a.shortcuts_help.triggered.connect(self.show_shortcuts)
         a.about.triggered.connect(self.show_about)
@@ -378,6 +389,7 @@ class MainWindow(QMainWindow):
         view.addAction(a.auto_advance_interval)
         view.addAction(a.show_values)
         view.addAction(a.log_y)
+        view.addAction(a.hidden_maps)
         view.addSeparator()
         for dock in (
             self.controls_dock,
@@ -441,6 +453,8 @@ class MainWindow(QMainWindow):
         self.inspector.set_selection(None)
         self.output_view.set_network(info.config)
         self.output_view.set_data(info.dataset)
+        self.hidden_maps.set_network(info.config)
+        self.hidden_maps.set_data(info.dataset)
         self.loss_plot.clear()
         self.gradient_plot.set_layers(len(sizes))
         self.loss_plot.set_loss_formula(get_loss(info.config["loss"]).formula)
@@ -538,8 +552,10 @@ class MainWindow(QMainWindow):
         """Bring one of the slower panels up to date with ``snap``."""
         if name == "output":
             self.output_view.show_snapshot(snap)
+            self.hidden_maps.show_snapshot(snap)
             if not self.session_playing:
                 self.output_view.flush()  # stepping: draw now, not coalesced
+                self.hidden_maps.flush()
         elif name == "phase":
             self.phase_indicator.show_snapshot(snap)
         elif name == "inspector":
@@ -874,6 +890,23 @@ class MainWindow(QMainWindow):
         self.gradient_plot.clear()
         self.session.reset()
 
+    def set_hidden_maps(self, on: bool) -> None:
+        """Show or hide the per-neuron maps of every hidden layer (View menu, H)."""
+        if self.acts.hidden_maps.isChecked() != on:
+            self.acts.hidden_maps.setChecked(on)
+            return
+        if on == self.hidden_dock.isVisible():
+            return
+        self.hidden_dock.setVisible(on)
+        if on:
+            # Beside the formulas, with room for a row of maps per hidden layer.
+            w = self.inspector_dock.width() + self.hidden_dock.width()
+            self.resizeDocks([self.inspector_dock, self.hidden_dock], [w - w * 2 // 5, w * 2 // 5],
+                             Qt.Orientation.Horizontal)
+            if self._latest is not None:
+                self.hidden_maps.show_snapshot(self._latest)
+                self.hidden_maps.flush()
+
     def set_start(self) -> None:
         """Make the θ in force the start θ (iteration 0; Reset returns here)."""
         self.hide_banner()
@@ -937,7 +970,7 @@ class MainWindow(QMainWindow):
             self._pre_presenter_state = self.saveState()
             self._pre_presenter_full = self.isFullScreen()
             for dock in (self.controls_dock, self.loss_dock, self.output_dock,
-                         self.gradient_dock, self.gradcheck_dock):
+                         self.gradient_dock, self.gradcheck_dock, self.hidden_dock):
                 dock.hide()
             self.inspector_dock.show()
             self.showFullScreen()
@@ -1084,6 +1117,7 @@ class MainWindow(QMainWindow):
             self.loss_plot,
             self.output_view,
             self.gradient_plot,
+            self.hidden_maps,
         )
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override

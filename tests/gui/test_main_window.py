@@ -938,3 +938,36 @@ def test_start_weights_typed_in_a_table_are_kept_by_reset_and_a_saved_file(
     wait_snapshot(qtbot, window, lambda s: s.iteration == 2)
     window.acts.reset.trigger()
     wait_snapshot(qtbot, window, typed)
+
+
+def test_hidden_neuron_maps_for_every_hidden_layer_from_the_view_menu(make_window, qtbot):
+    from bpviz.engine import Network
+    from bpviz.views.hidden_maps import GRID
+
+    w = make_window(Setup(hidden=(4, 3), n_samples=40))  # the circle, two hidden layers
+    w.resize(1600, 1000)  # the default size
+    view_menu = next(m.menu() for m in w.menuBar().actions() if m.text() == "&View")
+    assert w.acts.hidden_maps in view_menu.actions()
+    assert not w.hidden_dock.isVisible()
+    w.acts.hidden_maps.trigger()
+    qtbot.waitUntil(
+        lambda: w.hidden_dock.isVisible() and len(w.hidden_maps.maps()) == 2, timeout=TIMEOUT
+    )
+    maps = w.hidden_maps.maps()
+    assert [len(layer) for layer in maps] == [4, 3]
+    assert w.hidden_maps.map_size_px() >= 48  # readable, in the default layout
+    # Each map is the engine's o_i for the θ shown.
+    snap = w._latest
+    cfg = w._config
+    net = Network(cfg["sizes"], activation=cfg["activation"],
+                  output_activation=cfg["output_activation"], loss=cfg["loss"], bias=cfg["bias"])
+    for k, (wt, b) in enumerate(zip(snap.weights, snap.biases, strict=True)):
+        net.weights[k][...] = wt
+        net.biases[k][...] = b
+    trace = net.forward(w.hidden_maps.grid_inputs())
+    for l, layer in enumerate(maps, start=1):
+        for i, m in enumerate(layer):
+            np.testing.assert_allclose(m, trace.o[l][:, i].reshape(GRID, GRID), rtol=1e-12)
+    assert "−1 (blue) … +1 (red)" in w.hidden_maps.titles()[0]  # tanh's own range
+    w.acts.hidden_maps.trigger()
+    qtbot.waitUntil(lambda: not w.hidden_dock.isVisible(), timeout=TIMEOUT)
