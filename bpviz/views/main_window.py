@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
         self._rate = 0.0
         self._last_train_err = float("nan")
         self._last_test_err = float("nan")
+        self._last_eval_iteration = -1
         self._closing = False
 
         self.acts = Actions.create(self)
@@ -459,6 +460,7 @@ class MainWindow(QMainWindow):
         self.gradient_plot.set_layers(len(sizes))
         self.loss_plot.set_loss_formula(get_loss(info.config["loss"]).formula)
         self._last_train_err = self._last_test_err = float("nan")
+        self._last_eval_iteration = -1
         self._rate_mark = None
 
     @Slot(object)
@@ -471,6 +473,7 @@ class MainWindow(QMainWindow):
         if len(snap.new_train_err):
             self._last_train_err = float(snap.new_train_err[-1])
             self._last_test_err = float(snap.new_test_err[-1])
+            self._last_eval_iteration = int(snap.new_eval_iterations[-1])
         self._latest = snap
         self._dirty = True
         now = time.perf_counter()
@@ -582,11 +585,15 @@ class MainWindow(QMainWindow):
         def f(x: float) -> str:
             return "–" if not np.isfinite(x) else f"{x:.4g}"
 
+        errs = f"train Err {f(self._last_train_err)}   ·   test Err {f(self._last_test_err)}"
+        at = self._last_eval_iteration
+        if 0 <= at != snap.iteration:
+            # Evaluated once an epoch on larger sets: say for which θ these are.
+            errs += f" (at iteration {at:,})"
         parts = [
             f"iteration {snap.iteration:,}",
             f"epoch {snap.epoch:,}",
-            f"train Err {f(self._last_train_err)}",
-            f"test Err {f(self._last_test_err)}",
+            errs,
             f"{self._rate:,.0f} it/s" if self.session_playing else "paused",
         ]
         if snap.phase is not None:
