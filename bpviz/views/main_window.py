@@ -589,7 +589,7 @@ class MainWindow(QMainWindow):
         at = self._last_eval_iteration
         if 0 <= at != snap.iteration:
             # Evaluated once an epoch on larger sets: say for which θ these are.
-            errs += f" (at iteration {at:,})"
+            errs += f", both at iteration {at:,}"
         parts = [
             f"iteration {snap.iteration:,}",
             f"epoch {snap.epoch:,}",
