@@ -80,6 +80,7 @@ class HiddenMaps(QWidget):
         self._labels: list[pg.LabelItem] = []
         self._ranges: list[float] = []
         self._maps: list[list[np.ndarray]] = []
+        self._built = False
         self.render_count = 0
 
         self.message = QLabel()
@@ -111,8 +112,19 @@ class HiddenMaps(QWidget):
     # -- public ----------------------------------------------------------------
 
     def set_network(self, config: dict) -> None:
-        """Lay out one row per hidden layer of the network ``Network.config()`` describes."""
+        """Lay out one row per hidden layer of the network ``Network.config()`` describes.
+
+        Laid out when shown (building the maps costs tens of milliseconds).
+        """
         self._config = dict(config)
+        self._last_snapshot = None
+        self._built = False
+        if self.isVisible():
+            self._build()
+
+    def _build(self) -> None:
+        self._built = True
+        config = self._config
         sizes = [int(n) for n in config["sizes"]]
         self._layout.clear()
         self._images, self._titles, self._labels, self._maps = [], [], [], []
@@ -314,7 +326,9 @@ class HiddenMaps(QWidget):
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "_layout"):
             self._apply_palette()
             if self._config is not None:
+                snap = self._last_snapshot
                 self.set_network(self._config)
+                self._last_snapshot = snap
         super().changeEvent(event)
 
     def resizeEvent(self, event) -> None:
@@ -323,8 +337,10 @@ class HiddenMaps(QWidget):
         self._apply_sizes()
 
     def showEvent(self, event) -> None:
-        """Draw what arrived while hidden."""
+        """Lay out and draw what arrived while hidden."""
         super().showEvent(event)
+        if self._config is not None and not self._built:
+            self._build()
         if self._pending is not None:
             QTimer.singleShot(0, self, self.flush)
         else:
