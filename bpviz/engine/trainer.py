@@ -373,7 +373,8 @@ class Trainer:
         self._last_phase = None
         self._walk_old = None
         h = self.history
-        if h.n_eval and int(h.eval_iteration[-1]) == self.iteration:
+        exact = h.eval_iteration
+        if exact.size and int(exact[-1]) == self.iteration:
             h.truncate(len(h), h.n_eval - 1)
             self._snap_eval = min(self._snap_eval, h.n_eval)
         self._evaluate_if_due(force=True)
