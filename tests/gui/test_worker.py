@@ -532,7 +532,7 @@ def test_divergence_pauses_with_a_message_and_keeps_the_last_finite_state(
         ({"lr": "fast"}, "Invalid setting"),
         ({"hidden": 5}, "Invalid setting"),
         ({"activation": "nope"}, "Could not build"),
-        ({"dataset": "csv", "csv_path": "/nonexistent/bpviz-data.csv"}, "Could not build"),
+        ({"dataset": "csv", "csv_path": "/nonexistent/bpviz-data.csv"}, "Could not load the data"),
     ],
 )
 def test_invalid_settings_fail_and_keep_the_old_trainer(
