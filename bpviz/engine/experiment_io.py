@@ -97,7 +97,9 @@ FORMAT_NAME = "bpviz-experiment"
 FORMAT_VERSION = 3
 
 #: Bounds for integers read from files (seeds, counters, batch sizes).
-MAX_SEED = 2**63 - 1
+#: Seeds up to 2³¹ − 1: what the window's seed boxes can hold (Qt spin boxes are 32-bit);
+#: a file with a larger seed is refused, naming the field.
+MAX_SEED = 2**31 - 1
 MAX_COUNT = 2**63 - 1
 MAX_BATCH = 2**31 - 1
 MAX_HIDDEN_LAYERS = 100

@@ -984,3 +984,11 @@ def test_a_long_list_of_bad_fields_is_cut_short(valid_doc):
     assert len(info.value.errors) == 13
     assert text.count("setup.") == MAX_LISTED_ERRORS
     assert f"and {13 - MAX_LISTED_ERRORS} more" in text
+
+
+@pytest.mark.parametrize("name", ["seed", "data_seed"])
+def test_a_seed_the_window_cannot_show_is_refused(valid_doc, name):
+    doc = _set(valid_doc, ("setup", name), 2**31)
+    with pytest.raises(ExperimentError, match=rf"^setup\.{name}: expected an integer from 0 to "):
+        parse_experiment(doc)
+    parse_experiment(_set(valid_doc, ("setup", name), 2**31 - 1))

@@ -134,3 +134,10 @@ def test_revert_shows_the_setup_in_force_again(panel):
     panel.activation.setCurrentIndex(panel.activation.findData("relu"))
     panel.revert()
     assert panel.lr.value() == 0.5 and panel.activation.currentData() == "tanh"
+
+
+def test_the_largest_seed_a_file_may_hold_is_shown_exactly(panel):
+    from bpviz.engine.experiment_io import MAX_SEED
+
+    panel.set_setup(Setup(seed=MAX_SEED, data_seed=MAX_SEED))
+    assert panel.shown_setup()["seed"] == MAX_SEED == panel.shown_setup()["data_seed"]
