@@ -44,6 +44,9 @@ class Actions:
     step_iteration: QAction
     step_back: QAction
     reset: QAction
+    set_start: QAction
+    edit_start: QAction
+    hidden_maps: QAction
     presenter: QAction
     text_larger: QAction
     text_smaller: QAction
@@ -91,7 +94,27 @@ class Actions:
                 ("Left", "PgUp"),
                 "Undo the last phase or iteration (Page Up on a clicker)",
             ),
-            reset=act(parent, "&Reset", ("R", "Ctrl+R"), "Back to the initial weights"),
+            reset=act(parent, "&Reset", ("R", "Ctrl+R"), "Back to the start weights"),
+            set_start=act(
+                parent,
+                "Set these θ as the &start",
+                (),
+                "Make the weights shown the start weights: iteration 0, Reset returns here "
+                "and a saved experiment keeps them",
+            ),
+            edit_start=act(
+                parent,
+                "Type start &weights…",
+                (),
+                "Type the start θ of a whole layer in a table (an exam-style example)",
+            ),
+            hidden_maps=act(
+                parent,
+                "&Hidden neuron maps",
+                ("H",),
+                "Show what each hidden neuron outputs over the input plane, layer by layer",
+                checkable=True,
+            ),
             presenter=act(
                 parent,
                 "P&resenter mode",

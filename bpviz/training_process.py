@@ -21,7 +21,6 @@ process outlives the app, even one killed with SIGKILL.
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import multiprocessing.forkserver
 import queue
@@ -34,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .engine import DivergenceError, Snapshot, gradient_check
-from .engine.datasets import Dataset
+from .engine.datasets import Dataset, DatasetError
 from .engine.experiment import Setup, build
 from .engine.experiment_io import load_experiment, restore_trainer, save_experiment
 from .engine.loss_csv import export_csv
@@ -190,25 +189,21 @@ class TrainingLoop:
         self._rebuild(setup)
 
     def set_weight(self, k: int, i: int, src: int, value: float) -> None:
-        """Set one θ by hand (src = −1 is the bias θ_i0)."""
-        net = self._trainer.net
+        """Set one θ by hand (src = −1 is the bias θ_i0); Err is evaluated again."""
         try:
-            if not math.isfinite(value):
-                raise ValueError(f"θ must be a finite number, got {value}")
-            if not 0 <= k < len(net.weights):
-                raise IndexError(f"there is no weight layer {k}")
-            n_out, n_in = net.weights[k].shape
-            if not 0 <= i < n_out or not -1 <= src < n_in:
-                raise IndexError(f"there is no θ ({k}, {i}, {src})")
-            if src < 0:
-                if not net.bias:
-                    raise ValueError("this network has no biases")
-                net.biases[k][i] = value
-            else:
-                net.weights[k][i, src] = value
+            self._trainer.set_weight(k, i, src, value)
         except (IndexError, ValueError) as exc:
             self._send("failed", f"Cannot set that weight: {exc}")
             return
+        self._emit()
+
+    def set_start(self) -> None:
+        """Make the current θ the start: iteration 0; reset returns here, a save keeps it."""
+        self._set_playing(False)
+        tr = self._trainer
+        tr.set_start()
+        self._setup = self._setup.with_(params=tuple(tr.start_params.tolist()))
+        self._send("setup_changed", self._setup)
         self._emit()
 
     def run_gradient_check(self) -> None:
@@ -309,6 +304,9 @@ class TrainingLoop:
     def _rebuild(self, setup: Setup) -> bool:
         try:
             trainer, dataset = build(setup)
+        except DatasetError as exc:  # reported, the old trainer stays
+            self._send("failed", f"Could not load the data: {exc}")
+            return False
         except Exception as exc:  # reported, the old trainer stays
             self._send("failed", f"Could not build that network: {exc}")
             return False
@@ -412,7 +410,7 @@ def _one_line(exc: BaseException) -> str:
 #: The commands a pipe may carry: TrainingLoop's public methods, nothing else.
 COMMANDS = frozenset({
     "stop", "play", "pause", "toggle", "step", "step_phase", "step_back", "reset",
-    "set_pace", "configure", "load_setup", "set_weight", "run_gradient_check",
+    "set_pace", "configure", "load_setup", "set_weight", "set_start", "run_gradient_check",
     "open_experiment", "save_experiment", "export_loss_csv", "request_snapshot", "sync",
 })
 

@@ -216,6 +216,11 @@ class TrainingWorker(QObject):
         self._send("set_weight", k, i, src, value)
 
     @Slot()
+    def set_start(self) -> None:
+        """Make the current θ the start θ (iteration 0; reset returns to it)."""
+        self._send("set_start")
+
+    @Slot()
     def run_gradient_check(self) -> None:
         """Compare backprop with finite differences on the current weights."""
         self._send("run_gradient_check")
@@ -422,6 +427,7 @@ class TrainingSession(QObject):
     _pace = Signal(float)
     _load_setup = Signal(object)
     _set_weight = Signal(int, int, int, float)
+    _set_start = Signal()
     _gradcheck = Signal()
     _snapshot = Signal()
     _open = Signal(str)
@@ -449,6 +455,7 @@ class TrainingSession(QObject):
             (self._pace, w.set_pace),
             (self._load_setup, w.load_setup),
             (self._set_weight, w.set_weight),
+            (self._set_start, w.set_start),
             (self._gradcheck, w.run_gradient_check),
             (self._snapshot, w.request_snapshot),
             (self._open, w.open_experiment),
@@ -524,6 +531,10 @@ class TrainingSession(QObject):
     def set_weight(self, k: int, i: int, src: int, value: float) -> None:
         """Set one θ (src = −1: the bias)."""
         self._set_weight.emit(k, i, src, float(value))
+
+    def set_start(self) -> None:
+        """Make the current θ the start θ (``worker.setup_changed`` follows, with params)."""
+        self._set_start.emit()
 
     def run_gradient_check(self) -> None:
         """Ask for a finite-difference check of the gradients."""

@@ -80,6 +80,7 @@ from .trainer import LossHistory, ResumeState, Trainer
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "MAX_LISTED_ERRORS",
     "Experiment",
     "ExperimentError",
     "History",
@@ -96,7 +97,9 @@ FORMAT_NAME = "bpviz-experiment"
 FORMAT_VERSION = 3
 
 #: Bounds for integers read from files (seeds, counters, batch sizes).
-MAX_SEED = 2**63 - 1
+#: Seeds up to 2³¹ − 1: what the window's seed boxes can hold (Qt spin boxes are 32-bit);
+#: a file with a larger seed is refused, naming the field.
+MAX_SEED = 2**31 - 1
 MAX_COUNT = 2**63 - 1
 MAX_BATCH = 2**31 - 1
 MAX_HIDDEN_LAYERS = 100
@@ -106,6 +109,8 @@ _PLAIN_NUMBERS = frozenset((float, int))
 MAX_FILE_BYTES = 256 * 2**20
 #: Deepest nesting of lists and objects inside ``dataset.params``.
 MAX_DEPTH = 16
+#: A damaged file's message lists at most this many bad fields (then "and n more").
+MAX_LISTED_ERRORS = 8
 
 
 class ExperimentError(ValueError):
@@ -119,18 +124,62 @@ class ExperimentError(ValueError):
         The field's path in the file, e.g. ``"setup.hidden[1]"``.
     file : str or None
         The file, when the error is about one.
+    errors : tuple of ExperimentError
+        Every bad field found (this error alone when it is about one field);
+        the message lists up to :data:`MAX_LISTED_ERRORS` of them, the file once.
     """
 
-    def __init__(self, reason: str, *, field: str | None = None, file: str | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        field: str | None = None,
+        file: str | None = None,
+        errors: Sequence[ExperimentError] = (),
+    ) -> None:
         self.reason = reason
         self.field = field
         self.file = file
+        self.errors: tuple[ExperimentError, ...] = tuple(errors) or (self,)
         text = reason if field is None else f"{field}: {reason}"
         super().__init__(text if file is None else f"{file}: {text}")
 
+    @classmethod
+    def combine(cls, errors: Sequence[ExperimentError]) -> ExperimentError:
+        """One error (one line) for several bad fields: "n bad fields: (1) a: …; (2) b: …"."""
+        flat = [e for err in errors for e in err.errors]
+        if len(flat) == 1:
+            return flat[0]
+        items = [f"({n}) {e}" for n, e in enumerate(flat[:MAX_LISTED_ERRORS], start=1)]
+        more = len(flat) - MAX_LISTED_ERRORS
+        if more > 0:
+            items.append(f"… and {more} more")
+        shown = f"{len(flat)} bad fields: " + "; ".join(items)
+        return cls(shown, errors=flat)
+
     def with_file(self, file: str) -> ExperimentError:
-        """The same error, naming ``file``."""
-        return ExperimentError(self.reason, field=self.field, file=file)
+        """The same error, naming ``file`` (once, however many fields are bad)."""
+        return ExperimentError(self.reason, field=self.field, file=file, errors=(
+            () if len(self.errors) == 1 else self.errors
+        ))
+
+
+class _Collect:
+    """Collects the ExperimentErrors of independent checks, to report them all at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[ExperimentError] = []
+
+    @contextlib.contextmanager
+    def check(self) -> Any:
+        try:
+            yield
+        except ExperimentError as exc:
+            self.errors.append(exc)
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise ExperimentError.combine(self.errors)
 
 
 @dataclass(frozen=True, eq=False)
@@ -503,14 +552,17 @@ def _parse_setup(v: object, where: str = "setup") -> Setup:
     defaults = Setup()
     names = [f.name for f in fields(Setup)]
     unknown = [k for k in d if k not in names]
-    if unknown:
-        raise _fail(_member(where, unknown[0]), "unknown setting")
+    found = _Collect()
+    for key in unknown:
+        found.errors.append(_fail(_member(where, key), "unknown setting"))
     values: dict[str, Any] = {}
     for name in names:
         if name not in d:
             continue  # missing settings take Setup's defaults
         check = _SETUP_CHECKS.get(name) or _generic_check(getattr(defaults, name))
-        values[name] = check(d[name], f"{where}.{name}")
+        with found.check():
+            values[name] = check(d[name], f"{where}.{name}")
+    found.raise_any()
     setup = Setup(**values)
     loss = LOSSES[setup.loss]
     if loss.requires_output is not None and setup.output_activation != loss.requires_output:
@@ -729,7 +781,7 @@ def parse_experiment(doc: object) -> Experiment:
     Raises
     ------
     ExperimentError
-        Naming the first bad field.
+        Naming every bad field (up to :data:`MAX_LISTED_ERRORS`; ``errors`` holds all).
     """
     try:
         return _parse(doc)
@@ -759,12 +811,47 @@ def _parse(doc: object) -> Experiment:
             f"{FORMAT_VERSION}; update bpviz",
         )
     _keys(doc, "", ("format", "version", "setup"), ("title", "dataset", "state"))
+    # Independent parts are all checked, so that a damaged file names every bad field.
+    found = _Collect()
     title = doc.get("title")
     if title is not None:
-        _str(title, "title")
-    setup = _parse_setup(doc["setup"])
+        with found.check():
+            _str(title, "title")
+    setup: Setup | None = None
+    with found.check():
+        setup = _parse_setup(doc["setup"])
+    network: tuple[tuple[int, ...], int, Dataset | None] | None = None
+    if setup is not None:
+        with found.check():
+            network = _parse_network(setup, doc.get("dataset"))
+    raw_state = doc.get("state")
+    parsed = None
+    if raw_state is not None:
+        with found.check():
+            parsed = _parse_state(raw_state, found, None if network is None else network[:2])
+    found.raise_any()
+    assert setup is not None and network is not None
+    sizes, _, dataset = network
+    if parsed is None:
+        return Experiment(setup=setup, sizes=sizes, dataset=dataset, title=title)
+    iteration, epoch, params, history, resume = parsed
+    return Experiment(
+        setup=setup,
+        sizes=sizes,
+        params=_frozen(params),
+        iteration=iteration,
+        epoch=epoch,
+        history=history,
+        dataset=dataset,
+        title=title,
+        resume=resume,
+    )
 
-    raw_data = doc.get("dataset")
+
+def _parse_network(
+    setup: Setup, raw_data: object
+) -> tuple[tuple[int, ...], int, Dataset | None]:
+    """The network's sizes, its number of θ and the embedded dataset."""
     dataset = None
     if raw_data is not None:
         if setup.dataset != "csv":
@@ -797,48 +884,58 @@ def _parse(doc: object) -> Experiment:
         )
     if setup.output_activation == "softmax" and n_out < 2:
         raise _fail("setup.output_activation", "a softmax output needs at least 2 outputs")
+    return sizes, n_params, dataset
 
-    raw_state = doc.get("state")
-    if raw_state is None:
-        return Experiment(setup=setup, sizes=sizes, dataset=dataset, title=title)
+
+def _parse_state(
+    raw_state: object, found: _Collect, network: tuple[tuple[int, ...], int] | None
+) -> tuple[int, int, np.ndarray, History, ResumeState | None] | None:
+    """The run's state; bad fields go to ``found`` (None then).
+
+    ``network`` is (sizes, number of θ), None when the setup is bad.
+    """
+    sizes, n_params = network if network is not None else ((), None)
     state = _obj(raw_state, "state")
     _keys(state, "state", ("iteration", "epoch", "params", "history"), ("shuffle", "velocity"))
-    iteration = _int(state["iteration"], "state.iteration")
-    epoch = _int(state["epoch"], "state.epoch", 0, iteration)
-    params = _float_list(state["params"], "state.params")
-    if params.shape[0] != n_params:
-        raise _fail(
-            "state.params",
-            f"expected {n_params} numbers for the network {list(sizes)}, got {params.shape[0]}",
-        )
-    history = _parse_history(state["history"], iteration, "state.history")
+    before = len(found.errors)
+    iteration = epoch = 0
+    params = np.zeros(0)
+    history = None
+    with found.check():
+        iteration = _int(state["iteration"], "state.iteration")
+    if len(found.errors) == before:
+        with found.check():
+            epoch = _int(state["epoch"], "state.epoch", 0, iteration)
+        with found.check():
+            history = _parse_history(state["history"], iteration, "state.history")
+    with found.check():
+        params = _float_list(state["params"], "state.params")
+        if n_params is not None and params.shape[0] != n_params:
+            raise _fail(
+                "state.params",
+                f"expected {n_params} numbers for the network {list(sizes)}, "
+                f"got {params.shape[0]}",
+            )
     resume = None
-    if state.get("shuffle") is not None:
-        resume = _parse_shuffle(state["shuffle"], "state.shuffle")
-        velocity = None
-        if state.get("velocity") is not None:
-            # Kept even with μ = 0: v waits, as in the app, for momentum to come back.
-            velocity = _float_list(state["velocity"], "state.velocity")
-            if velocity.shape[0] != n_params:
-                raise _fail(
-                    "state.velocity",
-                    f"expected {n_params} numbers (one per θ), got {velocity.shape[0]}",
-                )
-            velocity = _frozen(velocity)
-        resume = resume._replace(velocity=velocity)
-    elif state.get("velocity") is not None:
-        raise _fail("state.velocity", "needs state.shuffle beside it")
-    return Experiment(
-        setup=setup,
-        sizes=sizes,
-        params=_frozen(params),
-        iteration=iteration,
-        epoch=epoch,
-        history=history,
-        dataset=dataset,
-        title=title,
-        resume=resume,
-    )
+    with found.check():
+        if state.get("shuffle") is not None:
+            resume = _parse_shuffle(state["shuffle"], "state.shuffle")
+            velocity = None
+            if state.get("velocity") is not None:
+                # Kept even with μ = 0: v waits, as in the app, for momentum to come back.
+                velocity = _float_list(state["velocity"], "state.velocity")
+                if n_params is not None and velocity.shape[0] != n_params:
+                    raise _fail(
+                        "state.velocity",
+                        f"expected {n_params} numbers (one per θ), got {velocity.shape[0]}",
+                    )
+                velocity = _frozen(velocity)
+            resume = resume._replace(velocity=velocity)
+        elif state.get("velocity") is not None:
+            raise _fail("state.velocity", "needs state.shuffle beside it")
+    if len(found.errors) != before or history is None:
+        return None
+    return iteration, epoch, params, history, resume
 
 
 def _parse_shuffle(v: object, where: str) -> ResumeState:

@@ -458,6 +458,12 @@ class Network:
             )
         if self.output_activation.name == "softmax" and self.loss.name != "softmax_ce":
             raise ValueError("a softmax output needs the softmax cross-entropy loss")
+        if self.output_activation.name == "softmax" and sizes[-1] < 2:
+            # softmax of one number is always 1: Err = −y·ln 1 = 0, and nothing learns.
+            raise ValueError(
+                f"softmax needs at least 2 outputs (one per class), this data has {sizes[-1]}; "
+                "for two classes in one output use sigmoid with binary cross-entropy"
+            )
         if init not in INITIALIZERS:
             raise ValueError(f"unknown initialiser {init!r}; choose one of {', '.join(INITIALIZERS)}")
         self.sizes = sizes

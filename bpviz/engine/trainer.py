@@ -321,8 +321,66 @@ class Trainer:
         """Change η only."""
         self.set_rule(replace(self.rule, lr=float(lr)))
 
+    @property
+    def start_params(self) -> FloatArray:
+        """The θ (flat, as ``net.params``) that :meth:`reset` returns to (a copy)."""
+        return self._initial_params.copy()
+
+    def set_start(self) -> None:
+        """Make the current θ the start: iteration 0, no history; :meth:`reset` returns here.
+
+        A half-walked iteration is dropped (θ changes only at a walk's update).
+        """
+        self._initial_params = self.net.params.copy()
+        self.reset()
+
+    def set_weight(self, k: int, i: int, src: int, value: float) -> None:
+        """Set one θ by hand: θ_i,src of weight layer ``k`` (``src = −1``: the bias θ_i0).
+
+        Afterwards the Err over the full sets is evaluated again for the θ now
+        in force (replacing an evaluation at this iteration), and the last
+        iteration's u, o, δ are no longer offered as current. A half-walked
+        iteration starts again from its first phase.
+
+        Raises
+        ------
+        IndexError, ValueError
+            For a θ the network does not have or a value that is not finite;
+            nothing changes then.
+        """
+        net = self.net
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"θ must be a finite number, got {value}")
+        if not 0 <= k < len(net.weights):
+            raise IndexError(f"there is no weight layer {k}")
+        n_out, n_in = net.weights[k].shape
+        if not 0 <= i < n_out or not -1 <= src < n_in:
+            raise IndexError(f"there is no θ ({k}, {i}, {src})")
+        if src < 0 and not net.bias:
+            raise ValueError("this network has no biases")
+        if self._walk is not None and self._marks:
+            self._restore(self._marks.pop())  # θ is unchanged until a walk's update
+        if src < 0:
+            net.biases[k][i] = value
+        else:
+            net.weights[k][i, src] = value
+        self._theta_changed()
+
+    def _theta_changed(self) -> None:
+        """θ changed outside training: evaluate again, forget the last iteration's values."""
+        self._last_ws = None
+        self._last_phase = None
+        self._walk_old = None
+        h = self.history
+        exact = h.eval_iteration
+        if exact.size and int(exact[-1]) == self.iteration:
+            h.truncate(len(h), h.n_eval - 1)
+            self._snap_eval = min(self._snap_eval, h.n_eval)
+        self._evaluate_if_due(force=True)
+
     def reset(self) -> None:
-        """Back to the initial weights (as they were when the trainer was made), iteration 0."""
+        """Back to the start θ (as the trainer was made, or :meth:`set_start`), iteration 0."""
         np.copyto(self.net.params, self._initial_params)
         self.history = LossHistory()
         self._snap_batch = 0

@@ -262,7 +262,9 @@ class SymmetricScale:
     def _fit(self, peak: float) -> float:
         x = peak * self.headroom
         if self.fine and math.isfinite(x) and x > 0:
-            return float(f"{nice_ceil_fine(x):.6g}")
+            fine = float(f"{nice_ceil_fine(x):.6g}")
+            if fine > 0:  # a subnormal peak (θ decayed to ~5e-324) can round to 0
+                return fine
         return nice_ceil(x)
 
     def update(

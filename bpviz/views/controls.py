@@ -7,12 +7,13 @@ with :meth:`ControlPanel.set_setup` without echoing it back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine import ACTIVATIONS, INITIALIZERS, LOSSES
-from ..engine.datasets import DATASET_LABELS, DATASET_NAMES, DATASET_NOTES
+from ..engine.datasets import DATASET_LABELS, DATASET_NAMES, DATASET_NOTES, MAX_SAMPLES
 
 __all__ = ["MAX_HIDDEN_LAYERS", "MAX_NEURONS", "PACES", "ArchitectureEditor", "ControlPanel"]
 
@@ -48,18 +49,180 @@ PACES: dict[str, float] = {
 }
 
 
-class _Spin(QDoubleSpinBox):
-    """A double spin box that shows 'off' at its minimum when ``off`` is set."""
+#: Why softmax (and its loss) cannot be chosen for data with one output column.
+SOFTMAX_NEEDS_TWO = (
+    "softmax needs at least 2 outputs (one per class); this data has one: "
+    "for two classes use sigmoid with binary cross-entropy"
+)
 
-    def __init__(self, lo: float, hi: float, step: float, decimals: int, off: bool = False):
+
+def format_value(v: float) -> str:
+    """A number as the boxes show it: the shortest text that reads back as exactly ``v``.
+
+    1e-09, 0.03, 100: never rounded to a box's decimals, so a box cannot show a
+    value other than the one in force.
+    """
+    text = repr(float(v))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _validate(box: QDoubleSpinBox | QSpinBox, text: str, parse: Callable[[str], float]):
+    """Acceptable in range; Intermediate while typing or out of range (then :func:`_complain`)."""
+    t = text.strip()
+    special = box.specialValueText()
+    if special and special.startswith(t) and t:
+        return QValidator.State.Acceptable if t == special else QValidator.State.Intermediate
+    if t in ("", "-", "+", ".", ",") or t[-1] in "eE" or t[-2:].lower() in ("e-", "e+"):
+        return QValidator.State.Intermediate
+    try:
+        v = parse(t)
+    except ValueError:
+        return QValidator.State.Invalid
+    if box.minimum() <= v <= box.maximum():
+        return QValidator.State.Acceptable
+    return QValidator.State.Intermediate
+
+
+def _complain(box: _Spin | _IntSpin, text: str, parse: Callable[[str], float]) -> None:
+    """Say why a typed value was not applied (the box then shows the value in force)."""
+    try:
+        v = parse(text.strip())
+    except ValueError:
+        return
+    if not box.minimum() <= v <= box.maximum():
+        box.out_of_range.emit(
+            f"{box.label} must be between {format_value(box.minimum())} and "
+            f"{format_value(box.maximum())}; {text.strip()} was not applied."
+        )
+
+
+def _ladder(v: float, steps: int, floor: float, lo: float, hi: float) -> float:
+    """``steps`` steps along 1, 2, 5, 10, 20 … (down from ``floor``: to ``lo``)."""
+    for _ in range(abs(steps)):
+        if steps > 0 and v < floor:
+            v = floor
+        elif steps < 0 and v <= floor:
+            v = lo
+        else:
+            e = math.floor(math.log10(v))
+            rungs = [float(f"{m}e{k}") for k in (e - 1, e, e + 1) for m in (1, 2, 5)]
+            if steps > 0:
+                v = min(r for r in rungs if r > v * (1 + 1e-12))
+            else:
+                v = max(r for r in rungs if r < v * (1 - 1e-12))
+    return min(max(v, lo), hi)
+
+
+def _parse_float(text: str) -> float:
+    v = float(text.replace(",", "."))
+    if not math.isfinite(v):
+        raise ValueError(text)
+    return v
+
+
+class _Spin(QDoubleSpinBox):
+    """A number box that holds and shows exactly the value in force.
+
+    No rounding to decimals (1e-09 stays 1e-09); a typed value out of range
+    is not applied and :attr:`out_of_range` says so. ``off`` shows "off" at
+    the minimum; ``ladder`` steps along 1, 2, 5, 10 … (from ``floor`` up).
+    """
+
+    out_of_range = Signal(str)
+
+    def __init__(
+        self,
+        label: str,
+        lo: float,
+        hi: float,
+        step: float,
+        off: bool = False,
+        ladder: float | None = None,
+    ) -> None:
         super().__init__()
+        self.label = label
+        self._floor = ladder
+        self.setDecimals(323)  # Qt's maximum: the value is kept as given, never rounded
         self.setRange(lo, hi)
         self.setSingleStep(step)
-        self.setDecimals(decimals)
         self.setKeyboardTracking(False)
         self.setAccelerated(True)
         if off:
             self.setSpecialValueText("off")
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("0.000012345") + 32)
+
+    def textFromValue(self, value: float) -> str:
+        """The shortest exact text (see :func:`format_value`)."""
+        return format_value(value)
+
+    def valueFromText(self, text: str) -> float:
+        """Parse what was typed ("off" is the minimum)."""
+        t = text.strip()
+        if self.specialValueText() and t == self.specialValueText():
+            return self.minimum()
+        return _parse_float(t)
+
+    def validate(self, text: str, pos: int) -> object:
+        """Accept any number while typing; out of range stays Intermediate."""
+        return _validate(self, text, _parse_float), text, pos
+
+    def fixup(self, text: str) -> str:
+        """Typing finished on a value that is not acceptable: say why."""
+        _complain(self, text, _parse_float)
+        return text
+
+    def stepBy(self, steps: int) -> None:
+        """Arrows and wheel: linear steps, or along 1, 2, 5, 10 … with ``ladder``."""
+        if self._floor is None:
+            super().stepBy(steps)
+        else:
+            self.setValue(_ladder(self.value(), steps, self._floor, self.minimum(), self.maximum()))
+
+    def show_value(self, value: float) -> None:
+        """Show ``value`` exactly, widening the range if it lies outside (never clamped)."""
+        if value < self.minimum() or value > self.maximum():
+            self.setRange(min(value, self.minimum()), max(value, self.maximum()))
+        self.setValue(value)
+
+    def shown(self) -> float:
+        """The value the box's text reads."""
+        return self.valueFromText(self.text())
+
+
+def _parse_int(text: str) -> float:
+    return int(text)
+
+
+class _IntSpin(QSpinBox):
+    """An integer box that says so when a typed value is out of range (not clamped)."""
+
+    out_of_range = Signal(str)
+
+    def __init__(self, label: str, lo: int, hi: int, step: int = 1) -> None:
+        super().__init__()
+        self.label = label
+        self.setRange(lo, hi)
+        self.setSingleStep(step)
+        self.setKeyboardTracking(False)
+
+    def validate(self, text: str, pos: int) -> object:
+        """Accept any integer while typing; out of range stays Intermediate."""
+        return _validate(self, text, _parse_int), text, pos
+
+    def fixup(self, text: str) -> str:
+        """Typing finished on a value that is not acceptable: say why."""
+        _complain(self, text, _parse_int)
+        return text
+
+    def show_value(self, value: int) -> None:
+        """Show ``value`` exactly, widening the range if it lies outside (never clamped)."""
+        if value < self.minimum() or value > self.maximum():
+            self.setRange(min(value, self.minimum()), max(value, self.maximum()))
+        self.setValue(value)
+
+    def shown(self) -> int:
+        """The value the box's text reads."""
+        return int(self.text())
 
 
 class ArchitectureEditor(QWidget):
@@ -69,10 +232,11 @@ class ArchitectureEditor(QWidget):
     """
 
     hidden_changed = Signal(tuple)
+    message = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._spins: list[QSpinBox] = []
+        self._spins: list[_IntSpin] = []
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         buttons = QHBoxLayout()
@@ -96,6 +260,9 @@ class ArchitectureEditor(QWidget):
 
     def set_hidden(self, hidden: Sequence[int]) -> None:
         """Show these hidden sizes without emitting."""
+        hidden = tuple(int(n) for n in hidden)
+        if hidden == self.hidden():
+            return  # keep the boxes (one may have the keyboard focus)
         for s in self._spins:
             self._grid.removeWidget(s)
             s.deleteLater()
@@ -105,12 +272,11 @@ class ArchitectureEditor(QWidget):
         self._refresh()
 
     def _append_spin(self, n: int) -> None:
-        spin = QSpinBox()
-        spin.setRange(1, MAX_NEURONS)
-        spin.setValue(n)
-        spin.setKeyboardTracking(False)
-        spin.setToolTip(f"Neurons in hidden layer {len(self._spins) + 1}")
+        spin = _IntSpin(f"Neurons in hidden layer {len(self._spins) + 1}", 1, MAX_NEURONS)
+        spin.show_value(n)
+        spin.setToolTip(spin.label)
         spin.valueChanged.connect(self._emit)
+        spin.out_of_range.connect(self.message)
         idx = len(self._spins)
         self._grid.addWidget(spin, idx // 4, idx % 4)
         self._spins.append(spin)
@@ -154,17 +320,26 @@ class ControlPanel(QWidget):
     Signals
     -------
     changed(dict)
-        Setup fields the user changed, e.g. ``{"lr": 0.1}``.
+        Setup fields the user changed, e.g. ``{"lr": 0.1}``; choices that go
+        together (softmax and its loss, …) are changed together.
     pace_changed(float)
         Iterations per second while playing (0 = full speed).
+    message(str)
+        A typed value was not applied (out of range): one sentence saying why.
+
+    The panel shows the setup in force (:meth:`set_setup`, from the engine);
+    after a change the engine refuses, :meth:`revert` shows it again.
     """
 
     changed = Signal(dict)
     pace_changed = Signal(float)
+    message = Signal(str)
 
     def __init__(self, transport: Sequence[QAction] = (), parent: QWidget | None = None):
         super().__init__(parent)
         self._updating = False
+        self._setup: Any = None
+        self._n_outputs: int | None = None
         layout = QVBoxLayout(self)
 
         if transport:
@@ -181,28 +356,28 @@ class ControlPanel(QWidget):
         # -- training ----------------------------------------------------------
         train = QGroupBox("Training")
         form = QFormLayout(train)
-        self.lr = _Spin(0.00001, 10.0, 0.01, 5)
-        self.lr.setToolTip("η, the learning rate in θ ← θ − η·∂Err/∂θ")
+        self.lr = _Spin("η", 0.0, 1000.0, 0.01, ladder=1e-9)
+        self.lr.setToolTip(
+            "η, the learning rate in θ ← θ − η·∂Err/∂θ (0 to 1000; the arrows step 1, 2, 5, 10 …)"
+        )
         form.addRow("η (learning rate)", self.lr)
-        self.batch_size = QSpinBox()
-        self.batch_size.setRange(1, 100_000)
-        self.batch_size.setKeyboardTracking(False)
+        self.batch_size = _IntSpin("Batch size", 1, 2**31 - 1)
         self.batch_size.setToolTip("Samples per iteration: 1 = one-sample SGD")
         form.addRow("Batch size", self.batch_size)
         self.pace = QComboBox()
         self.pace.addItems(list(PACES))
         self.pace.setToolTip("Iterations per second while playing")
         form.addRow("Pace", self.pace)
-        self.momentum = _Spin(0.0, 0.99, 0.05, 2, off=True)
+        self.momentum = _Spin("Momentum μ", 0.0, 0.999, 0.05, off=True)
         form.addRow("Momentum μ", self.momentum)
-        self.l1 = _Spin(0.0, 1.0, 0.0001, 5, off=True)
+        self.l1 = _Spin("L1 regularisation", 0.0, 1000.0, 0.0001, off=True, ladder=1e-6)
         form.addRow("L1 regularisation", self.l1)
-        self.l2 = _Spin(0.0, 1.0, 0.0001, 5, off=True)
+        self.l2 = _Spin("L2 regularisation", 0.0, 1000.0, 0.0001, off=True, ladder=1e-6)
         form.addRow("L2 regularisation", self.l2)
-        self.clip_value = _Spin(0.0, 1000.0, 0.1, 3, off=True)
+        self.clip_value = _Spin("Clip by value", 0.0, 1e6, 0.1, off=True)
         self.clip_value.setToolTip("Clip each gradient entry to [−c, c]")
         form.addRow("Clip by value", self.clip_value)
-        self.clip_norm = _Spin(0.0, 1000.0, 0.5, 3, off=True)
+        self.clip_norm = _Spin("Clip by norm", 0.0, 1e6, 0.5, off=True)
         self.clip_norm.setToolTip("Rescale the gradient when its norm exceeds this")
         form.addRow("Clip by norm", self.clip_norm)
         layout.addWidget(train)
@@ -239,9 +414,7 @@ class ControlPanel(QWidget):
         form.addRow("Initialiser", self.init)
         self.bias = QCheckBox("biases θ_i0 (o_0 = 1)")
         form.addRow("", self.bias)
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
-        self.seed.setKeyboardTracking(False)
+        self.seed = _IntSpin("Seed", 0, 2**31 - 1)
         form.addRow("Seed", self.seed)
         layout.addWidget(netbox)
 
@@ -257,18 +430,13 @@ class ControlPanel(QWidget):
                 Qt.ItemDataRole.ToolTipRole,
             )  # fmt: skip
         form.addRow("Dataset", self.dataset)
-        self.noise = _Spin(0.0, 1.0, 0.05, 2)
+        self.noise = _Spin("Noise", 0.0, 1.0, 0.05)
         form.addRow("Noise", self.noise)
-        self.test_fraction = _Spin(0.0, 0.9, 0.05, 2)
+        self.test_fraction = _Spin("Test fraction", 0.0, 0.9, 0.05)
         form.addRow("Test fraction", self.test_fraction)
-        self.n_samples = QSpinBox()
-        self.n_samples.setRange(2, 100_000)
-        self.n_samples.setSingleStep(50)
-        self.n_samples.setKeyboardTracking(False)
+        self.n_samples = _IntSpin("Samples", 2, MAX_SAMPLES, 50)
         form.addRow("Samples", self.n_samples)
-        self.data_seed = QSpinBox()
-        self.data_seed.setRange(0, 2**31 - 1)
-        self.data_seed.setKeyboardTracking(False)
+        self.data_seed = _IntSpin("Data seed", 0, 2**31 - 1)
         form.addRow("Data seed", self.data_seed)
         layout.addWidget(data)
         layout.addStretch(1)
@@ -303,30 +471,90 @@ class ControlPanel(QWidget):
         self.bias.toggled.connect(lambda v: self._report({"bias": bool(v)}))
         self.architecture.hidden_changed.connect(lambda h: self._report({"hidden": tuple(h)}))
         self.pace.currentTextChanged.connect(lambda t: self.pace_changed.emit(PACES[t]))
+        for box in (*self.findChildren(_Spin), *self.findChildren(_IntSpin)):
+            box.out_of_range.connect(self.message)
+        self.architecture.message.connect(self.message)
 
     def _report(self, change: dict[str, Any]) -> None:
         if not self._updating:
-            out = dict(change)
-            # Cross-entropies need their output activation; pick it for the user.
-            if out.get("loss") == "bce":
+            self.changed.emit(self._coupled(change))
+
+    def _coupled(self, change: dict[str, Any]) -> dict[str, Any]:
+        """The change with the choices that must go with it (never half-applied).
+
+        A cross-entropy brings its output activation; softmax brings its loss;
+        leaving softmax (or a sigmoid's BCE) picks a loss that fits the new output.
+        """
+        out = dict(change)
+        shown = self._setup
+        loss, act = out.get("loss"), out.get("output_activation")
+        if loss is not None and act is None:
+            need = LOSSES[loss].requires_output
+            if need is not None:
+                out["output_activation"] = need
+            elif shown is not None and shown.output_activation == "softmax":
                 out["output_activation"] = "sigmoid"
-            elif out.get("loss") == "softmax_ce":
-                out["output_activation"] = "softmax"
-            elif out.get("output_activation") == "softmax":
+        elif act is not None and loss is None:
+            if act == "softmax":
                 out["loss"] = "softmax_ce"
-            self.changed.emit(out)
+            elif shown is not None:
+                need = LOSSES[shown.loss].requires_output
+                if need is not None and need != act:
+                    out["loss"] = "bce" if act == "sigmoid" else "sse"
+        return out
+
+    def set_outputs(self, n_outputs: int) -> None:
+        """Enable only the choices that fit data with ``n_outputs`` target columns.
+
+        Softmax (and its loss) needs two outputs at least: for one output it is
+        disabled, its tooltip saying why.
+        """
+        self._n_outputs = int(n_outputs)
+        ok = self._n_outputs >= 2
+        for combo, name in ((self.output_activation, "softmax"), (self.loss, "softmax_ce")):
+            i = combo.findData(name)
+            combo.model().item(i).setEnabled(ok)
+            base = (
+                LOSSES[name].formula + "   " + LOSSES[name].delta_formula
+                if name in LOSSES
+                else "softmax: ŷ_k = e^(u_k) / Σ_j e^(u_j)"
+            )
+            tip = base if ok else f"{base}   Not available: {SOFTMAX_NEEDS_TWO}"
+            combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
+
+    def revert(self) -> None:
+        """Show the setup in force again (after a change the engine refused)."""
+        if self._setup is not None:
+            self.set_setup(self._setup)
+
+    def shown_setup(self) -> dict[str, Any]:
+        """What every control shows, read back from its text, as Setup fields."""
+        d: dict[str, Any] = {}
+        for name in ("lr", "momentum", "l1", "l2", "noise", "test_fraction"):
+            d[name] = getattr(self, name).shown()
+        for name in ("clip_value", "clip_norm"):
+            v = getattr(self, name).shown()
+            d[name] = None if v == 0 else v
+        for name in ("batch_size", "seed", "n_samples", "data_seed"):
+            d[name] = getattr(self, name).shown()
+        for name in ("activation", "output_activation", "loss", "init", "dataset"):
+            d[name] = getattr(self, name).currentData()
+        d["bias"] = self.bias.isChecked()
+        d["hidden"] = self.architecture.hidden()
+        return d
 
     def set_setup(self, setup: Any) -> None:
-        """Show a Setup's values without emitting :attr:`changed`."""
+        """Show a Setup's values (the setup in force) without emitting :attr:`changed`."""
         self._updating = True
+        self._setup = setup
         try:
             for name in ("lr", "momentum", "l1", "l2", "noise", "test_fraction"):
-                getattr(self, name).setValue(float(getattr(setup, name)))
+                getattr(self, name).show_value(float(getattr(setup, name)))
             for name in ("clip_value", "clip_norm"):
                 v = getattr(setup, name)
-                getattr(self, name).setValue(0.0 if v is None else float(v))
+                getattr(self, name).show_value(0.0 if v is None else float(v))
             for name in ("batch_size", "seed", "n_samples", "data_seed"):
-                getattr(self, name).setValue(int(getattr(setup, name)))
+                getattr(self, name).show_value(int(getattr(setup, name)))
             for name in ("activation", "output_activation", "loss", "init", "dataset"):
                 combo: QComboBox = getattr(self, name)
                 idx = combo.findData(getattr(setup, name))

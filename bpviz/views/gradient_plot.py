@@ -69,6 +69,9 @@ class GradientPlot(QWidget):
         item.setClipToView(True)
         for name in ("left", "bottom"):
             ax = item.getAxis(name)
+            # No SI-prefix scaling: on a log axis pyqtgraph would scale the
+            # exponents and label 1e7 as 1e-19 "(x1e+27)".
+            ax.enableAutoSIPrefix(False)
             ax.setCacheMode(ax.CacheMode.DeviceCoordinateCache)
         self._range_hint = RangeHint()
         item.addItem(self._range_hint)

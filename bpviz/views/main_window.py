@@ -6,8 +6,10 @@ snapshots from the worker and turns their signals into worker commands.
 
 from __future__ import annotations
 
+import html
 import math
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -49,12 +51,14 @@ from .controls import ControlPanel
 from .frame_budget import FrameBudget
 from .formulas import highlight_for, phase_label
 from .gradient_plot import GradientPlot
+from .hidden_maps import HiddenMaps
 from .inspector import Inspector
 from .loss_plot import LossPlot
 from .network_view import NetworkView
 from .output_view import OutputView
 from .phase_indicator import PhaseIndicator
 from .quiz_panel import QuizPanel
+from .start_weights import StartWeightsDialog
 
 __all__ = ["MainWindow"]
 
@@ -68,6 +72,16 @@ MIN_TEXT_SCALE, MAX_TEXT_SCALE = 0.6, 4.0
 
 def _clamp_text_scale(value: float) -> float:
     return min(max(value, MIN_TEXT_SCALE), MAX_TEXT_SCALE)
+
+
+#: "Could not open P: P: reason": the worker names the file, and so does the error.
+_PATH_TWICE = re.compile(r"^(Could not (?:open|save|write) )(.+?): \2: ", re.DOTALL)
+
+
+def _banner_text(message: str) -> str:
+    """A worker's message as banner HTML: the path once, one line per bad field."""
+    message = html.escape(_PATH_TWICE.sub(r"\1\2: ", message))
+    return re.sub(r"(?:: |; )(\(\d+\) |… and \d+ more)", r"<br>\1", message)
 
 
 class _ShortcutGuard(QObject):
@@ -134,6 +148,7 @@ class MainWindow(QMainWindow):
         self._rate = 0.0
         self._last_train_err = float("nan")
         self._last_test_err = float("nan")
+        self._last_eval_iteration = -1
         self._closing = False
 
         self.acts = Actions.create(self)
@@ -200,8 +215,7 @@ class MainWindow(QMainWindow):
         self.inspector_dock = self._dock(
             "Formulas", self.formula_stack, Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        self.gradcheck_label = QLabel("Press G (Train ▸ Gradient check) to compare backprop "
-                                      "with finite differences.")
+        self.gradcheck_label = QLabel(self.GRADCHECK_PROMPT)
         self.gradcheck_label.setWordWrap(True)
         self.gradcheck_label.setTextFormat(Qt.TextFormat.RichText)
         self.gradcheck_label.setAlignment(Qt.AlignmentFlag.AlignTop)
@@ -209,6 +223,14 @@ class MainWindow(QMainWindow):
         self.gradcheck_dock = self._dock("Gradient check", self.gradcheck_label, None)
         self.tabifyDockWidget(self.loss_dock, self.gradcheck_dock)
         self.loss_dock.raise_()
+        # Every hidden layer's per-neuron maps (View ▸ Hidden neuron maps), beside the
+        # formulas (rows of maps need width); the output view's own row of first-layer
+        # maps gives way to it.
+        self.output_view.set_show_hidden(False)
+        self.hidden_maps = HiddenMaps()
+        self.hidden_dock = self._dock("Hidden neurons", self.hidden_maps, None)
+        self.splitDockWidget(self.inspector_dock, self.hidden_dock, Qt.Orientation.Horizontal)
+        self.hidden_dock.hide()
 
         # -- status bar ------------------------------------------------------------
         self.status_label = QLabel()
@@ -251,9 +273,13 @@ class MainWindow(QMainWindow):
         a.presenter.toggled.connect(lambda _on: self._fit_quiz())  # after presenter's layout
         self.quiz_panel.changed.connect(self._on_quiz_changed)
         a.export_exercises.triggered.connect(lambda: self.export_exercises())
+        a.set_start.triggered.connect(self.set_start)
+        a.hidden_maps.toggled.connect(self.set_hidden_maps)
+        self.hidden_dock.toggleViewAction().toggled.connect(a.hidden_maps.setChecked)
+        a.edit_start.triggered.connect(lambda: self.edit_start_weights())
         a.shortcuts_help.triggered.connect(self.show_shortcuts)
         a.about.triggered.connect(self.show_about)
-        a.load_csv.triggered.connect(self.load_csv)
+        a.load_csv.triggered.connect(lambda: self.load_csv())
         a.open_experiment.triggered.connect(lambda: self.open_experiment())
         a.save_experiment.triggered.connect(lambda: self.save_experiment())
         a.export_loss_png.triggered.connect(lambda: self.export_loss_png())
@@ -271,6 +297,7 @@ class MainWindow(QMainWindow):
 
         self.controls.changed.connect(self._on_controls_changed)
         self.controls.pace_changed.connect(self._on_pace_changed)
+        self.controls.message.connect(lambda text: self.show_banner(html.escape(text)))
         self.network_view.neuron_selected.connect(
             lambda l, i: self.select(("neuron", l, i))  # noqa: E741
         )
@@ -351,6 +378,9 @@ class MainWindow(QMainWindow):
         train.addAction(a.gradient_check)
         train.addAction(a.quiz)
         train.addMenu(self.quiz_panel.kinds_menu)
+        train.addSeparator()
+        train.addAction(a.set_start)
+        train.addAction(a.edit_start)
         view = mb.addMenu("&View")
         view.addAction(a.presenter)
         view.addAction(a.text_larger)
@@ -360,6 +390,7 @@ class MainWindow(QMainWindow):
         view.addAction(a.auto_advance_interval)
         view.addAction(a.show_values)
         view.addAction(a.log_y)
+        view.addAction(a.hidden_maps)
         view.addSeparator()
         for dock in (
             self.controls_dock,
@@ -411,6 +442,8 @@ class MainWindow(QMainWindow):
         self._config = info.config
         self._selection = None
         self._sample = 0
+        self.controls.set_outputs(info.dataset.n_outputs)
+        self._clear_gradcheck()  # it was about another network or other data
         self.controls.set_setup(info.setup)
         self._guard.guard_inputs()  # the architecture editor made new spin boxes
         sizes = info.config["sizes"]
@@ -421,21 +454,26 @@ class MainWindow(QMainWindow):
         self.inspector.set_selection(None)
         self.output_view.set_network(info.config)
         self.output_view.set_data(info.dataset)
+        self.hidden_maps.set_network(info.config)
+        self.hidden_maps.set_data(info.dataset)
         self.loss_plot.clear()
         self.gradient_plot.set_layers(len(sizes))
         self.loss_plot.set_loss_formula(get_loss(info.config["loss"]).formula)
         self._last_train_err = self._last_test_err = float("nan")
+        self._last_eval_iteration = -1
         self._rate_mark = None
 
     @Slot(object)
     def _on_snapshot(self, snap: Any) -> None:
         if self._closing:  # already queued when the window closed: nothing to show it on
             return
+        self._check_gradcheck_stale(snap)
         self.loss_plot.show_snapshot(snap)
         self.gradient_plot.show_snapshot(snap)
         if len(snap.new_train_err):
             self._last_train_err = float(snap.new_train_err[-1])
             self._last_test_err = float(snap.new_test_err[-1])
+            self._last_eval_iteration = int(snap.new_eval_iterations[-1])
         self._latest = snap
         self._dirty = True
         now = time.perf_counter()
@@ -517,8 +555,10 @@ class MainWindow(QMainWindow):
         """Bring one of the slower panels up to date with ``snap``."""
         if name == "output":
             self.output_view.show_snapshot(snap)
+            self.hidden_maps.show_snapshot(snap)
             if not self.session_playing:
                 self.output_view.flush()  # stepping: draw now, not coalesced
+                self.hidden_maps.flush()
         elif name == "phase":
             self.phase_indicator.show_snapshot(snap)
         elif name == "inspector":
@@ -545,11 +585,15 @@ class MainWindow(QMainWindow):
         def f(x: float) -> str:
             return "–" if not np.isfinite(x) else f"{x:.4g}"
 
+        errs = f"train Err {f(self._last_train_err)}   ·   test Err {f(self._last_test_err)}"
+        at = self._last_eval_iteration
+        if 0 <= at != snap.iteration:
+            # Evaluated once an epoch on larger sets: say for which θ these are.
+            errs += f", both at iteration {at:,}"
         parts = [
             f"iteration {snap.iteration:,}",
             f"epoch {snap.epoch:,}",
-            f"train Err {f(self._last_train_err)}",
-            f"test Err {f(self._last_test_err)}",
+            errs,
             f"{self._rate:,.0f} it/s" if self.session_playing else "paused",
         ]
         if snap.phase is not None:
@@ -577,7 +621,14 @@ class MainWindow(QMainWindow):
         if self._handout is not None and self._handout[0] in message:
             Path(self._handout[0]).unlink(missing_ok=True)
             self._handout = None
-        self.show_banner(f"<b>Problem:</b> {message}")
+        self.show_banner(f"<b>Problem:</b> {_banner_text(message)}")
+        # A refused change leaves the engine as it was: so must the controls be.
+        self.controls.revert()
+
+    #: Shown in the Gradient check tab until a check has run on the θ in force.
+    GRADCHECK_PROMPT = (
+        "Press G (Train ▸ Gradient check) to compare backprop with finite differences."
+    )
 
     @Slot(object)
     def _on_gradcheck(self, result: Any) -> None:
@@ -586,22 +637,50 @@ class MainWindow(QMainWindow):
             f"<td>&nbsp;{'✔' if err < 1e-5 else '✘'}</td></tr>"
             for k, err in enumerate(result.max_rel_error)
         )
-        verdict = (
-            "backprop agrees with the finite differences"
-            if result.worst < 1e-5
-            else "backprop and finite differences disagree here (kinks of ReLU can do that)"
-        )
-        self.gradcheck_label.setText(
-            "<p><b>Gradient check</b>: ∂Err/∂θ by backprop vs. a central finite difference of Err</p>"
+        if result.worst < 1e-5:
+            verdict = "backprop agrees with the finite differences"
+        elif "relu" in (self._config.get("activation"), self._config.get("output_activation")):
+            verdict = "backprop and finite differences disagree here (kinks of ReLU can do that)"
+        else:
+            verdict = "backprop and finite differences disagree here"
+        self._gradcheck_html = (
+            "<p><b>Gradient check</b>: ∂Err/∂θ by backprop vs. a central finite difference"
+            " of Err</p>"
             f"<table><tr><th align=left>layer</th><th align=left>max relative error</th></tr>"
             f"{rows}</table><p>{verdict}.</p>"
         )
+        # The check ran on the θ of the latest snapshot (reports arrive in order).
+        snap = self._latest
+        self._gradcheck_for = None if snap is None else (snap.weights, snap.biases, snap.iteration)
+        self.gradcheck_label.setText(self._gradcheck_html)
         self.gradcheck_dock.show()
         self.gradcheck_dock.raise_()
+
+    def _check_gradcheck_stale(self, snap: Any) -> None:
+        """Mark a gradient check result once θ is no longer the one it was made for."""
+        made_for = getattr(self, "_gradcheck_for", None)
+        if made_for is None:
+            return
+        weights, biases, iteration = made_for
+        same = snap.weights is weights or all(
+            np.array_equal(a, b)
+            for a, b in zip((*snap.weights, *snap.biases), (*weights, *biases), strict=True)
+        )
+        if not same:
+            self._gradcheck_for = None
+            self.gradcheck_label.setText(
+                f"<p><i>This check was made for the θ of iteration {iteration:,}; θ has changed"
+                " since. Press G to check again.</i></p>" + self._gradcheck_html
+            )
+
+    def _clear_gradcheck(self) -> None:
+        self._gradcheck_for = None
+        self.gradcheck_label.setText(self.GRADCHECK_PROMPT)
 
     @Slot(object)
     def _on_setup_changed(self, setup: Setup) -> None:
         self._setup = setup
+        self.controls.set_setup(setup)
 
     @Slot(str)
     def _on_saved(self, path: str) -> None:
@@ -818,6 +897,50 @@ class MainWindow(QMainWindow):
         self.gradient_plot.clear()
         self.session.reset()
 
+    def set_hidden_maps(self, on: bool) -> None:
+        """Show or hide the per-neuron maps of every hidden layer (View menu, H)."""
+        if self.acts.hidden_maps.isChecked() != on:
+            self.acts.hidden_maps.setChecked(on)
+            return
+        if on == self.hidden_dock.isVisible():
+            return
+        self.hidden_dock.setVisible(on)
+        if on:
+            # Beside the formulas, with room for a row of maps per hidden layer.
+            w = self.inspector_dock.width() + self.hidden_dock.width()
+            self.resizeDocks([self.inspector_dock, self.hidden_dock], [w - w * 2 // 5, w * 2 // 5],
+                             Qt.Orientation.Horizontal)
+            if self._latest is not None:
+                self.hidden_maps.show_snapshot(self._latest)
+                self.hidden_maps.flush()
+
+    def set_start(self) -> None:
+        """Make the θ in force the start θ (iteration 0; Reset returns here)."""
+        self.hide_banner()
+        self.loss_plot.clear()
+        self.gradient_plot.clear()
+        self.session.set_start()
+        self.statusBar().showMessage("These θ are now the start: Reset returns here", 5000)
+
+    def edit_start_weights(self) -> StartWeightsDialog | None:
+        """Open the table for typing start θ layer by layer (applied on OK)."""
+        snap = self._latest
+        if snap is None or not self._config:
+            return None
+        self.session.pause()
+        dialog = StartWeightsDialog(snap.weights, snap.biases, self._config["bias"], self)
+        dialog.setModal(True)
+
+        def apply() -> None:
+            for k, i, src, value in dialog.changes():
+                self.session.set_weight(k, i, src, value)
+            self.set_start()
+
+        dialog.accepted.connect(apply)
+        dialog.open()
+        self._start_dialog = dialog
+        return dialog
+
     def select(self, selection: tuple | None) -> None:
         """Explain a neuron ("neuron", l, i) or an edge ("edge", k, i, src) in the panel."""
         self._selection = selection
@@ -835,9 +958,10 @@ class MainWindow(QMainWindow):
         self.hide_banner()
         self.session.load_setup(setup)
 
-    def load_csv(self) -> None:
-        """Ask for a CSV file and train on it."""
-        path, _ = QFileDialog.getOpenFileName(self, "Load CSV data", "", "CSV files (*.csv)")
+    def load_csv(self, path: str | None = None) -> None:
+        """Train on a CSV file (None: ask for one)."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Load CSV data", "", "CSV files (*.csv)")
         if path:
             self.hide_banner()
             self.session.configure(dataset="csv", csv_path=path)
@@ -853,7 +977,7 @@ class MainWindow(QMainWindow):
             self._pre_presenter_state = self.saveState()
             self._pre_presenter_full = self.isFullScreen()
             for dock in (self.controls_dock, self.loss_dock, self.output_dock,
-                         self.gradient_dock, self.gradcheck_dock):
+                         self.gradient_dock, self.gradcheck_dock, self.hidden_dock):
                 dock.hide()
             self.inspector_dock.show()
             self.showFullScreen()
@@ -1000,6 +1124,7 @@ class MainWindow(QMainWindow):
             self.loss_plot,
             self.output_view,
             self.gradient_plot,
+            self.hidden_maps,
         )
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override

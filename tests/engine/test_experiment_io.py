@@ -23,6 +23,7 @@ from bpviz.engine import experiment_io
 from bpviz.engine.experiment import PRESETS, Setup, build
 from bpviz.engine.experiment_io import (
     FORMAT_VERSION,
+    MAX_LISTED_ERRORS,
     Experiment,
     ExperimentError,
     dumps_experiment,
@@ -947,3 +948,47 @@ def test_experiment_files_examples_and_the_command_line_load_no_qt():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_every_bad_field_is_listed_not_only_the_first(valid_doc, tmp_path):
+    doc = _set(valid_doc, ("setup", "hidden"), [4, "x"])
+    doc = _set(doc, ("setup", "lr"), "fast")
+    doc = _set(doc, ("setup", "activation"), "softmax")
+    doc = _set(doc, ("state", "iteration"), -1)
+    with pytest.raises(ExperimentError) as info:
+        parse_experiment(doc)
+    text = str(info.value)
+    assert text.startswith("4 bad fields: (1) setup.hidden[1]: "), text
+    for field in ("setup.lr", "setup.activation", "state.iteration"):
+        assert f") {field}: " in text, text
+    assert "\n" not in text
+    assert [e.field for e in info.value.errors] == [
+        "setup.hidden[1]", "setup.activation", "setup.lr", "state.iteration"
+    ]
+    path = tmp_path / "damaged.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ExperimentError) as info:
+        load_experiment(path)
+    assert str(info.value).count(str(path)) == 1
+    assert "setup.lr" in str(info.value) and "state.iteration" in str(info.value)
+
+
+def test_a_long_list_of_bad_fields_is_cut_short(valid_doc):
+    doc = copy.deepcopy(valid_doc)
+    for name in ("lr", "momentum", "l1", "l2", "noise", "test_fraction", "seed", "data_seed",
+                 "n_samples", "batch_size", "bias", "init", "loss"):
+        doc["setup"][name] = "?"
+    with pytest.raises(ExperimentError) as info:
+        parse_experiment(doc)
+    text = str(info.value)
+    assert len(info.value.errors) == 13
+    assert text.count("setup.") == MAX_LISTED_ERRORS
+    assert f"and {13 - MAX_LISTED_ERRORS} more" in text
+
+
+@pytest.mark.parametrize("name", ["seed", "data_seed"])
+def test_a_seed_the_window_cannot_show_is_refused(valid_doc, name):
+    doc = _set(valid_doc, ("setup", name), 2**31)
+    with pytest.raises(ExperimentError, match=rf"^setup\.{name}: expected an integer from 0 to "):
+        parse_experiment(doc)
+    parse_experiment(_set(valid_doc, ("setup", name), 2**31 - 1))

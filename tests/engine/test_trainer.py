@@ -666,3 +666,71 @@ def test_switching_momentum_on_mid_run_starts_from_zero_velocity():
     gw, gb = current_gradients(tr)
     tr.step()  # v = 0.9·0 − η·g
     assert_theta(tr, [w[k] - 0.1 * gw[k] for k in range(2)], [b[k] - 0.1 * gb[k] for k in range(2)])
+
+
+# -- issue 22: what the engine accepts is what the window can show -------------------------
+
+
+def test_softmax_on_a_single_output_is_refused_naming_the_fix():
+    # softmax of one number is always 1: Err = −y·ln 1 = −0 and nothing ever learns.
+    with pytest.raises(ValueError, match=r"softmax needs at least 2 outputs.*sigmoid"):
+        Network([2, 3, 1], output_activation="softmax", loss="softmax_ce")
+    Network([2, 3, 2], output_activation="softmax", loss="softmax_ce")  # two classes: fine
+
+
+def test_a_hand_edited_weight_is_evaluated_at_once_and_clears_stale_values():
+    tr = make_trainer(batch_size=4)
+    tr.run(3)
+    tr.snapshot()
+    assert tr.snapshot().u[1] is not None  # the last iteration's u, o, δ
+    tr.set_weight(0, 1, 0, 2.5)
+    assert tr.net.weights[0][1, 0] == 2.5
+    snap = tr.snapshot()
+    train, _ = tr.evaluate()
+    # The Err for the θ now in force reaches the receiver, at the current iteration ...
+    assert snap.new_eval_iterations[-1] == 3 and snap.new_train_err[-1] == train
+    # ... and u, o, δ of the iteration before the edit are no longer offered as current.
+    assert snap.u[1] is None and snap.delta[1] is None and snap.err is None
+    assert tr.history.eval_iteration.tolist().count(3) == 1  # replaced, not duplicated
+    tr.set_weight(0, 0, -1, -1.0)  # a bias
+    assert tr.net.biases[0][0] == -1.0
+
+
+def test_a_hand_edit_mid_walk_restarts_that_iteration():
+    tr = make_trainer(batch_size=4)
+    tr.run(2)
+    for _ in range(3):
+        tr.step_phase()
+    tr.set_weight(1, 0, 2, 0.75)
+    assert tr.walk_phase is None and tr.iteration == 2
+    assert tr.net.weights[1][0, 2] == 0.75
+    tr.step()  # the whole iteration 3, on the edited θ
+    assert tr.iteration == 3
+
+
+@pytest.mark.parametrize(
+    ("where", "match"),
+    [((5, 0, 0), "no weight layer 5"), ((0, 9, 0), "no θ"), ((0, 0, 7), "no θ")],
+)
+def test_hand_edits_outside_the_network_are_refused_and_change_nothing(where, match):
+    tr = make_trainer()
+    before = tr.net.params.copy()
+    with pytest.raises((IndexError, ValueError), match=match):
+        tr.set_weight(*where, 1.0)
+    with pytest.raises(ValueError, match="finite"):
+        tr.set_weight(0, 0, 0, math.inf)
+    np.testing.assert_array_equal(tr.net.params, before)
+
+
+def test_set_start_makes_the_current_weights_the_ones_reset_returns_to():
+    tr = make_trainer(batch_size=4)
+    tr.run(5)
+    tr.set_weight(0, 0, 0, 3.0)
+    start = tr.net.params.copy()
+    tr.set_start()
+    assert tr.iteration == 0 and len(tr.history) == 0 and tr.history.n_eval == 1
+    np.testing.assert_array_equal(tr.start_params, start)
+    tr.run(4)
+    assert not np.array_equal(tr.net.params, start)
+    tr.reset()
+    np.testing.assert_array_equal(tr.net.params, start)

@@ -210,3 +210,12 @@ def test_a_vanished_delta_still_gets_a_positive_range(tiny):
     scale.update(np.array([tiny, -tiny]))
     with np.errstate(all="raise"):
         assert np.all(np.isfinite(scale.normalized(np.array([tiny, 0.0, -tiny]))))
+
+
+def test_a_subnormal_peak_never_gives_a_zero_range():
+    # θ decayed by L2 to the smallest double: the range must stay positive (no 0 division).
+    scale = SymmetricScale(headroom=1.25, fine=True)
+    scale.update(np.array([5e-324]))
+    assert scale.range > 0
+    with np.errstate(all="raise"):
+        scale.levels(np.array([5e-324, -5e-324, 0.0]))

@@ -146,3 +146,45 @@ def test_the_title_is_shortened_rather_than_clipped(plot, qtbot):
     plot.resize(700, 400)
     qtbot.waitUntil(lambda: plot.title() == TITLES[0])
     assert fits()
+
+
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+
+
+def shown_tick_values(axis, length_px=400):
+    """The numbers the axis' tick labels read, as a person would read them."""
+    lo, hi = axis.range
+    values = []
+    for spacing, ticks in axis.tickValues(lo, hi, length_px):
+        strings = axis.tickStrings(ticks, axis.autoSIPrefixScale * axis.scale, spacing)
+        for text in strings:
+            text = text.translate(_SUPERSCRIPT)
+            mant, _, power = text.rpartition("·10") if "·" in text else ("", "", text)
+            if text.startswith("10") and not mant:
+                values.append(10.0 ** int(text[2:]) if len(text) > 2 else 10.0)
+            elif mant:
+                values.append(float(mant) * 10.0 ** int(power))
+            else:
+                values.append(float(text))
+    return lo, hi, values
+
+
+def test_log_axis_labels_read_the_true_values(plot, qtbot):
+    # Exploding gradients: ‖δ‖ of about 1e7 must read as about 1e7, not 1e-19 (×1e27).
+    from bpviz.engine.experiment import PRESETS, build
+
+    trainer, _ = build(PRESETS["exploding"][1])
+    plot.set_layers(trainer.net.n_layers)
+    for _ in range(3):
+        trainer.step()
+        plot.show_snapshot(trainer.snapshot())
+    plot.flush()
+    _, ys = plot.data()
+    qtbot.waitUntil(lambda: plot.plot.getPlotItem().getAxis("left").range[1] > 3)
+    axis = plot.plot.getPlotItem().getAxis("left")
+    assert "x1e" not in axis.labelString() and "×" not in axis.labelString()
+    lo, hi, values = shown_tick_values(axis)
+    assert values
+    for v in values:
+        assert 10.0**lo * 0.999 <= v <= 10.0**hi * 1.001, (v, lo, hi)
+    assert 10.0**lo <= np.nanmax(ys) <= 10.0**hi

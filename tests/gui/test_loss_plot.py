@@ -410,3 +410,16 @@ def test_a_million_losses_are_held_in_bounded_buffers(plot):
     assert x.size <= history.EXACT + history.CHUNK + 2 * history.MAX_BUCKETS
     assert y.max() == 1.0 and y.min() == 0.0
     np.testing.assert_array_equal(y[-history.EXACT :], losses[-history.EXACT :])
+
+
+def test_log_axis_labels_read_the_true_values(plot, qtbot):
+    from tests.gui.test_gradient_plot import shown_tick_values
+
+    plot.show_snapshot(LossSnap(0, np.geomspace(3e27, 1e25, 50)))
+    plot.set_log_y(True)
+    _settle(qtbot, plot)
+    axis = plot.plot_item.getAxis("left")
+    assert "x1e" not in axis.labelString()
+    lo, hi, values = shown_tick_values(axis)
+    assert values
+    assert all(10.0**lo * 0.999 <= v <= 10.0**hi * 1.001 for v in values), (values, lo, hi)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QSettings, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QComboBox, QDoubleSpinBox, QSpinBox
 
 from bpviz import settings
@@ -720,13 +721,14 @@ def test_spin_boxes_made_after_start_do_not_swallow_transport_shortcuts(window, 
     editor = window.controls.architecture
     before = set(editor._spins)  # noqa: SLF001
     editor.add_layer.click()
-    # The rebuild replaces the editor's spin boxes with new ones.
+    # "+ layer" makes a new spin box; the rebuild keeps the boxes when the sizes are
+    # those shown (a box being typed in keeps its focus).
+    n = len(before) + 1
     qtbot.waitUntil(
-        lambda: len(editor._spins) == len(before) + 1  # noqa: SLF001
-        and not before & set(editor._spins),  # noqa: SLF001
+        lambda: len(editor._spins) == n and len(window._config["sizes"]) == n + 2,  # noqa: SLF001
         timeout=TIMEOUT,
     )
-    spin = editor._spins[-1]  # noqa: SLF001
+    (spin,) = set(editor._spins) - before  # noqa: SLF001
     for key in (Qt.Key.Key_Space, Qt.Key.Key_Right, Qt.Key.Key_Left):
         event = QKeyEvent(QEvent.Type.ShortcutOverride, key, Qt.KeyboardModifier.NoModifier)
         QApplication.sendEvent(spin, event)
@@ -776,3 +778,202 @@ def test_a_snapshot_arriving_after_close_is_ignored(make_window, qtbot):
     w._repaint()
     assert w._latest is snap
     assert len(w.loss_plot.data()[0]) == losses
+
+
+def test_a_damaged_file_names_every_bad_field_and_the_path_once(window, qtbot, tmp_path):
+    bad = tmp_path / "two_bad.json"
+    bad.write_text(
+        '{"format": "bpviz-experiment", "version": 2, '
+        '"setup": {"hidden": ["x"], "lr": "fast", "loss": "nope"}}'
+    )
+    window.open_experiment(str(bad))
+    qtbot.waitUntil(lambda: window._banner_row.isVisible(), timeout=TIMEOUT)
+    text = window.banner.text()
+    for field in ("setup.hidden[0]", "setup.lr", "setup.loss"):
+        assert field in text, text
+    assert text.count(str(bad)) == 1, text
+
+
+# -- issue 22: what the window shows is what trains ----------------------------------------
+
+
+def test_softmax_on_two_class_data_is_refused_whole_with_the_reason(make_window, qtbot):
+    w = make_window(Setup(hidden=(3,), n_samples=40))  # the circle: one output column
+    combo = w.controls.output_activation
+    item = combo.model().item(combo.findData("softmax"))
+    assert not item.isEnabled()  # prevented in the menu, the tooltip saying why
+    assert "2 outputs" in combo.itemData(combo.findData("softmax"), Qt.ItemDataRole.ToolTipRole)
+    combo.setCurrentIndex(combo.findData("softmax"))  # forced anyway (as a script could)
+    qtbot.waitUntil(lambda: w._banner_row.isVisible(), timeout=TIMEOUT)
+    assert "softmax needs at least 2 outputs" in w.banner.text()
+    # Refused: the engine and every control stay as they were.
+    qtbot.waitUntil(lambda: combo.currentData() == "sigmoid", timeout=TIMEOUT)
+    assert w.controls.loss.currentData() == "sse"
+    assert w._config["output_activation"] == "sigmoid" and w._config["loss"] == "sse"
+    # Sigmoid can be chosen again at once (before, the box said sigmoid while the net was softmax).
+    w.controls.loss.setCurrentIndex(w.controls.loss.findData("bce"))
+    qtbot.waitUntil(lambda: w._config.get("loss") == "bce", timeout=TIMEOUT)
+    assert combo.currentData() == "sigmoid"
+
+
+def test_the_exploding_example_shows_its_eta_and_touching_the_box_keeps_it_near(
+    make_window, qtbot
+):
+    w = make_window(PRESETS["exploding"][1])
+    assert w.controls.lr.text() == "1e-09" and w.controls.lr.value() == 1e-9
+    w.controls.lr.stepBy(1)
+    wait_snapshot(qtbot, w, lambda s: s.lr == 2e-9)
+    assert w.controls.lr.text() == "2e-09"
+
+
+def test_an_eta_typed_out_of_range_is_reported_and_not_applied(window, qtbot):
+    box = window.controls.lr
+    box.setFocus()
+    box.lineEdit().selectAll()
+    QTest.keyClicks(box, "5000")
+    QTest.keyClick(box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window._banner_row.isVisible(), timeout=TIMEOUT)
+    assert "η must be between 0 and 1000; 5000 was not applied" in window.banner.text()
+    window.session.request_snapshot()
+    assert wait_snapshot(qtbot, window, lambda s: True).lr == 0.5 and box.value() == 0.5
+
+
+def engine_train_err(setup: Setup, snap) -> float:
+    """The engine's Err over the training set for the θ a snapshot shows."""
+    from bpviz.engine.experiment import build
+
+    trainer, _ = build(setup)
+    for k, (w, b) in enumerate(zip(snap.weights, snap.biases, strict=True)):
+        trainer.net.weights[k][...] = w
+        if trainer.net.bias:
+            trainer.net.biases[k][...] = b
+    return trainer.evaluate()[0]
+
+
+def test_a_hand_typed_weight_updates_every_err_readout(window, qtbot):
+    from bpviz.views.colors import format_number
+
+    for _ in range(3):
+        window.acts.step_iteration.trigger()
+    old = wait_snapshot(qtbot, window, lambda s: s.iteration == 3)
+    window.select(("neuron", 1, 0))
+    old_err = engine_train_err(SMALL, old)
+    window.network_view.weight_edited.emit(0, 0, 0, 3.0)  # as the edge's editor does
+    snap = wait_snapshot(qtbot, window, lambda s: s.weights[0][0, 0] == 3.0)
+    err = engine_train_err(SMALL, snap)
+    assert err != old_err
+    shown = f"training Err = {format_number(err)}"
+    qtbot.waitUntil(lambda: shown in window.loss_plot.readout_text(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: f"train Err {err:.4g}" in window.status_label.text(), timeout=TIMEOUT)
+    # The inspector offers no u, o, δ of the iteration before the edit as current.
+    assert format_number(float(old.u[1][0, 0])) not in window.inspector.text()
+
+
+def test_the_gradient_check_result_goes_when_the_network_or_theta_changes(window, qtbot):
+    window.acts.gradient_check.trigger()
+    qtbot.waitUntil(lambda: "max relative error" in window.gradcheck_label.text(), timeout=TIMEOUT)
+    assert "ReLU" not in window.gradcheck_label.text()  # this network has no ReLU
+    window.network_view.weight_edited.emit(0, 0, 0, 3.0)
+    qtbot.waitUntil(lambda: "θ has changed since" in window.gradcheck_label.text(), timeout=TIMEOUT)
+    combo = window.controls.dataset
+    combo.setCurrentIndex(combo.findData("circle"))
+    qtbot.waitUntil(lambda: window._setup.dataset == "circle", timeout=TIMEOUT)
+    assert "max relative error" not in window.gradcheck_label.text()
+
+
+def test_a_bad_csv_file_is_reported_as_a_data_error(window, qtbot, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,y\n1,2,0\n3,oops,1\n")
+    window.load_csv(str(bad))
+    qtbot.waitUntil(lambda: window._banner_row.isVisible(), timeout=TIMEOUT)
+    text = window.banner.text()
+    assert "Could not build that network" not in text
+    assert "Could not load the data" in text and "oops" in text
+
+
+def test_set_these_theta_as_the_start_then_reset_returns_to_them(window, qtbot):
+    window.acts.step_iteration.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 1)
+    window.network_view.weight_edited.emit(0, 1, 0, 1.5)
+    typed = wait_snapshot(qtbot, window, lambda s: s.weights[0][1, 0] == 1.5)
+    window.acts.set_start.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 0 and s.weights[0][1, 0] == 1.5)
+    for _ in range(3):
+        window.acts.step_iteration.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 3)
+    window.acts.reset.trigger()
+    back = wait_snapshot(qtbot, window, lambda s: s.iteration == 0)
+    for a, b in zip(typed.weights, back.weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_start_weights_typed_in_a_table_are_kept_by_reset_and_a_saved_file(
+    window, qtbot, tmp_path
+):
+    import json
+
+    window.acts.step_iteration.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 1)
+    dialog = window.edit_start_weights()
+    assert dialog.table.rowCount() == 3 and dialog.table.columnCount() == 3  # bias + 2 inputs
+    dialog.set_cell(0, 0, "0.5")
+    dialog.set_cell(2, -1, "-1")
+    dialog.layer.setCurrentIndex(1)
+    dialog.set_cell(0, 1, "x")
+    dialog.accept()  # refused: "x" is not a number
+    assert dialog.isVisible() and "not a number" in dialog.error.text()
+    dialog.set_cell(0, 1, "2")
+    dialog.accept()
+
+    def typed(s):
+        return (s.iteration == 0 and s.weights[0][0, 0] == 0.5 and s.biases[0][2] == -1
+                and s.weights[1][0, 1] == 2)
+
+    wait_snapshot(qtbot, window, typed)
+    for _ in range(2):
+        window.acts.step_iteration.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 2)
+    path = tmp_path / "exam.json"
+    window.save_experiment(str(path))
+    qtbot.waitUntil(path.exists, timeout=TIMEOUT)
+    window.acts.reset.trigger()
+    wait_snapshot(qtbot, window, typed)
+    params = json.loads(path.read_text())["setup"]["params"]
+    assert 0.5 in params and -1 in params and 2 in params
+    window.open_experiment(str(path))
+    wait_snapshot(qtbot, window, lambda s: s.iteration == 2)
+    window.acts.reset.trigger()
+    wait_snapshot(qtbot, window, typed)
+
+
+def test_hidden_neuron_maps_for_every_hidden_layer_from_the_view_menu(make_window, qtbot):
+    from bpviz.engine import Network
+    from bpviz.views.hidden_maps import GRID
+
+    w = make_window(Setup(hidden=(4, 3), n_samples=40))  # the circle, two hidden layers
+    w.resize(1600, 1000)  # the default size
+    view_menu = next(m.menu() for m in w.menuBar().actions() if m.text() == "&View")
+    assert w.acts.hidden_maps in view_menu.actions()
+    assert not w.hidden_dock.isVisible()
+    w.acts.hidden_maps.trigger()
+    qtbot.waitUntil(
+        lambda: w.hidden_dock.isVisible() and len(w.hidden_maps.maps()) == 2, timeout=TIMEOUT
+    )
+    maps = w.hidden_maps.maps()
+    assert [len(layer) for layer in maps] == [4, 3]
+    assert w.hidden_maps.map_size_px() >= 48  # readable, in the default layout
+    # Each map is the engine's o_i for the θ shown.
+    snap = w._latest
+    cfg = w._config
+    net = Network(cfg["sizes"], activation=cfg["activation"],
+                  output_activation=cfg["output_activation"], loss=cfg["loss"], bias=cfg["bias"])
+    for k, (wt, b) in enumerate(zip(snap.weights, snap.biases, strict=True)):
+        net.weights[k][...] = wt
+        net.biases[k][...] = b
+    trace = net.forward(w.hidden_maps.grid_inputs())
+    for l, layer in enumerate(maps, start=1):
+        for i, m in enumerate(layer):
+            np.testing.assert_allclose(m, trace.o[l][:, i].reshape(GRID, GRID), rtol=1e-12)
+    assert "−1 (blue) … +1 (red)" in w.hidden_maps.titles()[0]  # tanh's own range
+    w.acts.hidden_maps.trigger()
+    qtbot.waitUntil(lambda: not w.hidden_dock.isVisible(), timeout=TIMEOUT)

@@ -532,7 +532,7 @@ def test_divergence_pauses_with_a_message_and_keeps_the_last_finite_state(
         ({"lr": "fast"}, "Invalid setting"),
         ({"hidden": 5}, "Invalid setting"),
         ({"activation": "nope"}, "Could not build"),
-        ({"dataset": "csv", "csv_path": "/nonexistent/bpviz-data.csv"}, "Could not build"),
+        ({"dataset": "csv", "csv_path": "/nonexistent/bpviz-data.csv"}, "Could not load the data"),
     ],
 )
 def test_invalid_settings_fail_and_keep_the_old_trainer(
@@ -658,6 +658,46 @@ def test_set_weight_by_hand(session, rec, settle, qtbot, small_setup):
     for _ in range(3):
         apply(session, trainer, "step")
     assert_same_state(settle(session, rec), trainer.snapshot())
+
+
+def test_set_start_makes_typed_weights_what_reset_returns_to(session, rec, settle, tmp_path):
+    from bpviz.engine.experiment_io import load_experiment, restore_trainer
+
+    for _ in range(3):
+        session.step()
+    session.set_weight(0, 1, 0, 0.25)
+    typed = settle(session, rec)
+    session.set_start()
+    start = settle(session, rec)
+    assert start.iteration == 0
+    for a, b in zip(typed.weights, start.weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for _ in range(2):
+        session.step()
+    path = tmp_path / "start.json"
+    session.save_experiment(str(path))
+    session.reset()
+    back = settle(session, rec)
+    assert back.iteration == 0
+    for a, b in zip(typed.weights, back.weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # A saved experiment keeps the start θ: reset after opening it returns there too.
+    trainer, _ = restore_trainer(load_experiment(path))
+    assert trainer.iteration == 2
+    trainer.reset()
+    np.testing.assert_array_equal(trainer.net.weights[0], typed.weights[0])
+
+
+def test_a_hand_edit_sends_the_err_of_the_new_weights(session, rec, settle):
+    session.step()
+    before = settle(session, rec)
+    n = len(rec.snapshots)
+    session.set_weight(0, 0, 0, 3.0)
+    after = settle(session, rec)
+    assert after.err is None and after.u[1] is None  # the old iteration's values are gone
+    assert after.iteration == before.iteration
+    new = [s for s in rec.snapshots[n:] if len(s.new_train_err)]
+    assert len(new) == 1 and new[0].new_eval_iterations[-1] == before.iteration
 
 
 def test_gradient_check_reports_agreement(session, rec, qtbot):
