@@ -22,9 +22,11 @@ class FrameBudget:
     """The interval between frames that keeps painting to ``share`` of the GUI thread.
 
     Call :meth:`begin` when a frame's work starts and :meth:`end` once it is
-    painted; :attr:`interval_ms` is then the interval to use. The cost is
-    smoothed (an exponential average over about eight frames), so one slow
-    frame does not halve the frame rate.
+    painted; :attr:`interval_ms` is then the interval to use. The cost is the
+    GUI thread's own CPU time (``time.thread_time``): time the machine spends
+    on other programs is not the window's to save. It is smoothed (an
+    exponential average over about eight frames), so one slow frame does not
+    halve the frame rate.
     """
 
     def __init__(
@@ -32,7 +34,7 @@ class FrameBudget:
         min_interval_ms: int = 16,
         max_interval_ms: int = 250,
         share: float = 0.25,
-        clock: Callable[[], float] = time.perf_counter,
+        clock: Callable[[], float] = time.thread_time,
     ) -> None:
         self.min_interval_ms = min_interval_ms
         self.max_interval_ms = max_interval_ms
