@@ -1,4 +1,4 @@
-"""Entry point: ``bpviz`` opens the window on a built-in example; ``bpviz train …`` runs headless."""
+"""Entry point: ``bpviz [FILE]`` opens the window; ``bpviz train …`` runs headless."""
 
 from __future__ import annotations
 
@@ -18,12 +18,14 @@ def main(argv: list[str] | None = None) -> int:
 
     multiprocessing.freeze_support()
     argv = list(sys.argv[1:] if argv is None else argv)
+    opening = None
     if argv:
         from . import cli
 
         code = cli.main(argv)
-        if code is not None:
+        if isinstance(code, int):
             return code
+        opening = code  # None or cli.OpenFile: checked already
     from .training_process import start_fork_server
 
     start_fork_server()  # training processes come from it: let it start while Qt loads
@@ -32,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     from . import __version__
     from .views.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    app = QApplication.instance() or QApplication(sys.argv[:1] or ["bpviz"])
     app.setApplicationName("bpviz")
     app.setOrganizationName("bpviz")
     app.setApplicationVersion(__version__)
@@ -43,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         app.setWindowIcon(icon)
     window = MainWindow()
+    if opening is not None:
+        window.open_file(opening.path)
     window.show()
     # Packaging smoke test (packaging/smoke_test.py): close the window after N ms.
     quit_ms = os.environ.get("BPVIZ_SMOKE_TEST_QUIT_MS", "")
@@ -50,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         from PySide6.QtCore import QTimer
 
         QTimer.singleShot(int(quit_ms), window.close)
-    return app.exec()
+    from .desktop import close_on_signals
+
+    with close_on_signals(window):  # SIGTERM, Ctrl+C: as Ctrl+Q
+        return app.exec()
 
 
 def app_icon() -> QIcon:

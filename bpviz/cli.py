@@ -3,6 +3,9 @@
 ::
 
     bpviz                                   open the window
+    bpviz FILE                              open the window on an experiment (.json)
+                                            or on data (.csv)
+    bpviz --example NAME                    open the window on a built-in example
     bpviz --help | --version
     bpviz examples                          list the built-in examples
     bpviz train EXPERIMENT.json --steps N --out DIR [--quiet]
@@ -28,8 +31,15 @@ an unreadable or invalid experiment file), with one line
 ``bpviz: error: ...`` on stderr; 3 training diverged (the outputs of the last
 finite state are still written); 130 interrupted (Ctrl+C; outputs written).
 
+A first argument that is not a command name is the file to open: a file
+literally called ``train`` (or ``examples``) is opened with ``bpviz ./train``
+or ``bpviz -- train``. The file is checked before any window appears: a
+missing, unreadable or damaged one exits with code 2 and one line naming the
+file and the reason.
+
 Contract with :mod:`bpviz.app`: ``main(argv)`` returns ``None`` when there
-is no command (open the window), else the process exit code.
+is no command and nothing to open (open the window), an :class:`OpenFile`
+when the window is to open a file, else the process exit code.
 """
 
 from __future__ import annotations
@@ -41,6 +51,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -52,6 +63,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "OpenFile",
     "build_parser",
     "main",
 ]
@@ -66,6 +78,13 @@ EXIT_INTERRUPTED = 130
 MAX_STEPS = 10**9
 #: Largest exported image side, pixels.
 MAX_IMAGE_SIDE = 16384
+
+
+@dataclass(frozen=True)
+class OpenFile:
+    """What ``main`` returns for ``bpviz FILE`` / ``--example``: open the window on ``path``."""
+
+    path: str
 
 
 class _UsageError(Exception):
@@ -109,8 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (errors raise instead of exiting)."""
     parser = _Parser(
         prog="bpviz",
+        usage="%(prog)s [-h] [--version] [FILE | --example NAME]\n"
+        "       %(prog)s COMMAND ...",
         description="Watch backpropagation learn, phase by phase. "
-        "Without a command, bpviz opens its window.",
+        "Without a command, bpviz opens its window: on FILE (an experiment .json "
+        "or a data .csv file), on a built-in example (--example NAME, see 'bpviz "
+        "examples') or on the last session's settings. A file called like a "
+        "command opens with 'bpviz ./train'.",
         epilog="Exit codes: 0 ok, 1 output not written, 2 bad input, 3 training diverged.",
     )
     parser.add_argument("--version", action="version", version=f"bpviz {__version__}")
@@ -151,19 +175,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int | None:
+def main(argv: Sequence[str] | None = None) -> int | OpenFile | None:
     """Run the command line.
 
     Returns
     -------
-    int or None
-        The exit code, or None when no command was given: the caller then
-        opens the window.
+    int, OpenFile or None
+        The exit code; or None when no command was given, or an
+        :class:`OpenFile` naming a checked file: the caller then opens the
+        window (on that file).
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list:
         return None
     parser = build_parser()
+    if args_list[0] not in _command_names(parser) | {"-h", "--help", "--version"}:
+        return _open_window_on(args_list)
     try:
         args = parser.parse_args(args_list)
     except _UsageError as exc:
@@ -174,6 +201,51 @@ def main(argv: Sequence[str] | None = None) -> int | None:
     if args.command is None:
         return None
     return int(args.func(args))
+
+
+def _command_names(parser: argparse.ArgumentParser) -> set[str]:
+    """The subcommands' names (``train``, ``examples``, …)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+def _open_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="bpviz", add_help=False)
+    parser.add_argument("file", nargs="?", metavar="FILE")
+    parser.add_argument("--example", metavar="NAME")
+    return parser
+
+
+def _open_window_on(args_list: list[str]) -> int | OpenFile | None:
+    """``bpviz FILE`` or ``bpviz --example NAME``: the file checked, or exit code 2."""
+    from .files import OpenError, check_file
+
+    try:
+        args = _open_parser().parse_args(args_list)
+        if args.file is not None and args.example is not None:
+            raise _UsageError("give either FILE or --example NAME, not both")
+    except _UsageError as exc:
+        _error(f"{exc} (see 'bpviz --help')")
+        return EXIT_USAGE
+    if args.example is not None:
+        from .examples import example_paths
+
+        paths = example_paths()
+        if args.example not in paths:
+            names = ", ".join(paths) or "none installed"
+            _error(f"unknown example {args.example!r}; choose one of {names}")
+            return EXIT_USAGE
+        return OpenFile(str(paths[args.example]))
+    if args.file is None:
+        return None
+    try:
+        check_file(args.file)
+    except OpenError as exc:
+        _error(exc)
+        return EXIT_USAGE
+    return OpenFile(os.path.abspath(args.file))
 
 
 # ---------------------------------------------------------------------------
@@ -738,9 +810,6 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":  # python -m bpviz.cli: the same as the bpviz command
-    code = main()
-    if code is None:
-        from .app import main as open_window
+    from .app import main as run
 
-        code = open_window([])
-    sys.exit(code)
+    sys.exit(run())

@@ -19,7 +19,6 @@ DEFAULTS: dict[str, Any] = {
     "setup": "",
     "pace": 0.0,
     "show_values": True,
-    "log_y": False,
     # Text scale of the views: presenter mode's is for a 1080-pixel-high screen
     # and follows the screen's height; the normal view's is used as it is.
     "presenter_scale": 1.8,

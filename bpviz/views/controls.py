@@ -278,7 +278,7 @@ class ArchitectureEditor(QWidget):
         spin.valueChanged.connect(self._emit)
         spin.out_of_range.connect(self.message)
         idx = len(self._spins)
-        self._grid.addWidget(spin, idx // 4, idx % 4)
+        self._grid.addWidget(spin, idx // 3, idx % 3)  # three a row: a narrow panel
         self._spins.append(spin)
 
     def _refresh(self) -> None:
@@ -441,12 +441,10 @@ class ControlPanel(QWidget):
         layout.addWidget(data)
         layout.addStretch(1)
 
-        # Long item texts must not widen the panel: combo boxes elide instead.
+        # Item labels are short (the details are in their tooltips): a combo box is never
+        # narrower than its longest label, so none is clipped on a small screen.
         for combo in self.findChildren(QComboBox):
-            combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-            )
-            combo.setMinimumContentsLength(12)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             combo.setToolTip(combo.toolTip() or "")
 
         # wiring: every widget reports one Setup field

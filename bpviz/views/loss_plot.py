@@ -17,6 +17,13 @@ changes the axes keep their cached pictures and the settled curves keep
 their clipped, downsampled copies. The readout above the plot (the
 iteration's batch Err on one line, the full-set Errs on the next) changes
 at most every :data:`READOUT_MS` ms.
+
+The Err axis turns logarithmic by itself once the Err held spans more than
+:data:`AUTO_LOG_SPAN` (two decades): on a linear axis a curve that fell from
+1 to 0.001 is a spike at 0 and a flat line, and looks as if nothing is
+learned any more. Once the user chooses (the check box, or the window's L
+key through :meth:`LossPlot.choose_log_y`), the choice holds until
+:meth:`LossPlot.clear` (a reset).
 """
 
 from __future__ import annotations
@@ -52,6 +59,8 @@ EVAL_REDRAW_MS = 66
 READOUT_MS = 250
 #: The log-y range is rounded outwards to this fraction of a decade.
 _LOG_STEP = 0.25
+#: The axis turns logarithmic by itself once max Err / min Err (finite, > 0) exceeds this.
+AUTO_LOG_SPAN = 100.0
 
 
 def _y_extent(y: np.ndarray) -> tuple[float, float, float, float]:
@@ -348,7 +357,8 @@ class LossPlot(QWidget):
     Signals
     -------
     log_y_changed(bool)
-        The log-y toggle changed (from the check box or :meth:`set_log_y`).
+        The log-y toggle changed (from the check box, :meth:`set_log_y`,
+        :meth:`choose_log_y` or by itself, see :data:`AUTO_LOG_SPAN`).
     """
 
     log_y_changed = Signal(bool)
@@ -357,6 +367,7 @@ class LossPlot(QWidget):
         super().__init__(parent)
         self._font_scale = 1.0
         self._log_y = False
+        self._log_chosen = False  # the user decided: no automatic switch until clear()
         self._formula = "Err = Σ(y−ŷ)²"
         self._batch = _Series()
         self._train = _Series()
@@ -430,7 +441,7 @@ class LossPlot(QWidget):
         self._log_box = QCheckBox("log scale")
         self._log_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._log_box.setToolTip("Logarithmic Err axis (values ≤ 0 are not drawn)")
-        self._log_box.toggled.connect(self.set_log_y)
+        self._log_box.toggled.connect(self.choose_log_y)
         header = QHBoxLayout()
         header.setContentsMargins(8, 4, 8, 0)
         header.addWidget(self.readout, 1)
@@ -524,6 +535,7 @@ class LossPlot(QWidget):
             self._eval_dirty = True
         if self._batch_dirty or self._eval_dirty:
             self._dirty = True
+            self._auto_log_y()
             self._schedule()
 
     def _schedule(self) -> None:
@@ -538,7 +550,19 @@ class LossPlot(QWidget):
         losses = np.asarray(losses, dtype=np.float64)
         self._batch.append(start + 1 + np.arange(losses.size, dtype=np.float64), losses)
         self._batch_dirty = self._dirty = True
+        self._auto_log_y()
         self._schedule()
+
+    def _auto_log_y(self) -> None:
+        """Log-y on once the Err held spans more than AUTO_LOG_SPAN (unless the user chose)."""
+        if self._log_y or self._log_chosen:
+            return
+        ext = _merge(self._batch.extent(), self._train.extent())
+        if self._has_test:
+            ext = _merge(ext, self._test.extent())
+        lo, hi = ext[2], ext[3]  # finite and positive
+        if lo > 0 and hi / lo > AUTO_LOG_SPAN:
+            self.set_log_y(True)
 
     @Slot()
     def flush(self) -> None:
@@ -637,11 +661,13 @@ class LossPlot(QWidget):
 
     @Slot()
     def clear(self) -> None:
-        """Forget every point."""
+        """Forget every point, and the user's log-y choice: back to a linear, automatic axis."""
         self._batch.truncate(0)
         self._train.truncate(0)
         self._test.truncate(0)
         self._has_test = False
+        self._log_chosen = False
+        self.set_log_y(False)
         self._dirty = self._batch_dirty = self._eval_dirty = True
         self.flush()
 
@@ -685,9 +711,19 @@ class LossPlot(QWidget):
             self._log_box.blockSignals(False)
         self.log_y_changed.emit(on)
 
+    @Slot(bool)
+    def choose_log_y(self, on: bool) -> None:
+        """The user's choice of axis (check box, L key): no automatic switch until :meth:`clear`."""
+        self._log_chosen = True
+        self.set_log_y(on)
+
     def log_y(self) -> bool:
         """True when the Err axis is logarithmic."""
         return self._log_y
+
+    def log_y_chosen(self) -> bool:
+        """True when the user chose the axis since the last :meth:`clear`."""
+        return self._log_chosen
 
     @Slot(float)
     def set_font_scale(self, f: float) -> None:

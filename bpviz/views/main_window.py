@@ -16,8 +16,16 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Slot
+from PySide6.QtGui import (
+    QCloseEvent,
+    QCursor,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -34,16 +42,19 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QStackedWidget,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
 
 from .. import __version__, settings
 from ..actions import Actions
+from ..desktop import first_geometry, onto_screens
 from ..engine import get_loss
 from ..engine.experiment import Setup
 from ..examples import example_paths, example_titles
 from ..export import export_png, export_svg, phase_png_path, render_widget_png
+from ..files import CSV_SUFFIX, EXPERIMENT_SUFFIX, file_kind
 from ..worker import Rebuilt, TrainingSession
 from .colors import scaled_font
 from .animation_dialog import export_animation
@@ -62,12 +73,21 @@ from .start_weights import StartWeightsDialog
 
 __all__ = ["MainWindow"]
 
+#: The window's title when no file was opened; with one, "lecture.json — bpviz".
+APP_TITLE = "bpviz — backpropagation, phase by phase"
+#: The first window's size on a large screen (smaller screens: see :func:`first_geometry`).
+PREFERRED_SIZE = QSize(1600, 1000)
+
 #: Repaint rate of the views (snapshots may arrive faster; only the latest is drawn).
 FRAME_MS = 16
 #: Each Larger/Smaller text step scales the text by this factor ...
 TEXT_STEP = 1.15
 #: ... within these bounds (the scale shown).
 MIN_TEXT_SCALE, MAX_TEXT_SCALE = 0.6, 4.0
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _clamp_text_scale(value: float) -> float:
@@ -128,12 +148,34 @@ class _ShortcutGuard(QObject):
         return False
 
 
+class _VerticalScrollArea(QScrollArea):
+    """Scrolls its widget vertically only, and is never narrower than the widget needs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        widget = self.widget()
+        if widget is None:
+            return hint
+        width = (
+            widget.minimumSizeHint().width()
+            + self.verticalScrollBar().sizeHint().width()
+            + 2 * self.frameWidth()
+        )
+        return QSize(max(hint.width(), width), hint.height())
+
+
 class MainWindow(QMainWindow):
     """bpviz's window. Starts its training thread at once."""
 
     def __init__(self, setup: Setup | None = None, restore: bool = True) -> None:
         super().__init__()
-        self.setWindowTitle("bpviz — backpropagation, phase by phase")
+        self.setWindowTitle(APP_TITLE)
+        self.setAcceptDrops(True)
         if setup is None and restore:
             setup = settings.read_setup()
         self._setup = setup or Setup()
@@ -150,6 +192,10 @@ class MainWindow(QMainWindow):
         self._last_test_err = float("nan")
         self._last_eval_iteration = -1
         self._closing = False
+        # The file whose open is under way, and the file the session came from
+        # (kind, path): the window title names it.
+        self._opening: tuple[str, str] | None = None
+        self._title_file: tuple[str, str] | None = None
 
         self.acts = Actions.create(self)
         for a in self.acts.all():
@@ -189,12 +235,13 @@ class MainWindow(QMainWindow):
                 self.acts.reset,
             )
         )
-        scroll = QScrollArea()
+        scroll = _VerticalScrollArea()
         scroll.setWidget(self.controls)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + 24)
         self.controls_dock = self._dock("Controls", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
+        # The controls and the plots run the window's full height; the formulas sit under
+        # the network, so a 720-pixel screen still leaves the loss plot room.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
 
         self.loss_plot = LossPlot()
         self.loss_dock = self._dock("Loss", self.loss_plot, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -268,6 +315,8 @@ class MainWindow(QMainWindow):
         a.auto_advance_interval.triggered.connect(self._ask_auto_advance_interval)
         a.show_values.toggled.connect(self.network_view.set_show_values)
         a.log_y.toggled.connect(self.loss_plot.set_log_y)
+        a.log_y.triggered.connect(self.loss_plot.choose_log_y)  # L or the menu: the user's
+        self.loss_plot.log_y_changed.connect(a.log_y.setChecked)  # also its own switch
         a.gradient_check.triggered.connect(self.session.run_gradient_check)
         a.quiz.toggled.connect(self.set_quiz_mode)
         a.presenter.toggled.connect(lambda _on: self._fit_quiz())  # after presenter's layout
@@ -314,13 +363,7 @@ class MainWindow(QMainWindow):
         self.frame_budget = FrameBudget(FRAME_MS)
         self._frame.start()
 
-        self.resize(1600, 1000)
-        # The formulas are what a lecture is about: give them room from the start.
-        self.resizeDocks(
-            [self.controls_dock, self.loss_dock], [370, 420], Qt.Orientation.Horizontal
-        )
-        self.resizeDocks([self.inspector_dock], [330], Qt.Orientation.Vertical)
-        self.resizeDocks([self.loss_dock, self.output_dock], [420, 330], Qt.Orientation.Vertical)
+        self._fit_first_window()
         if restore:
             self._restore_settings()
         self._apply_font_scale()
@@ -407,19 +450,72 @@ class MainWindow(QMainWindow):
 
     # -- settings -------------------------------------------------------------------
 
+    def _fit_first_window(self) -> None:
+        """At most ~90 % of the screen it opens on (under the mouse); docks in proportion."""
+        screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(PREFERRED_SIZE)
+        else:
+            self.setGeometry(first_geometry(screen.availableGeometry(), PREFERRED_SIZE))
+        # Dock sizes follow once the views hold the first experiment (before that, the
+        # first layout pass after showing undoes them), unless a remembered layout is restored.
+        self._docks_to_size = True
+
+    def _size_first_docks(self) -> None:
+        shown = getattr(self, "_shown_size", None)
+        if shown is not None and self.width() > shown.width():
+            # The first layout pass widened the window to the docks' size hints: narrower
+            # docks first, then the window back to the size it was shown at.
+            self._size_docks(shown.width())
+            if not (self.isMaximized() or self.isFullScreen()):
+                QTimer.singleShot(0, lambda: self.resize(shown))
+        else:
+            self._size_docks()
+
+    def _size_docks(self, width: int | None = None) -> None:
+        """Dock sizes in proportion to the window (at 1600 × 1000: the designed layout)."""
+        width, height = width or self.width(), self.height()
+        # Wide enough for the combo boxes' whole labels (370 px) where there is room.
+        controls = max(min(370, round(width * 0.3)), self.controls_dock.minimumSizeHint().width())
+        middle = max(
+            self.centralWidget().minimumSizeHint().width(),
+            self.inspector_dock.minimumSizeHint().width(),
+        )
+        separators = 2 * self.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent)
+        plots = min(420, round(width * 0.28), width - controls - middle - separators)
+        self.resizeDocks(
+            [self.controls_dock, self.output_dock],
+            [controls, max(plots, self.output_dock.minimumSizeHint().width())],
+            Qt.Orientation.Horizontal,
+        )
+        # The formulas are what a lecture is about: give them room from the start.
+        formulas = min(330, round(height * 0.3))
+        self.resizeDocks([self.inspector_dock], [formulas], Qt.Orientation.Vertical)
+        column = height - self.menuBar().height() - self.statusBar().height()
+        self.resizeDocks(
+            [self.loss_dock, self.output_dock],
+            [round(column * 0.55), round(column * 0.45)],
+            Qt.Orientation.Vertical,
+        )
+
     def _restore_settings(self) -> None:
         geometry = settings.read("window/geometry")
         if not geometry.isEmpty():
             self.restoreGeometry(geometry)
+            if not (self.isMaximized() or self.isFullScreen()):
+                # Onto a screen that exists now (last week's projector is gone).
+                screens = [s.availableGeometry() for s in QGuiApplication.screens()]
+                placed = onto_screens(self.geometry(), screens)
+                if placed != self.geometry():
+                    self.setGeometry(placed)
         state = settings.read("window/state")
-        if not state.isEmpty():
-            self.restoreState(state)
+        if not state.isEmpty() and self.restoreState(state):
+            self._docks_to_size = False
         pace = settings.read("pace")
         self.controls.set_pace(pace)
         self.session.set_pace(pace)
         self.acts.show_values.setChecked(settings.read("show_values"))
         self.network_view.set_show_values(settings.read("show_values"))
-        self.acts.log_y.setChecked(settings.read("log_y"))
 
     def save_settings(self) -> None:
         """Remember layout, the experiment and view options."""
@@ -430,7 +526,6 @@ class MainWindow(QMainWindow):
         settings.write("window/state", self.saveState())
         settings.write_setup(self._setup)
         settings.write("show_values", self.acts.show_values.isChecked())
-        settings.write("log_y", self.acts.log_y.isChecked())
 
     # -- worker → views ---------------------------------------------------------------
 
@@ -462,6 +557,23 @@ class MainWindow(QMainWindow):
         self._last_train_err = self._last_test_err = float("nan")
         self._last_eval_iteration = -1
         self._rate_mark = None
+        if self._opening is not None:  # the file asked for has opened
+            self._title_file, self._opening = self._opening, None
+        elif self._title_file is not None and self._title_file[0] == "csv" and (
+            info.setup.dataset != "csv" or info.setup.csv_path != self._title_file[1]
+        ):
+            self._title_file = None  # no longer trained on that CSV file
+        self._update_title()
+        if self._docks_to_size and self.isVisible():
+            self._docks_to_size = False
+            QTimer.singleShot(0, self._size_first_docks)
+
+    def _update_title(self) -> None:
+        """The window title names the file the session came from."""
+        if self._title_file is None:
+            self.setWindowTitle(APP_TITLE)
+        else:
+            self.setWindowTitle(f"{Path(self._title_file[1]).name} — bpviz")
 
     @Slot(object)
     def _on_snapshot(self, snap: Any) -> None:
@@ -621,6 +733,7 @@ class MainWindow(QMainWindow):
         if self._handout is not None and self._handout[0] in message:
             Path(self._handout[0]).unlink(missing_ok=True)
             self._handout = None
+        self._opening = None  # (if a file was being opened, it did not)
         self.show_banner(f"<b>Problem:</b> {_banner_text(message)}")
         # A refused change leaves the engine as it was: so must the controls be.
         self.controls.revert()
@@ -687,17 +800,34 @@ class MainWindow(QMainWindow):
         if self._handout is not None and path == self._handout[0]:
             self._finish_worked_export()
             return
+        if file_kind(path) == "experiment":
+            self._title_file = ("experiment", path)
+            self._update_title()
         self.statusBar().showMessage(f"Saved {path}", 5000)
 
     # -- files ---------------------------------------------------------------------------
 
-    def _ask_save(self, title: str, filt: str, suffix: str) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self, title, "", filt)
+    def _ask_save(self, title: str, filt: str, suffix: str, name: str) -> str | None:
+        """Ask for a file to write; the dialog proposes ``name`` + ``suffix``, which is added
+        when the name typed lacks it."""
+        path, _ = QFileDialog.getSaveFileName(self, title, name + suffix, filt)
         if not path:
             return None
-        if not path.lower().endswith(suffix):
+        if not path.lower().endswith(suffix) and not (
+            suffix == EXPERIMENT_SUFFIX and file_kind(path) == "experiment"
+        ):
             path += suffix
         return path
+
+    def _proposed_name(self) -> str:
+        """A file name (without suffix) for what the session came from, e.g. "lecture"."""
+        if self._title_file is None:
+            return "experiment"
+        name = Path(self._title_file[1]).name
+        for suffix in (EXPERIMENT_SUFFIX, ".json", CSV_SUFFIX):
+            if name.lower().endswith(suffix):
+                return name[: -len(suffix)] or "experiment"
+        return name
 
     def _remember(self, path: str) -> None:
         recent = [p for p in settings.read("recent_files") if p != path]
@@ -712,6 +842,25 @@ class MainWindow(QMainWindow):
             act = self.recent_menu.addAction(path)
             act.triggered.connect(lambda _c=False, p=path: self.open_experiment(p))
 
+    def open_file(self, path: str) -> bool:
+        """Open an experiment (.json) or train on data (.csv), as the File menu does.
+
+        Returns False, saying why in the banner, for another kind of file; a
+        damaged file is reported by the worker and leaves the session as it is.
+        """
+        kind = file_kind(path)
+        if kind == "experiment":
+            self.open_experiment(path)
+        elif kind == "csv":
+            self.load_csv(path)
+        else:
+            self.show_banner(
+                f"<b>Not opened:</b> {_html(Path(path).name)} is neither an experiment "
+                "(.json) nor data (.csv)."
+            )
+            return False
+        return True
+
     def open_experiment(self, path: str | None = None) -> None:
         """Open an experiment file; a bad file leaves the session as it is."""
         if path is None:
@@ -723,11 +872,17 @@ class MainWindow(QMainWindow):
         self.hide_banner()
         if "examples" not in path.replace("\\", "/").split("/")[-2:-1]:
             self._remember(path)
+        self._opening = ("experiment", path)
         self.session.open_experiment(path)
 
     def save_experiment(self, path: str | None = None) -> None:
         """Save settings, weights and the loss history as JSON."""
-        path = path or self._ask_save("Save experiment", "bpviz experiments (*.json)", ".json")
+        path = path or self._ask_save(
+            "Save experiment",
+            f"bpviz experiments (*{EXPERIMENT_SUFFIX} *.json)",
+            EXPERIMENT_SUFFIX,
+            self._proposed_name(),
+        )
         if path:
             self._remember(path)
             self.session.save_experiment(path)
@@ -737,7 +892,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         """The loss plot as a PNG of a chosen size."""
         if path is None:
-            path = self._ask_save("Export loss plot as PNG", "PNG images (*.png)", ".png")
+            path = self._ask_save("Export loss plot as PNG", "PNG images (*.png)", ".png", "loss")
             if not path:
                 return
         if width is None:
@@ -750,26 +905,34 @@ class MainWindow(QMainWindow):
 
     def export_loss_svg(self, path: str | None = None) -> None:
         """The loss plot as SVG (vector)."""
-        path = path or self._ask_save("Export loss plot as SVG", "SVG images (*.svg)", ".svg")
+        path = path or self._ask_save(
+            "Export loss plot as SVG", "SVG images (*.svg)", ".svg", "loss"
+        )
         if path:
             self.loss_plot.flush()
             self._guard_file(lambda: export_svg(self.loss_plot.plot_item, path), path)
 
     def export_loss_csv(self, path: str | None = None) -> None:
         """Every iteration's Err, and the evaluations, as CSV."""
-        path = path or self._ask_save("Export loss history as CSV", "CSV files (*.csv)", ".csv")
+        path = path or self._ask_save(
+            "Export loss history as CSV", "CSV files (*.csv)", ".csv", "loss"
+        )
         if path:
             self.session.export_loss_csv(path)
 
     def export_network_png(self, path: str | None = None, scale: float = 2.0) -> None:
         """The network picture with its colour legends, at ``scale`` × screen resolution."""
-        path = path or self._ask_save("Export network as PNG", "PNG images (*.png)", ".png")
+        path = path or self._ask_save(
+            "Export network as PNG", "PNG images (*.png)", ".png", "network"
+        )
         if path:
             self._guard_file(lambda: render_widget_png(self.network_view, path, scale), path)
 
     def export_network_svg(self, path: str | None = None) -> None:
         """The network graph as SVG (vector; the legends are not part of it)."""
-        path = path or self._ask_save("Export network as SVG", "SVG images (*.svg)", ".svg")
+        path = path or self._ask_save(
+            "Export network as SVG", "SVG images (*.svg)", ".svg", "network"
+        )
         if path:
             self._guard_file(lambda: export_svg(self.network_view.canvas.scene(), path), path)
 
@@ -964,7 +1127,39 @@ class MainWindow(QMainWindow):
             path, _ = QFileDialog.getOpenFileName(self, "Load CSV data", "", "CSV files (*.csv)")
         if path:
             self.hide_banner()
+            self._opening = ("csv", path)
             self.session.configure(dataset="csv", csv_path=path)
+
+    # -- drag and drop -----------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        """Files may be dropped (the drop says which ones are opened)."""
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragEnterEvent) -> None:
+        """Over any part of the window (children that take no drops pass them here)."""
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """One dropped .json or .csv file opens as from the File menu; anything else is refused."""
+        urls = event.mimeData().urls()
+        paths = [u.toLocalFile() for u in urls if u.isLocalFile()]
+        if len(urls) != 1 or len(paths) != 1:
+            self.show_banner(
+                "<b>Not opened:</b> drop one experiment (.json) or one data file (.csv)."
+            )
+            event.ignore()
+            return
+        if self.open_file(paths[0]):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
 
     # -- presenter mode ---------------------------------------------------------------
 
@@ -1130,6 +1325,8 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         """Once shown: presenter text follows the window to another screen."""
         super().showEvent(event)
+        if not hasattr(self, "_shown_size"):
+            self._shown_size = self.size()
         handle = self.windowHandle()
         if handle is not None and not getattr(self, "_screen_hooked", False):
             self._screen_hooked = True

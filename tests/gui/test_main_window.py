@@ -342,16 +342,13 @@ def test_window_state_round_trips_through_qsettings(make_window, qtbot):
     w = make_window(restore=True)
     w.controls.lr.setValue(0.25)
     qtbot.waitUntil(lambda: w._setup.lr == 0.25, timeout=TIMEOUT)
-    w.acts.log_y.setChecked(True)
     w.output_dock.hide()
     geometry = w.saveGeometry()
     w.close()
-    assert settings.read("log_y") is True
     # (The offscreen screen is 800×800 px, so Qt clamps a restored size; compare the bytes.)
     assert settings.read("window/geometry") == geometry
     w2 = make_window(setup=None, restore=True)
     assert w2._setup.lr == 0.25
-    assert w2.acts.log_y.isChecked()
     assert not w2.output_dock.isVisible()
     assert w2.loss_dock.isVisible() or w2.gradient_dock.isVisible()
 
