@@ -61,7 +61,7 @@ def close_on_signals(
         now = time.monotonic()
         if not first:
             first.append(now)
-            QTimer.singleShot(0, close_all)
+            QTimer.singleShot(0, window, close_all)
         elif now - first[0] > FORCE_AFTER_S:  # the close is stuck: end now
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)

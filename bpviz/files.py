@@ -1,10 +1,12 @@
 """The files bpviz opens: experiments (``.json``) and data (``.csv``). No Qt here.
 
-The command line (``bpviz FILE``), drag and drop and the file dialogs all
-decide by the file's suffix what a file is. An experiment file's registered
-suffix is ``.bpviz.json`` (``resources/linux/io.github.bpviz.mime.xml`` gives
-it the MIME type :data:`EXPERIMENT_MIME`); any ``.json`` file opens as an
-experiment, so the built-in examples and older files keep working.
+The command line (``bpviz FILE``) and drag and drop decide by the file's
+suffix what a file is: ``.json`` an experiment, ``.csv`` data. A file with
+another suffix (or none, e.g. one called ``train``) is an experiment when it
+begins as bpviz writes them (``"format": "bpviz-experiment"`` in its first
+bytes, the MIME magic of ``resources/linux/io.github.bpviz.mime.xml``). An
+experiment's registered suffix, which the save dialog proposes, is
+``.bpviz.json`` (MIME type :data:`EXPERIMENT_MIME`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ EXPERIMENT_MIME = "application/x-bpviz-experiment"
 CSV_SUFFIX = ".csv"
 
 _KINDS = {".json": "experiment", ".csv": "csv"}
+#: An experiment file names its format within its first bytes (bpviz writes it first).
+_MAGIC = (b'"format": "bpviz-experiment"', b'"format":"bpviz-experiment"')
+_MAGIC_BYTES = 256
 
 
 class OpenError(ValueError):
@@ -36,8 +41,16 @@ class OpenError(ValueError):
 
 
 def file_kind(path: str | os.PathLike) -> str | None:
-    """``"experiment"`` for a ``.json`` file, ``"csv"`` for a ``.csv`` file, else None."""
-    return _KINDS.get(Path(path).suffix.lower())
+    """``"experiment"`` or ``"csv"`` by the suffix (or an experiment's first bytes); else None."""
+    kind = _KINDS.get(Path(path).suffix.lower())
+    if kind is not None:
+        return kind
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_MAGIC_BYTES)
+    except OSError:
+        return None
+    return "experiment" if any(m in head for m in _MAGIC) else None
 
 
 def _one_line(path: str, exc: BaseException) -> str:

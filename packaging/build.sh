@@ -62,9 +62,10 @@ rm -rf "$DIST/bpviz" "$DIST/bpviz.app"
 
 # Desktop integration files beside the executable (packaging/README.md installs them).
 share="$DIST/bpviz/share"
-mkdir -p "$share/applications" "$share/metainfo" "$share/icons"
+mkdir -p "$share/applications" "$share/metainfo" "$share/mime/packages" "$share/icons"
 cp "$ROOT/resources/linux/io.github.bpviz.desktop" "$share/applications/"
 cp "$ROOT/resources/linux/io.github.bpviz.metainfo.xml" "$share/metainfo/"
+cp "$ROOT/resources/linux/io.github.bpviz.mime.xml" "$share/mime/packages/"
 cp -r "$ROOT/resources/icons/hicolor" "$share/icons/"
 mkdir -p "$share/icons/hicolor/scalable/apps"
 cp "$ROOT/resources/icons/bpviz.svg" "$share/icons/hicolor/scalable/apps/bpviz.svg"

@@ -461,19 +461,40 @@ class MainWindow(QMainWindow):
         # first layout pass after showing undoes them), unless a remembered layout is restored.
         self._docks_to_size = True
 
-    def _size_first_docks(self) -> None:
-        shown = getattr(self, "_shown_size", None)
-        if shown is not None and self.width() > shown.width():
-            # The first layout pass widened the window to the docks' size hints: narrower
-            # docks first, then the window back to the size it was shown at.
-            self._size_docks(shown.width())
-            if not (self.isMaximized() or self.isFullScreen()):
-                QTimer.singleShot(0, lambda: self.resize(shown))
-        else:
-            self._size_docks()
+    #: True once the first window's docks have their proportions (tests wait for it).
+    first_layout_done = False
 
-    def _size_docks(self, width: int | None = None) -> None:
-        """Dock sizes in proportion to the window (at 1600 × 1000: the designed layout)."""
+    def _size_first_docks(self, tries: int = 20) -> None:
+        """Give the first window's docks their proportions, once the layout keeps them.
+
+        The first layout passes after showing (and after the views' first experiment)
+        may undo :meth:`resizeDocks` and widen the window to the docks' size hints. So:
+        back to the size shown, size the docks, let the layout run, check; a few times
+        at most.
+        """
+        shown = getattr(self, "_shown_size", None)
+        if self.isMaximized() or self.isFullScreen():
+            shown = None
+        if shown is not None and self.size() != shown:
+            self.resize(shown)
+        wanted = self._size_docks(shown.width() if shown is not None else None)
+
+        def check() -> None:
+            kept = (shown is None or self.size() == shown) and all(
+                abs(have() - want) <= 8 for have, want in wanted
+            )
+            if kept or tries <= 1:
+                self.first_layout_done = True
+            else:
+                self._size_first_docks(tries - 1)
+
+        QTimer.singleShot(0, self, check)  # (not after the window is gone)
+
+    def _size_docks(self, width: int | None = None) -> list[tuple[Any, int]]:
+        """Dock sizes in proportion to the window (at 1600 × 1000: the designed layout).
+
+        Returns (a function giving the size now, the size asked for) per dock resized.
+        """
         width, height = width or self.width(), self.height()
         # Wide enough for the combo boxes' whole labels (370 px) where there is room.
         controls = max(min(370, round(width * 0.3)), self.controls_dock.minimumSizeHint().width())
@@ -483,10 +504,9 @@ class MainWindow(QMainWindow):
         )
         separators = 2 * self.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent)
         plots = min(420, round(width * 0.28), width - controls - middle - separators)
+        plots = max(plots, self.output_dock.minimumSizeHint().width())
         self.resizeDocks(
-            [self.controls_dock, self.output_dock],
-            [controls, max(plots, self.output_dock.minimumSizeHint().width())],
-            Qt.Orientation.Horizontal,
+            [self.controls_dock, self.output_dock], [controls, plots], Qt.Orientation.Horizontal
         )
         # The formulas are what a lecture is about: give them room from the start.
         formulas = min(330, round(height * 0.3))
@@ -497,6 +517,11 @@ class MainWindow(QMainWindow):
             [round(column * 0.55), round(column * 0.45)],
             Qt.Orientation.Vertical,
         )
+        return [
+            (self.controls_dock.width, controls),
+            (self.output_dock.width, plots),
+            (self.inspector_dock.height, formulas),
+        ]
 
     def _restore_settings(self) -> None:
         geometry = settings.read("window/geometry")
@@ -566,7 +591,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         if self._docks_to_size and self.isVisible():
             self._docks_to_size = False
-            QTimer.singleShot(0, self._size_first_docks)
+            QTimer.singleShot(0, self, self._size_first_docks)
 
     def _update_title(self) -> None:
         """The window title names the file the session came from."""

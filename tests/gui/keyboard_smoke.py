@@ -1,8 +1,8 @@
 """Drive the real window with real X key presses (xdotool) on a virtual screen.
 
-Run by tests/gui/test_keyboard_xvfb.py under ``xvfb-run`` with QT_QPA_PLATFORM=xcb.
-Prints one JSON line with what each key did; exits with the application's code
-(Ctrl+Q must quit with 0).
+Run by tests/gui/test_keyboard_xvfb.py under ``xvfb-run`` (1280×720) with
+QT_QPA_PLATFORM=xcb. Prints one JSON line with what each key did and whether the first
+window fits the screen; exits with the application's code (Ctrl+Q must quit with 0).
 """
 
 from __future__ import annotations
@@ -33,6 +33,29 @@ def settle(seconds: float = 0.4) -> None:
         time.sleep(0.005)
 
 
+def fits() -> dict[str, bool]:
+    """The first window within 90 % of the screen, every dock inside it at its minimum size."""
+    end = time.perf_counter() + 20
+    while not window.first_layout_done and time.perf_counter() < end:
+        settle(0.05)
+    available = window.screen().availableGeometry()
+    frame = window.frameGeometry()
+    inside = window.rect()
+    docks = (window.controls_dock, window.loss_dock, window.output_dock, window.inspector_dock)
+    return {
+        "window_fits_the_screen": available.contains(frame)
+        and window.width() <= 0.9 * available.width()
+        and window.height() <= 0.9 * available.height(),
+        "every_dock_shows_whole": all(
+            d.isVisible()
+            and inside.contains(d.geometry())
+            and d.width() >= d.widget().minimumSizeHint().width()
+            and d.height() >= d.widget().minimumSizeHint().height()
+            for d in docks
+        ),
+    }
+
+
 def run() -> None:
     # The training process builds the first network: wait for its first snapshot.
     end = time.perf_counter() + 30
@@ -40,6 +63,7 @@ def run() -> None:
         app.processEvents()
         time.sleep(0.005)
     settle(0.3)
+    results.update(fits())
     snap = lambda: window._latest  # noqa: E731
     key("space")
     settle(0.8)
@@ -102,7 +126,6 @@ if __name__ == "__main__":  # the training process's fork server imports this fi
         Setup(dataset="xor4", hidden=(3,), batch_size=4, lr=0.5, test_fraction=0.0),
         restore=False,
     )
-    window.resize(1400, 900)
     window.show()
     window.activateWindow()
     QTimer.singleShot(300, run)

@@ -1,4 +1,5 @@
-"""The keyboard path on a real X server (Xvfb): real key presses reach the window's shortcuts.
+"""The real window on a real X server (Xvfb, 1280×720, a projector's size): real key presses
+reach the window's shortcuts, the first window fits the screen, SIGTERM and SIGINT end it.
 
 Offscreen, QTest key clicks do not reliably reach window shortcuts, so the other tests
 trigger the actions directly; this one presses the keys for real.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -26,11 +28,14 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+#: A projector's screen: the first window must fit it.
+SCREEN = "-screen 0 1280x720x24"
+
+
 def test_real_key_presses_drive_the_window_and_ctrl_q_quits_cleanly():
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(HERE.parents[1])}
     proc = subprocess.run(
-        ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", sys.executable,
-         str(HERE / "keyboard_smoke.py")],
+        ["xvfb-run", "-a", "-s", SCREEN, sys.executable, str(HERE / "keyboard_smoke.py")],
         capture_output=True,
         text=True,
         timeout=120,
@@ -43,3 +48,33 @@ def test_real_key_presses_drive_the_window_and_ctrl_q_quits_cleanly():
     assert not failed, (failed, proc.stderr[-2000:])
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "QThread" not in proc.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_playing_ends_the_app_as_ctrl_q_does(signum):
+    env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(HERE.parents[1])}
+    with subprocess.Popen(
+        ["xvfb-run", "-a", "-s", SCREEN, sys.executable, str(HERE / "signal_smoke.py"),
+         "--example", "xor4"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    ) as proc:  # fmt: skip
+        try:
+            line = ""
+            for line in proc.stdout:  # the script says when the window plays
+                if line.startswith("{"):
+                    break
+            if not line.startswith("{"):
+                proc.wait(timeout=60)
+                pytest.fail(f"the window never played: {proc.stderr.read()[-2000:]}")
+            ready = json.loads(line)
+            assert ready["playing"]
+            assert ready["title"] == "xor4.json — bpviz"  # bpviz --example NAME
+            os.kill(ready["pid"], signum)
+            code = proc.wait(timeout=60)
+            stderr = proc.stderr.read()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert code == 0, stderr[-2000:]
+    assert "Traceback" not in stderr
+    assert "QThread" not in stderr

@@ -423,3 +423,43 @@ def test_log_axis_labels_read_the_true_values(plot, qtbot):
     lo, hi, values = shown_tick_values(axis)
     assert values
     assert all(10.0**lo * 0.999 <= v <= 10.0**hi * 1.001 for v in values), (values, lo, hi)
+
+
+def test_log_scale_turns_on_by_itself_once_err_spans_more_than_two_decades(plot, qtbot):
+    plot.append_losses(0, np.geomspace(1.0, 0.011, 50))  # max / min < 100
+    assert not plot.log_y()
+    assert not plot._log_box.isChecked()
+    with qtbot.waitSignal(plot.log_y_changed) as blocker:
+        plot.append_losses(50, np.array([0.009]))  # 1 / 0.009 > 100
+    assert blocker.args == [True]
+    assert plot.log_y()
+    assert plot._log_box.isChecked()  # the check box shows what the axis does
+    assert plot.plot_item.getAxis("left").logMode
+    assert not plot.log_y_chosen()
+
+
+def test_err_that_is_not_finite_and_positive_does_not_switch_the_axis(plot):
+    plot.append_losses(0, np.array([1.0, 0.0, -3.0, np.inf, np.nan, 0.5]))
+    assert not plot.log_y()
+
+
+def test_the_users_choice_of_axis_holds_until_the_next_reset(plot):
+    plot.append_losses(0, np.array([1.0, 0.5]))
+    plot._log_box.click()  # on
+    plot._log_box.click()  # and off again: the user wants a linear axis
+    assert plot.log_y_chosen()
+    assert not plot.log_y()
+    plot.append_losses(2, np.geomspace(0.5, 1e-6, 20))
+    assert not plot.log_y()
+    plot.clear()  # a reset: automatic again, from a linear axis
+    assert not plot.log_y_chosen()
+    plot.append_losses(0, np.geomspace(1.0, 1e-4, 20))
+    assert plot.log_y()
+
+
+def test_a_chosen_log_axis_stays_when_the_err_span_is_small(plot):
+    plot.choose_log_y(True)
+    plot.append_losses(0, np.array([1.0, 0.9]))
+    assert plot.log_y()
+    plot.clear()
+    assert not plot.log_y()
