@@ -61,6 +61,15 @@ READOUT_MS = 250
 _LOG_STEP = 0.25
 #: The axis turns logarithmic by itself once max Err / min Err (finite, > 0) exceeds this.
 AUTO_LOG_SPAN = 100.0
+#: In a plot lower than this (pixels; a dock on a 720-pixel screen) the legend is compact:
+#: short labels in smaller text, so that it does not cover the curves it names.
+COMPACT_LEGEND_BELOW = 360
+#: Legend labels: (full, compact).
+_LEGEND_LABELS = {
+    "batch": ("batch Err (per iteration)", "batch Err"),
+    "train": ("training Err (full set)", "training Err"),
+    "test": ("test Err", "test Err"),
+}
 
 
 def _y_extent(y: np.ndarray) -> tuple[float, float, float, float]:
@@ -392,11 +401,11 @@ class LossPlot(QWidget):
         self._legend = pi.addLegend(offset=(-12, 12))
         # Each series: settled blocks without a legend entry, then the live tail.
         self._batch_head = pi.plot()
-        self._batch_curve = pi.plot(name="batch Err (per iteration)")
+        self._batch_curve = pi.plot(name=_LEGEND_LABELS["batch"][0])
         self._train_head = pi.plot()
-        self._train_curve = pi.plot(name="training Err (full set)")
+        self._train_curve = pi.plot(name=_LEGEND_LABELS["train"][0])
         self._test_head = pi.plot()
-        self._test_curve = pi.plot(name="test Err")
+        self._test_curve = pi.plot(name=_LEGEND_LABELS["test"][0])
         self._batch_lines = _HeadTail(self._batch_head, self._batch_curve, BLOCK)
         self._train_lines = _HeadTail(self._train_head, self._train_curve, EVAL_BLOCK, True)
         self._test_lines = _HeadTail(self._test_head, self._test_curve, EVAL_BLOCK, True)
@@ -422,6 +431,12 @@ class LossPlot(QWidget):
             # pixmaps rather than repaint them under every new point.
             ax.setCacheMode(ax.CacheMode.DeviceCoordinateCache)
         self._legend.setCacheMode(self._legend.CacheMode.DeviceCoordinateCache)
+        self._compact_legend = False
+        self._legend_keys = {
+            self._batch_curve: "batch",
+            self._train_curve: "train",
+            self._test_curve: "test",
+        }
         self._legend.removeItem(self._test_curve)
         self._test_lines.set_visible(False)
         self._range_hint = RangeHint()
@@ -602,7 +617,8 @@ class LossPlot(QWidget):
         if show_test != self._test_curve.isVisible():
             self._test_lines.set_visible(show_test)
             if show_test:
-                self._legend.addItem(self._test_curve, "test Err")
+                self._legend.addItem(self._test_curve, self._legend_label("test"))
+                self._refresh_legend()
             else:
                 self._legend.removeItem(self._test_curve)
         if not self._hovering:
@@ -768,11 +784,32 @@ class LossPlot(QWidget):
             self._apply_fonts()
         super().changeEvent(event)
 
+    def _legend_label(self, key: str) -> str:
+        return _LEGEND_LABELS[key][1 if self._compact_legend else 0]
+
     def _refresh_legend(self) -> None:
         # LegendItem.setLabelTextSize/Color only store the style; re-render the labels.
-        for _, label in self._legend.items:
-            label.setText(label.text)
+        for sample, label in self._legend.items:
+            key = self._legend_keys.get(sample.item)
+            label.setText(self._legend_label(key) if key else label.text)
+        # Shrink the card with its labels (updateSize only measures the items laid out).
+        layout = self._legend.layout
+        layout.invalidate()
+        self._legend.resize(layout.preferredSize())
+        layout.activate()
         self._legend.updateSize()
+
+    def resizeEvent(self, event) -> None:
+        """A compact legend in a low plot (see COMPACT_LEGEND_BELOW)."""
+        super().resizeEvent(event)
+        compact = self._widget.height() < COMPACT_LEGEND_BELOW * max(self._font_scale, 1.0)
+        if compact != self._compact_legend:
+            self._compact_legend = compact
+            self._apply_fonts()
+
+    def legend_labels(self) -> list[str]:
+        """The legend's labels, as shown."""
+        return [label.text for _, label in self._legend.items]
 
     def _apply_title(self) -> None:
         fs = self._font_scale
@@ -794,7 +831,8 @@ class LossPlot(QWidget):
             ax = self._pi.getAxis(name)
             ax.setTickFont(tick)
             ax.setLabel(text, **{"font-size": f"{label_pt:g}pt", "color": self._fg.name()})
-        self._legend.setLabelTextSize(f"{11.0 * fs:g}pt")
+        legend_pt = (9.0 if self._compact_legend else 11.0) * fs
+        self._legend.setLabelTextSize(f"{legend_pt:g}pt")
         self._refresh_legend()
         self.readout.setFont(scaled_font(fs))
         self._log_box.setFont(scaled_font(fs))
