@@ -196,6 +196,8 @@ class MainWindow(QMainWindow):
         # (kind, path): the window title names it.
         self._opening: tuple[str, str] | None = None
         self._title_file: tuple[str, str] | None = None
+        # The worker's first "rebuilt" (or "failed") answers its start, not an open.
+        self._starting = True
 
         self.acts = Actions.create(self)
         for a in self.acts.all():
@@ -582,7 +584,9 @@ class MainWindow(QMainWindow):
         self._last_train_err = self._last_test_err = float("nan")
         self._last_eval_iteration = -1
         self._rate_mark = None
-        if self._opening is not None:  # the file asked for has opened
+        if self._starting:
+            self._starting = False
+        elif self._opening is not None:  # the file asked for has opened
             self._title_file, self._opening = self._opening, None
         elif self._title_file is not None and self._title_file[0] == "csv" and (
             info.setup.dataset != "csv" or info.setup.csv_path != self._title_file[1]
@@ -758,7 +762,8 @@ class MainWindow(QMainWindow):
         if self._handout is not None and self._handout[0] in message:
             Path(self._handout[0]).unlink(missing_ok=True)
             self._handout = None
-        self._opening = None  # (if a file was being opened, it did not)
+        if not self._starting:
+            self._opening = None  # (if a file was being opened, it did not)
         self.show_banner(f"<b>Problem:</b> {_banner_text(message)}")
         # A refused change leaves the engine as it was: so must the controls be.
         self.controls.revert()

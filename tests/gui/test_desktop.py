@@ -524,3 +524,17 @@ def test_the_log_scale_menu_entry_follows_the_automatic_switch_and_the_user(wind
     qtbot.waitUntil(lambda: window._latest.iteration == 0, timeout=TIMEOUT)
     assert not plot.log_y_chosen()
     assert not act.isChecked()
+
+
+def test_a_file_opened_while_the_window_starts_is_named_only_once_it_opened(qtbot, files):
+    # As `bpviz damaged.json` would if the file broke between the check and the open:
+    # the worker's start (the remembered setup) answers first, then the open fails.
+    w = MainWindow(SMALL, restore=False)
+    qtbot.addWidget(w)
+    w.open_file(str(files["damaged"]))
+    w.show()
+    qtbot.waitUntil(lambda: w._banner_row.isVisible(), timeout=TIMEOUT)
+    assert "setup.hidden" in w.banner.text()
+    assert w.windowTitle() == APP_TITLE
+    assert tuple(w._config["sizes"]) == (2, 3, 1)
+    w.close()
