@@ -466,29 +466,39 @@ class MainWindow(QMainWindow):
     #: True once the first window's docks have their proportions (tests wait for it).
     first_layout_done = False
 
-    def _size_first_docks(self, tries: int = 20) -> None:
-        """Give the first window's docks their proportions, once the layout keeps them.
-
-        The first layout passes after showing (and after the views' first experiment)
-        may undo :meth:`resizeDocks` and widen the window to the docks' size hints. So:
-        back to the size shown, size the docks, let the layout run, check; a few times
-        at most.
-        """
+    def _size_first_docks(self) -> None:
+        """Give the first window's docks their proportions, at the size it was shown at."""
         shown = getattr(self, "_shown_size", None)
         if self.isMaximized() or self.isFullScreen():
             shown = None
-        if shown is not None and self.size() != shown:
-            self.resize(shown)
-        wanted = self._size_docks(shown.width() if shown is not None else None)
+
+        def done() -> None:
+            self.first_layout_done = True
+
+        self._settle_layout(
+            shown, lambda: self._size_docks(shown.width() if shown is not None else None), done
+        )
+
+    def _settle_layout(self, size: QSize | None, apply, done=None, tries: int = 20) -> None:
+        """Window ``size`` and dock sizes (``apply()`` sets them, returns [(getter, size)]).
+
+        The layout passes after showing and after the views' first experiment may undo
+        :meth:`resizeDocks` and widen the window to the docks' size hints. So: set the window's size, apply, let the layout run, check; a few
+        times at most.
+        """
+        if size is not None and self.size() != size:
+            self.resize(size)
+        wanted = apply()
 
         def check() -> None:
-            kept = (shown is None or self.size() == shown) and all(
+            kept = (size is None or self.size() == size) and all(
                 abs(have() - want) <= 8 for have, want in wanted
             )
             if kept or tries <= 1:
-                self.first_layout_done = True
+                if done is not None:
+                    done()
             else:
-                self._size_first_docks(tries - 1)
+                self._settle_layout(size, apply, done, tries - 1)
 
         QTimer.singleShot(0, self, check)  # (not after the window is gone)
 

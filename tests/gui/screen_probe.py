@@ -14,17 +14,8 @@ import sys
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, sys.argv[1])
-app = QApplication(sys.argv[:1])
-
-from bpviz.engine.experiment import Setup  # noqa: E402
-from bpviz.views.main_window import MainWindow  # noqa: E402
-
-window = MainWindow(
-    Setup(dataset="spiral", hidden=(8, 8, 8, 8), batch_size=10, lr=0.03), restore=True
-)
-window.show()
-sizing = window._docks_to_size  # False when the remembered layout was restored
+from bpviz.engine.experiment import Setup
+from bpviz.views.main_window import MainWindow
 
 
 def rect(r) -> list[int]:
@@ -68,17 +59,23 @@ def report() -> None:
         window.close()
 
 
-moved = QTimer()
-
-
 def close_once_at(target: tuple[int, ...]) -> None:
     if tuple(rect(window.geometry())) == target and window.screen() is not app.screens()[0]:
         moved.stop()
         window.close()
 
 
-poll = QTimer()
-poll.timeout.connect(report)
-poll.start(20)
-QTimer.singleShot(60_000, lambda: app.exit(3))  # the layout never settled
-sys.exit(app.exec())
+if __name__ == "__main__":  # (a training process started by spawning imports this file)
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, sys.argv[1])
+    app = QApplication(sys.argv[:1])
+    window = MainWindow(
+        Setup(dataset="spiral", hidden=(8, 8, 8, 8), batch_size=10, lr=0.03), restore=True
+    )
+    window.show()
+    sizing = window._docks_to_size  # False when the remembered layout was restored
+    moved = QTimer()
+    poll = QTimer()
+    poll.timeout.connect(report)
+    poll.start(20)
+    QTimer.singleShot(60_000, lambda: app.exit(3))  # the layout never settled
+    sys.exit(app.exec())

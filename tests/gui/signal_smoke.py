@@ -16,16 +16,13 @@ import tempfile
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
-app = QApplication(sys.argv[:1])
-
-from bpviz.app import main  # noqa: E402
-from bpviz.views.main_window import MainWindow  # noqa: E402
+from bpviz.app import main
+from bpviz.views.main_window import MainWindow
 
 
 def window() -> MainWindow | None:
-    found = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-    return found[0] if found else None
+    found = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+    return next((w for w in found if w.isVisible()), None)
 
 
 def poll() -> None:
@@ -44,7 +41,11 @@ def poll() -> None:
 
 
 started: list[bool] = []
-timer = QTimer()
-timer.timeout.connect(poll)
-timer.start(20)
-sys.exit(main(sys.argv[1:]))
+
+if __name__ == "__main__":  # (a training process started by spawning imports this file)
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    app = QApplication(sys.argv[:1])
+    timer = QTimer()
+    timer.timeout.connect(poll)
+    timer.start(20)
+    sys.exit(main(sys.argv[1:]))
