@@ -189,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int | OpenFile | None:
     if not args_list:
         return None
     parser = build_parser()
-    if args_list[0] not in _command_names(parser) | {"-h", "--help", "--version"}:
+    if args_list[0] not in [*_command_names(parser), "-h", "--help", "--version"]:
         return _open_window_on(args_list)
     try:
         args = parser.parse_args(args_list)
@@ -203,12 +203,12 @@ def main(argv: Sequence[str] | None = None) -> int | OpenFile | None:
     return int(args.func(args))
 
 
-def _command_names(parser: argparse.ArgumentParser) -> set[str]:
-    """The subcommands' names (``train``, ``examples``, …)."""
+def _command_names(parser: argparse.ArgumentParser) -> list[str]:
+    """The subcommands' names (``train``, ``examples``, …), in the parser's order."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            return set(action.choices)
-    return set()
+            return list(action.choices)
+    return []
 
 
 def _open_parser() -> argparse.ArgumentParser:
@@ -240,6 +240,14 @@ def _open_window_on(args_list: list[str]) -> int | OpenFile | None:
         return OpenFile(str(paths[args.example]))
     if args.file is None:
         return None
+    if not os.path.lexists(args.file) and not Path(args.file).suffix and os.sep not in args.file:
+        # A bare word: more likely a mistyped command than a missing file.
+        choices = ", ".join(repr(c) for c in _command_names(build_parser()))
+        _error(
+            f"invalid choice: {args.file!r} is neither a command (choose from {choices}) "
+            "nor a file (see 'bpviz --help')"
+        )
+        return EXIT_USAGE
     try:
         check_file(args.file)
     except OpenError as exc:

@@ -231,6 +231,15 @@ def test_a_damaged_file_gives_the_same_field_by_field_reason_as_the_window(files
     assert "setup.hidden: expected a list, got 'three'" in shown
 
 
+def test_a_bare_word_that_is_neither_a_command_nor_a_file_says_so(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert bpviz_app.main(["trian"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bpviz: error: invalid choice: 'trian' is neither a command")
+    assert "'train'" in err and "'examples'" in err and "nor a file" in err
+    assert err.count("\n") == 1
+
+
 def test_the_command_line_process_prints_no_traceback_for_a_damaged_file(files):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
     proc = subprocess.run(
