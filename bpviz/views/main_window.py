@@ -483,8 +483,8 @@ class MainWindow(QMainWindow):
         """Window ``size`` and dock sizes (``apply()`` sets them, returns [(getter, size)]).
 
         The layout passes after showing and after the views' first experiment may undo
-        :meth:`resizeDocks` and widen the window to the docks' size hints. So: set the window's size, apply, let the layout run, check; a few
-        times at most.
+        :meth:`resizeDocks` and widen the window to the docks' size hints. So: set the
+        window's size, apply, let the layout run, check; a few times at most.
         """
         if size is not None and self.size() != size:
             self.resize(size)
