@@ -86,10 +86,6 @@ TEXT_STEP = 1.15
 MIN_TEXT_SCALE, MAX_TEXT_SCALE = 0.6, 4.0
 
 
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _clamp_text_scale(value: float) -> float:
     return min(max(value, MIN_TEXT_SCALE), MAX_TEXT_SCALE)
 
@@ -895,7 +891,7 @@ class MainWindow(QMainWindow):
             self.load_csv(path)
         else:
             self.show_banner(
-                f"<b>Not opened:</b> {_html(Path(path).name)} is neither an experiment "
+                f"<b>Not opened:</b> {html.escape(Path(path).name)} is neither an experiment "
                 "(.json) nor data (.csv)."
             )
             return False

@@ -3,6 +3,7 @@ file type, a first window that fits its screen, the loss plot's automatic log sc
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -226,7 +227,7 @@ def test_a_damaged_file_gives_the_same_field_by_field_reason_as_the_window(files
         check_file(files["damaged"])
     window.open_file(str(files["damaged"]))
     qtbot.waitUntil(lambda: window._banner_row.isVisible(), timeout=TIMEOUT)
-    shown = window.banner.text()
+    shown = html.unescape(window.banner.text())
     assert "setup.hidden: expected a list, got 'three'" in str(info.value)
     assert "setup.hidden: expected a list, got 'three'" in shown
 
