@@ -7,6 +7,7 @@ trigger the actions directly; this one presses the keys for real.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -34,20 +35,32 @@ SCREEN = "-screen 0 1280x720x24"
 
 def test_real_key_presses_drive_the_window_and_ctrl_q_quits_cleanly():
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(HERE.parents[1])}
-    proc = subprocess.run(
+    with subprocess.Popen(
         ["xvfb-run", "-a", "-s", SCREEN, sys.executable, str(HERE / "keyboard_smoke.py")],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=120,
         env=env,
-    )
-    lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]
-    assert lines, proc.stderr[-2000:]
+        start_new_session=True,  # a group of its own: nothing outlives a failed run
+    ) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=120)
+        finally:
+            _end_group(proc)
+    lines = [x for x in stdout.splitlines() if x.startswith("{")]
+    assert lines, stderr[-2000:]
     results = json.loads(lines[-1])
     failed = [k for k, ok in results.items() if not ok]
-    assert not failed, (failed, proc.stderr[-2000:])
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "QThread" not in proc.stderr
+    assert not failed, (failed, stderr[-2000:])
+    assert proc.returncode == 0, stderr[-2000:]
+    assert "QThread" not in stderr
+
+
+def _end_group(proc: subprocess.Popen) -> None:
+    """Kill what is left of ``proc``'s process group (xvfb-run, Xvfb, the app, its helpers)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -57,6 +70,7 @@ def test_a_signal_while_playing_ends_the_app_as_ctrl_q_does(signum):
         ["xvfb-run", "-a", "-s", SCREEN, sys.executable, str(HERE / "signal_smoke.py"),
          "--example", "xor4"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True,
     ) as proc:  # fmt: skip
         try:
             line = ""
@@ -73,8 +87,7 @@ def test_a_signal_while_playing_ends_the_app_as_ctrl_q_does(signum):
             code = proc.wait(timeout=60)
             stderr = proc.stderr.read()
         finally:
-            if proc.poll() is None:
-                proc.kill()
+            _end_group(proc)
     assert code == 0, stderr[-2000:]
     assert "Traceback" not in stderr
     assert "QThread" not in stderr
