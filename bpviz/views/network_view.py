@@ -605,26 +605,33 @@ class NetworkView(QWidget):
         self._sprite_corners = [
             QPointF(x - half, y - half) for x, y in zip(self._nx_list, self._ny_list, strict=True)
         ]
-        # Layer label texts that fit in one column.
-        full = self._layer_names(short=0)
-        widths = [fm_l.horizontalAdvance(t) for t in full]
-        avail = dx * 0.96 if L > 1 else W
-        if max(widths) <= avail:
-            self._layer_text = full
-        else:
-            mid = self._layer_names(short=1)
-            if max(fm_l.horizontalAdvance(t) for t in mid) <= avail:
-                self._layer_text = mid
-            else:
-                tiny = self._layer_names(short=2)
-                ok = max(fm_l.horizontalAdvance(t) for t in tiny) <= avail
-                self._layer_text = tiny if ok else [""] * L
+        # Layer label texts that fit side by side: centred over their column, moved
+        # inwards at the edges, and not touching their neighbours there either.
+        col_x = [float(xs[self._node_start[l]]) for l in range(L)]
+
+        def placed(names: list[str]) -> list[tuple[float, float]] | None:
+            spans = []
+            for x, text in zip(col_x, names, strict=True):
+                tw = fm_l.horizontalAdvance(text) + 8
+                spans.append((min(max(x - tw / 2, 2.0), W - tw - 2.0), tw))
+            fits = all(
+                a_left + a_w + 2.0 <= b_left
+                for (a_left, a_w), (b_left, _) in itertools.pairwise(spans)
+            )
+            return spans if fits and all(left >= 0 for left, _ in spans) else None
+
+        self._layer_text = [""] * L
+        for short in (0, 1, 2):
+            names = self._layer_names(short=short)
+            if placed(names) is not None:
+                self._layer_text = names
+                break
         self._layer_rects = []
         # Text that never changes within a layout: laid out once (QStaticText).
         self._layer_static: list[QStaticText | None] = []
         self._layer_pos: list[QPointF] = []
         for l, text in enumerate(self._layer_text):
-            x = float(xs[self._node_start[l]])
+            x = col_x[l]
             tw = fm_l.horizontalAdvance(text) + 8
             left = min(max(x - tw / 2, 2.0), W - tw - 2.0)
             self._layer_rects.append(QRectF(left, 4, tw, self._lh_layer + 4))

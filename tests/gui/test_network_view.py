@@ -580,3 +580,19 @@ def test_the_paint_cost_of_the_picture_is_measured(qtbot, snap):
     view.show_snapshot(snap)
     view.grab()
     assert 0 < view.paint_cost_ms() < float("inf")
+
+
+@pytest.mark.parametrize("width", [330, 420, 490, 560, 700, 900])
+def test_layer_names_never_overlap_their_neighbours(qtbot, width):
+    v = NetworkView([2, 8, 8, 8, 8, 1])
+    qtbot.addWidget(v)
+    v.resize(width, 300)
+    v.show()
+    qtbot.waitExposed(v)
+    qtbot.waitUntil(lambda: v.canvas.width() > 0, timeout=5000)
+    v.set_architecture([2, 8, 8, 8, 8, 1])
+    rects = [r for r, text in zip(v._layer_rects, v._layer_text, strict=True) if text]
+    assert rects, "no layer is named at all"
+    for a, b in itertools.pairwise(rects):
+        assert a.right() <= b.left(), (width, v._layer_text)
+    assert v._layer_text[-1] in ("output ŷ", "ŷ")
