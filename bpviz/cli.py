@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 output not written, 2 bad input, 3 training diverged.",
     )
     parser.add_argument("--version", action="version", version=f"bpviz {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog="bpviz")
 
     train = sub.add_parser(
         "train",
