@@ -189,6 +189,10 @@ class OutputView(QWidget):
         )
         self._colorbar.setImageItem(self._image, insert_in=pi)
         self._colorbar.axis.enableAutoSIPrefix(False)
+        # The axes read the inputs' true values: pyqtgraph would label x2 = 0.5 as
+        # "500" with "(x0.001)" in the title, which a student reads as 500.
+        for name in ("left", "bottom"):
+            pi.getAxis(name).enableAutoSIPrefix(False)
 
         self.message = QLabel()
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)

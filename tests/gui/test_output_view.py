@@ -330,3 +330,22 @@ def test_a_million_samples_are_drawn_as_a_stated_sample(view, qtbot):
     small = make_dataset("xor4")
     view.set_data(small)
     assert view.drawn_point_count() == 4 and not view._pi.titleLabel.isVisible()
+
+
+def test_input_axes_show_true_values_without_si_scaling(qtbot):
+    from bpviz.engine.experiment import PRESETS, build
+
+    trainer, dataset = build(PRESETS["lecture"][1])  # one sample at x2 = 0.5
+    view = OutputView()
+    qtbot.addWidget(view)
+    view.resize(400, 320)
+    view.show()
+    view.set_network(trainer.net.config())
+    view.set_data(dataset)
+    view.show_snapshot(trainer.snapshot())
+    view.flush()
+    view.grab()
+    for name in ("left", "bottom"):
+        axis = view._pi.getAxis(name)
+        assert axis.autoSIPrefixScale == 1.0
+        assert "(x" not in axis.labelString()
