@@ -17,6 +17,7 @@ two NumPy calls whatever the depth.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -440,7 +441,7 @@ class Network:
                     f"each layer needs 1 to {MAX_LAYER_SIZE:,} neurons, got sizes {list(sizes)}"
                 )
         b = 1 if bias else 0
-        n_params = sum(n_out * (n_in + b) for n_in, n_out in zip(sizes, sizes[1:], strict=False))
+        n_params = sum(n_out * (n_in + b) for n_in, n_out in itertools.pairwise(sizes))
         if n_params > MAX_PARAMETERS:
             raise ValueError(
                 f"{n_params:,} parameters is too many (at most {MAX_PARAMETERS:,})"
@@ -465,7 +466,9 @@ class Network:
                 "for two classes in one output use sigmoid with binary cross-entropy"
             )
         if init not in INITIALIZERS:
-            raise ValueError(f"unknown initialiser {init!r}; choose one of {', '.join(INITIALIZERS)}")
+            raise ValueError(
+                f"unknown initialiser {init!r}; choose one of {', '.join(INITIALIZERS)}"
+            )
         self.sizes = sizes
         self.init = init
         self.bias = bool(bias)
@@ -473,7 +476,7 @@ class Network:
         self.dtype = np.dtype(dtype)
         self.params = np.zeros(n_params, dtype=self.dtype)
         thetas, offset = [], 0
-        for n_in, n_out in zip(sizes, sizes[1:], strict=False):
+        for n_in, n_out in itertools.pairwise(sizes):
             size = n_out * (n_in + b)
             thetas.append(self.params[offset : offset + size].reshape(n_out, n_in + b))
             offset += size
@@ -509,7 +512,7 @@ class Network:
         """1 when the network has biases (column 0 of θ), else 0."""
         return 1 if self.bias else 0
 
-    def layer_activation(self, l: int) -> Activation:  # noqa: E741
+    def layer_activation(self, l: int) -> Activation:
         """σ of neuron layer ``l`` (1 ≤ l < n_layers)."""
         return self.output_activation if l == self.n_layers - 1 else self.activation
 
@@ -587,7 +590,7 @@ class Network:
 
         o_ext, o, u, dsigma, delta = [], [], [None], [None], [None]
         s1, s2 = [None], [None]
-        for l, n in enumerate(self.sizes):  # noqa: E741
+        for l, n in enumerate(self.sizes):
             ext = np.empty((batch, n + b), dtype=dt) if l == 0 else feature_major(n + b)
             if b:
                 ext[:, 0] = 1.0
@@ -611,7 +614,7 @@ class Network:
 
         loss, theta, weights = self.loss, self.theta, self.weights
         ops: dict[tuple[str, int | None], Ops] = {}
-        for l in range(1, last + 1):  # noqa: E741
+        for l in range(1, last + 1):
             act = self.layer_activation(l)
             ops["forward", l] = forward_ops(
                 theta[l - 1], o_ext[l - 1], act, u[l], o[l], s1[l], s2[l]
@@ -623,7 +626,7 @@ class Network:
                 loss, self.output_activation, y, u[last], o[last], dsigma[last], delta[last],
                 resid, s1[last],
             )  # fmt: skip
-            for l in range(last - 1, 0, -1):  # noqa: E741
+            for l in range(last - 1, 0, -1):
                 ops["hidden_delta", l] = hidden_delta_ops(
                     self.activation, u[l], o[l], delta[l + 1], weights[l], dsigma[l], delta[l],
                     s2[l], s1[l],  # Σ_j δ_j θ_ji goes into s2: the forward phases are over
@@ -679,7 +682,7 @@ class Network:
 
     def forward_into(self, ws: Workspace) -> None:
         """Forward pass over ``ws.o_ext[0]`` (already filled), layer by layer."""
-        for l in range(1, self.n_layers):  # noqa: E741
+        for l in range(1, self.n_layers):
             run_ops(ws.ops["forward", l])
 
     def error_into(self, ws: Workspace) -> float:
@@ -695,7 +698,7 @@ class Network:
         """
         last = self.n_layers - 1
         run_ops(ws.ops["output_delta", last])
-        for l in range(last - 1, 0, -1):  # noqa: E741
+        for l in range(last - 1, 0, -1):
             run_ops(ws.ops["hidden_delta", l])
         run_ops(ws.ops["gradients", None])
 
@@ -750,7 +753,7 @@ class Network:
         self._check_xy(trace.o[0], Y)
         ws = self.workspace(batch)
         # Copied in, not re-pointed: the workspace's calls are bound to its arrays.
-        for l in range(self.n_layers):  # noqa: E741
+        for l in range(self.n_layers):
             np.copyto(ws.o[l], trace.o[l])
             if l:
                 np.copyto(ws.u[l], trace.u[l])

@@ -42,11 +42,11 @@ def phase_plan(n_layers: int) -> tuple[Phase, ...]:
     """
     last = n_layers - 1
     steps: list[tuple[str, int | None, str, str]] = []
-    for l in range(1, last + 1):  # noqa: E741
+    for l in range(1, last + 1):
         steps.append(("forward", l, STAGES[0], f"Forward: u and o of layer {l}"))
     steps.append(("error", None, STAGES[0], "Err = Σ(y−ŷ)² for the batch"))
     steps.append(("output_delta", last, STAGES[1], f"Output δ_k (layer {last})"))
-    for l in range(last - 1, 0, -1):  # noqa: E741
+    for l in range(last - 1, 0, -1):
         steps.append(("hidden_delta", l, STAGES[1], f"Hidden δ_i of layer {l}"))
     steps.append(("gradients", None, STAGES[1], "Gradients ∂Err/∂θ_iℓ = δ_i·o_ℓ"))
     steps.append(("update", None, STAGES[2], "Update θ_iℓ ← θ_iℓ − η·δ_i·o_ℓ"))
@@ -775,20 +775,20 @@ class Trainer:
             n_fwd = last  # forward phases are indices 0 .. last − 1
             x, y = frozen_copy(ws.o[0]), frozen_copy(ws.y)
             # Forward phase l − 1 computes layer l.
-            computed = [True] + [l - 1 <= done for l in range(1, net.n_layers)]  # noqa: E741
+            computed = [True] + [l - 1 <= done for l in range(1, net.n_layers)]
             u = tuple(
                 frozen_copy(ws.u[l]) if l and computed[l] else None
-                for l in range(net.n_layers)  # noqa: E741
+                for l in range(net.n_layers)
             )
             o = tuple(
                 frozen_copy(ws.o[l]) if computed[l] else None
-                for l in range(net.n_layers)  # noqa: E741
+                for l in range(net.n_layers)
             )
             if done >= n_fwd:
                 err = float(ws.err)
             dl: list[FloatArray | None] = [None] * net.n_layers
             ds: list[FloatArray | None] = [None] * net.n_layers
-            for l in range(1, net.n_layers):  # noqa: E741
+            for l in range(1, net.n_layers):
                 if plan is None or done >= plan[-2 - l].index:
                     dl[l] = frozen_copy(ws.delta[l])
                     ds[l] = frozen_copy(ws.dsigma[l])

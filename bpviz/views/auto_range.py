@@ -69,16 +69,16 @@ class RangeHint(pg.GraphicsObject):
         """(x range, y range) in view coordinates; None where it leaves the axis alone."""
         return self._bounds
 
-    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):  # noqa: N802 - pyqtgraph
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
         if orthoRange is not None:
             return None  # "visible data only": the curves' own bounds in that range decide
         return self._bounds[ax]
 
-    def pixelPadding(self) -> float:  # noqa: N802 - pyqtgraph
+    def pixelPadding(self) -> float:
         # More than any curve's (half a 3 px pen), so theirs never reach past it.
         return 4.0
 
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt
+    def boundingRect(self) -> QRectF:
         return QRectF()
 
     def paint(self, p, *args) -> None:

@@ -111,11 +111,11 @@ class GradientPlot(QWidget):
             item.getAxis(name).setTextPen(pg.mkPen(fg))
         style_legend(self._legend, bg, fg)
         n_layers = len(self._curves) + 1
-        for l, curve in enumerate(self._curves, start=1):  # noqa: E741
+        for l, curve in enumerate(self._curves, start=1):
             curve.setPen(self._curve_pen(l, n_layers))
         self._apply_fonts()
 
-    def _curve_pen(self, l: int, n_layers: int) -> QPen:  # noqa: E741
+    def _curve_pen(self, l: int, n_layers: int) -> QPen:
         """Layer ``l``'s pen: viridis from the first layer to the output, its dark end
         left out on a dark background."""
         lo = 0.1 if self.palette().color(QPalette.ColorRole.Base).lightnessF() >= 0.5 else 0.3
@@ -150,7 +150,7 @@ class GradientPlot(QWidget):
             item.removeItem(c)
         self._legend.clear()
         self._curves = []
-        for l in range(1, n_layers):  # noqa: E741
+        for l in range(1, n_layers):
             name = "output δ" if l == n_layers - 1 else f"layer {l}"
             curve = self.plot.plot([], [], pen=self._curve_pen(l, n_layers), name=name)
             # About one min/max pair per 1.5 pixels (pyqtgraph's default keeps ~5).

@@ -56,11 +56,11 @@ from ..examples import example_paths, example_titles
 from ..export import export_png, export_svg, phase_png_path, render_widget_png
 from ..files import CSV_SUFFIX, EXPERIMENT_SUFFIX, file_kind
 from ..worker import Rebuilt, TrainingSession
-from .colors import scaled_font
 from .animation_dialog import export_animation
+from .colors import scaled_font
 from .controls import ControlPanel
-from .frame_budget import FrameBudget
 from .formulas import highlight_for, phase_label
+from .frame_budget import FrameBudget
 from .gradient_plot import GradientPlot
 from .hidden_maps import HiddenMaps
 from .inspector import Inspector
@@ -134,13 +134,17 @@ class _ShortcutGuard(QObject):
             if isinstance(w, self.INPUTS):
                 w.installEventFilter(self)
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(obj, QWidget):
-            if obj.window() is self._window and not obj.property("bpviz_owns_keys"):
-                combo = event.keyCombination()  # type: ignore[attr-defined]
-                if QKeySequence(combo).toString() in self._keys:
-                    event.ignore()
-                    return True
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(obj, QWidget)
+            and obj.window() is self._window
+            and not obj.property("bpviz_owns_keys")
+        ):
+            combo = event.keyCombination()  # type: ignore[attr-defined]
+            if QKeySequence(combo).toString() in self._keys:
+                event.ignore()
+                return True
         return False
 
 
@@ -346,7 +350,7 @@ class MainWindow(QMainWindow):
         self.controls.pace_changed.connect(self._on_pace_changed)
         self.controls.message.connect(lambda text: self.show_banner(html.escape(text)))
         self.network_view.neuron_selected.connect(
-            lambda l, i: self.select(("neuron", l, i))  # noqa: E741
+            lambda l, i: self.select(("neuron", l, i))
         )
         self.network_view.edge_selected.connect(lambda k, i, s: self.select(("edge", k, i, s)))
         self.network_view.weight_edited.connect(self.session.set_weight)
@@ -1070,7 +1074,7 @@ class MainWindow(QMainWindow):
     def _guard_file(self, fn, path: str) -> None:
         try:
             fn()
-        except Exception as exc:  # noqa: BLE001 - shown to the user; the app goes on
+        except Exception as exc:
             self.show_banner(f"<b>Could not write {path}:</b> {exc}")
             return
         self.statusBar().showMessage(f"Saved {path}", 5000)
@@ -1358,7 +1362,7 @@ class MainWindow(QMainWindow):
             self.hidden_maps,
         )
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: QShowEvent) -> None:
         """Once shown: presenter text follows the window to another screen."""
         super().showEvent(event)
         if not hasattr(self, "_shown_size"):
@@ -1427,7 +1431,7 @@ class MainWindow(QMainWindow):
 
     # -- shutdown ---------------------------------------------------------------------
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         """Save settings, stop the worker thread, then close."""
         if not self._closing:
             self._closing = True

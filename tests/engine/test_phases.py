@@ -324,7 +324,7 @@ def test_a_forward_only_workspace_computes_the_same_err_without_backward_buffers
         ws.y[...] = Y
         net.forward_into(ws)
     assert net.error_into(fwd) == net.error_into(full)
-    for l in range(1, net.n_layers):  # noqa: E741
+    for l in range(1, net.n_layers):
         assert np.array_equal(fwd.o[l], full.o[l])
         assert fwd.delta[l] is None and fwd.dsigma[l] is None
     assert list(fwd.ops) == [("forward", 1), ("forward", 2), ("forward", 3), ("error", None)]

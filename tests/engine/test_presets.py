@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -19,7 +21,7 @@ def test_deep_sigmoid_net_first_layer_delta_is_orders_of_magnitude_below_the_out
     trainer.run(5)
     rms = delta_rms(trainer)
     assert rms[0] < rms[-1] / 1000  # vanishing: three orders of magnitude and more
-    assert all(a < b for a, b in zip(rms, rms[1:], strict=False))  # shrinking layer by layer
+    assert all(a < b for a, b in itertools.pairwise(rms))  # shrinking layer by layer
 
 
 def test_relu_with_he_init_is_the_remedy_for_vanishing_gradients():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bpviz.views.frame_budget import FrameBudget
 
+
 class Clock:
     """A clock the test moves by hand (seconds)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import random
 
@@ -83,7 +84,9 @@ def test_step_phase_action_advances_exactly_one_phase_in_lecture_order(window, q
     kinds = []
     for n in range(5):
         window.acts.step_phase.trigger()
-        snap = wait_snapshot(qtbot, window, lambda s, n=n: s.phase is not None and s.phase.index == n)
+        snap = wait_snapshot(
+            qtbot, window, lambda s, n=n: s.phase is not None and s.phase.index == n
+        )
         kinds.append(snap.phase.kind)
     assert kinds == ["forward", "forward", "error", "output_delta", "hidden_delta"]
     assert window._latest.iteration == 0
@@ -138,7 +141,9 @@ def test_focused_input_widget_does_not_swallow_transport_shortcuts(window, cls, 
 
 def test_plain_typing_in_a_spin_box_is_left_alone(window):
     spin = window.controls.lr
-    event = QKeyEvent(QEvent.Type.ShortcutOverride, Qt.Key.Key_5, Qt.KeyboardModifier.NoModifier, "5")
+    event = QKeyEvent(
+        QEvent.Type.ShortcutOverride, Qt.Key.Key_5, Qt.KeyboardModifier.NoModifier, "5"
+    )
     QApplication.sendEvent(spin.lineEdit(), event)
     assert event.isAccepted()
 
@@ -313,7 +318,7 @@ def test_text_size_keys_scale_every_view_and_are_remembered_per_mode(make_window
         sizes.append(w.inspector.font_scale())
     assert sizes[1] == pytest.approx(want / 1.15, rel=1e-3)
     assert sizes[-1] == pytest.approx(0.6)
-    assert all(b < a for a, b in zip(sizes, sizes[1:], strict=False) if a > 0.6)
+    assert all(b < a for a, b in itertools.pairwise(sizes) if a > 0.6)
     w.acts.text_larger.trigger()
     assert w.inspector.font_scale() == pytest.approx(0.6 * 1.15, rel=1e-3)
     w.acts.text_reset.trigger()
@@ -330,7 +335,9 @@ def test_text_size_keys_scale_every_view_and_are_remembered_per_mode(make_window
     assert w2.font_scale() == pytest.approx(0.6)
 
 
-@pytest.mark.parametrize(("stored", "shown"), [("nan", 1.0), ("inf", 1.0), ("1e6", 4.0), ("0", 0.6)])
+@pytest.mark.parametrize(
+    ("stored", "shown"), [("nan", 1.0), ("inf", 1.0), ("1e6", 4.0), ("0", 0.6)]
+)
 def test_a_damaged_text_size_setting_still_starts_the_window(make_window, stored, shown):
     QSettings("bpviz", "bpviz").setValue("font_scale", stored)
     w = make_window(restore=True)
@@ -373,7 +380,9 @@ def test_window_renders_to_png(window, qtbot, tmp_path):
 
     img = QImage(str(path))
     assert img.width() >= 1000
-    colors = {img.pixel(x, y) for x in range(0, img.width(), 37) for y in range(0, img.height(), 37)}
+    colors = {
+        img.pixel(x, y) for x in range(0, img.width(), 37) for y in range(0, img.height(), 37)
+    }
     assert len(colors) > 20  # not blank
 
 
@@ -716,16 +725,16 @@ def test_spin_boxes_made_after_start_do_not_swallow_transport_shortcuts(window, 
     # The architecture editor makes its spin boxes when the network is (re)built,
     # after the window's shortcut guard was set up.
     editor = window.controls.architecture
-    before = set(editor._spins)  # noqa: SLF001
+    before = set(editor._spins)
     editor.add_layer.click()
     # "+ layer" makes a new spin box; the rebuild keeps the boxes when the sizes are
     # those shown (a box being typed in keeps its focus).
     n = len(before) + 1
     qtbot.waitUntil(
-        lambda: len(editor._spins) == n and len(window._config["sizes"]) == n + 2,  # noqa: SLF001
+        lambda: len(editor._spins) == n and len(window._config["sizes"]) == n + 2,
         timeout=TIMEOUT,
     )
-    (spin,) = set(editor._spins) - before  # noqa: SLF001
+    (spin,) = set(editor._spins) - before
     for key in (Qt.Key.Key_Space, Qt.Key.Key_Right, Qt.Key.Key_Left):
         event = QKeyEvent(QEvent.Type.ShortcutOverride, key, Qt.KeyboardModifier.NoModifier)
         QApplication.sendEvent(spin, event)
