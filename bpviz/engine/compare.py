@@ -176,3 +176,53 @@ class KeptRun:
         x[:, :n] = self.delta_x
         y[:, :n] = self.delta
         return x.ravel()[:-1], y.ravel()[:-1]
+
+
+def delta_norms(net: Any, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """RMS of δ_l over the samples and neurons of each neuron layer l ≥ 1 (NaN if not finite)."""
+    with np.errstate(all="ignore"):
+        grads = net.backward(net.forward(X), Y)
+        out = np.array([float(np.sqrt(np.mean(np.square(d)))) for d in grads.delta[1:]])
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class RecordedRun:
+    """A run trained for comparison: Err on the training set and ‖δ_l‖ at the same iterations.
+
+    ``iterations`` (n,), ``err`` (n,), ``delta`` (n_layers, n); NaN after a divergence
+    (``diverged`` then holds the engine's message).
+    """
+
+    iterations: np.ndarray
+    err: np.ndarray
+    delta: np.ndarray
+    diverged: str | None = None
+
+
+def record_run(trainer: Any, X: np.ndarray, Y: np.ndarray, steps: int, points: int = 200) -> (
+    RecordedRun
+):
+    """Train ``steps`` iterations, measuring Err and ‖δ_l‖ on (X, Y) at about ``points`` + 1
+    evenly spaced iterations (the first before any step)."""
+    from .trainer import DivergenceError
+
+    every = max(1, -(-steps // max(1, points)))
+    marks = [*list(range(0, steps, every)), steps]
+    n_layers = len(trainer.net.weights)
+    err = np.full(len(marks), np.nan)
+    delta = np.full((n_layers, len(marks)), np.nan)
+    diverged = None
+    start = trainer.iteration
+    for j, m in enumerate(marks):
+        try:
+            need = m - (trainer.iteration - start)
+            if need > 0:
+                trainer.run(need)
+        except DivergenceError as exc:
+            diverged = str(exc)
+            break
+        err[j] = trainer.evaluate()[0]
+        delta[:, j] = delta_norms(trainer.net, X, Y)
+    return RecordedRun(np.asarray(marks, dtype=np.float64), err, delta, diverged)
