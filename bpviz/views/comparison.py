@@ -146,6 +146,10 @@ class Comparisons(QObject):
         delta_item = pg.PlotDataItem(x, y, pen=pen, connect="finite")
         delta_item.setZValue(-2)
         gp.addItem(delta_item)
+        # The layers run one after the other (x restarts at each): clipping to the view
+        # and peak downsampling assume x ascending, so they stay off for this item.
+        delta_item.setClipToView(False)
+        delta_item.setDownsampling(ds=1, auto=False)
         ghost = _Ghost(run, color, loss_item, delta_item)
         self._ghosts.append(ghost)
         self._set_name(ghost)
