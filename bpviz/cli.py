@@ -172,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_handout_parser(sub)
     _add_animate_parser(sub)
     _add_exercises_parser(sub)
+    _add_compare_parser(sub)
     return parser
 
 
@@ -814,6 +815,188 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
         _error(f"{out}: cannot write the sheets ({exc.strerror or exc})")
         return EXIT_USAGE
     print(f"bpviz: wrote {args.count} sheets with keys to {out}")
+    return EXIT_OK
+
+
+
+# ---------------------------------------------------------------------------
+# bpviz compare
+# ---------------------------------------------------------------------------
+
+#: Okabe–Ito colours, one per compared run (colour-blind safe), then repeated.
+COMPARE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+
+
+def _add_compare_parser(sub: Any) -> None:
+    cmp_ = sub.add_parser(
+        "compare",
+        help="train several experiments and overlay their Err and ‖δ‖ (for slides)",
+        description="Train each experiment from its file for N iterations; write "
+        "compare_loss.png/.svg (Err on the training set), compare_delta.png/.svg (RMS of δ "
+        "per layer, log scale) and compare.csv (one column per run, labelled by what "
+        "differs between the runs) into DIR.",
+    )
+    cmp_.add_argument(
+        "experiments", nargs="+", metavar="EXPERIMENT.json", help="two or more experiment files"
+    )
+    cmp_.add_argument("--steps", type=_count, required=True, metavar="N", help="iterations")
+    cmp_.add_argument(
+        "--out", required=True, metavar="DIR", help="output directory (created if needed)"
+    )
+    cmp_.add_argument(
+        "--points", type=_count, default=200, metavar="K",
+        help="measurements per run, evenly spaced (200)",
+    )
+    cmp_.add_argument("--quiet", "-q", action="store_true", help="no summary")
+    cmp_.add_argument("--width", type=_side, default=900, metavar="PX", help="PNG width (900)")
+    cmp_.add_argument("--height", type=_side, default=540, metavar="PX", help="PNG height (540)")
+    cmp_.set_defaults(func=_cmd_compare)
+
+
+def _compare_plot(width: int, height: int, title: str, left: str, log_y: bool) -> Any:
+    import pyqtgraph as pg
+
+    plot = pg.PlotWidget(background="w")
+    plot.resize(width, height)
+    item = plot.getPlotItem()
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen("k"))
+        axis.setTextPen(pg.mkPen("k"))
+        axis.enableAutoSIPrefix(False)
+    item.setLabel("bottom", "iteration")
+    item.setLabel("left", left)
+    item.setTitle(title, color="k", size="13pt")
+    item.showGrid(x=True, y=True, alpha=0.2)
+    item.setLogMode(y=log_y)
+    legend = item.addLegend(offset=(-10, 10), labelTextColor="k", labelTextSize="11pt")
+    legend.setBrush(pg.mkBrush(255, 255, 255, 220))
+    return plot
+
+
+def _write_compare_plots(runs: list[Any], labels: list[str], out: Path, args: Any) -> list[str]:
+    """compare_loss.png/.svg and compare_delta.png/.svg through bpviz.export."""
+    import numpy as np
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    _quiet_qt_messages()
+    app = QApplication.instance() or QApplication(["bpviz"])
+    import pyqtgraph as pg
+
+    from . import export
+
+    written = []
+    loss = _compare_plot(args.width, args.height, "Err on the training set", "Err", False)
+    delta = _compare_plot(
+        args.width, args.height,
+        "‖δ‖ per layer (dashed: first hidden layer, thick: output)", "RMS of δ in layer l", True,
+    )
+    for i, (run, label) in enumerate(zip(runs, labels, strict=True)):
+        colour = COMPARE_COLOURS[i % len(COMPARE_COLOURS)]
+        loss.plot(run.iterations, run.err, pen=pg.mkPen(colour, width=3), name=label,
+                  connect="finite")
+        n_layers = run.delta.shape[0]
+        for l in range(n_layers):
+            y = np.where(run.delta[l] > 0, run.delta[l], np.nan)
+            if l == n_layers - 1:
+                pen = pg.mkPen(colour, width=3.5)
+            elif l == 0:
+                pen = pg.mkPen(colour, width=2.5, style=Qt.PenStyle.DashLine)
+            else:
+                pen = pg.mkPen(colour, width=1.2)
+            loss_name = label if l == n_layers - 1 else None
+            delta.plot(run.iterations, y, pen=pen, name=loss_name, connect="finite")
+    for plot, stem in ((loss, "compare_loss"), (delta, "compare_delta")):
+        try:
+            plot.show()
+            app.processEvents()
+            export.export_png(plot.getPlotItem(), out / f"{stem}.png", args.width, args.height)
+            export.export_svg(plot.getPlotItem(), out / f"{stem}.svg")
+            written += [f"{stem}.png", f"{stem}.svg"]
+        finally:
+            plot.close()
+            plot.deleteLater()
+            app.processEvents()
+    return written
+
+
+def _compare_csv(runs: list[Any], labels: list[str]) -> str:
+    """One row per measured iteration; ``Err [label]`` per run, then ``‖δ_l‖ [label]``."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    head = ["iteration"] + [f"Err [{lab}]" for lab in labels]
+    for run, lab in zip(runs, labels, strict=True):
+        head += [f"delta layer {l + 1} [{lab}]" for l in range(run.delta.shape[0])]
+    w.writerow(head)
+    for j, it in enumerate(runs[0].iterations):
+        row = [f"{int(it)}"] + [repr(float(r.err[j])) for r in runs]
+        for r in runs:
+            row += [repr(float(v)) for v in r.delta[:, j]]
+        w.writerow(row)
+    return buf.getvalue()
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .engine.compare import record_run, run_labels
+    from .engine.experiment_io import (
+        ExperimentError,
+        atomic_write_bytes,
+        load_experiment,
+        restore_trainer,
+    )
+
+    if len(args.experiments) < 2:
+        _error("compare needs at least two experiment files (see 'bpviz compare --help')")
+        return EXIT_USAGE
+    loaded = []
+    try:
+        for path in args.experiments:
+            experiment = load_experiment(path)
+            trainer, dataset = restore_trainer(experiment)
+            loaded.append((experiment, trainer, dataset))
+    except ExperimentError as exc:
+        _error(exc)
+        return EXIT_USAGE
+    except (OSError, ValueError) as exc:
+        _error(f"{path}: {exc}")
+        return EXIT_USAGE
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _error(f"{out}: cannot create the output directory ({exc.strerror or exc})")
+        return EXIT_USAGE
+    labels = run_labels([e.setup for e, _, _ in loaded])
+    if labels[0] == "run 1":  # the same settings: name the files instead
+        labels = [Path(p).stem for p in args.experiments]
+    runs = [
+        record_run(tr, ds.X_train, ds.Y_train, args.steps, args.points) for _, tr, ds in loaded
+    ]
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
+    try:
+        atomic_write_bytes(out / "compare.csv", _compare_csv(runs, labels).encode("utf-8"))
+        written = ["compare.csv", *_write_compare_plots(runs, labels, out, args)]
+    except Exception as exc:  # reported in one sentence
+        reason = " ".join(str(getattr(exc, "strerror", None) or exc).split())
+        _error(f"{out}: cannot write the comparison ({reason or type(exc).__name__})")
+        return EXIT_FAILED
+    for lab, run in zip(labels, runs, strict=True):
+        if run.diverged is not None:
+            print(f"bpviz: {lab}: {' '.join(run.diverged.split())}", file=sys.stderr)
+    if not args.quiet:
+        ends = "; ".join(
+            f"{lab}: Err {run.err[np.isfinite(run.err)][-1]:.4g}"
+            if np.isfinite(run.err).any() else f"{lab}: diverged"
+            for lab, run in zip(labels, runs, strict=True)
+        )
+        print(f"bpviz: compared {len(runs)} runs over {args.steps} iterations ({ends}); "
+              f"wrote {', '.join(written)} to {out}")
     return EXIT_OK
 
 

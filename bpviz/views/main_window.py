@@ -58,6 +58,7 @@ from ..files import CSV_SUFFIX, EXPERIMENT_SUFFIX, file_kind
 from ..worker import Rebuilt, TrainingSession
 from .animation_dialog import export_animation
 from .colors import scaled_font
+from .comparison import Comparisons
 from .controls import ControlPanel
 from .formulas import highlight_for, phase_label
 from .frame_budget import FrameBudget
@@ -285,6 +286,14 @@ class MainWindow(QMainWindow):
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label)
 
+        # Kept runs as ghosts in the Loss and Gradients plots (issue 21).
+        self.comparisons = Comparisons(self.loss_plot, self.gradient_plot, self)
+        self.comparisons.set_live(self._setup)
+        self.comparisons.replay = self.replay_with
+        self.comparisons.message.connect(lambda text: self.show_banner(html.escape(text)))
+        for x in (self.comparisons.keep_action, self.comparisons.clear_action):
+            self.addAction(x)
+
         self._build_menus()
 
         # -- worker ----------------------------------------------------------------
@@ -426,6 +435,8 @@ class MainWindow(QMainWindow):
         train.addSeparator()
         train.addAction(a.set_start)
         train.addAction(a.edit_start)
+        train.addSeparator()
+        train.addMenu(self.comparisons.menu)
         view = mb.addMenu("&View")
         view.addAction(a.presenter)
         view.addAction(a.text_larger)
@@ -594,6 +605,7 @@ class MainWindow(QMainWindow):
         self._last_train_err = self._last_test_err = float("nan")
         self._last_eval_iteration = -1
         self._rate_mark = None
+        self.comparisons.set_live(info.setup)  # relabel; legends were rebuilt
         if self._starting:
             self._starting = False
         elif self._opening is not None:  # the file asked for has opened
@@ -834,6 +846,7 @@ class MainWindow(QMainWindow):
     def _on_setup_changed(self, setup: Setup) -> None:
         self._setup = setup
         self.controls.set_setup(setup)
+        self.comparisons.set_live(setup)
 
     @Slot(str)
     def _on_saved(self, path: str) -> None:
@@ -1160,6 +1173,17 @@ class MainWindow(QMainWindow):
         """Switch to another experiment (a preset or a file)."""
         self.hide_banner()
         self.session.load_setup(setup)
+
+    def replay_with(self, changes: dict[str, Any]) -> None:
+        """Train again from the same start θ and data with ``changes`` (one setting).
+
+        Same seeds; the start θ is kept unless the initialiser or the
+        architecture changes, so the comparison with the kept run is fair.
+        """
+        net = {"hidden", "bias", "init", "seed", "dataset", "csv_path", "output_activation"}
+        keep = {} if net & changes.keys() else {"params": self._setup.params}
+        self.set_auto_advance(False)
+        self.load_setup(self._setup.with_(**changes, **keep))
 
     def load_csv(self, path: str | None = None) -> None:
         """Train on a CSV file (None: ask for one)."""

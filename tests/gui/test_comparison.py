@@ -1,0 +1,139 @@
+"""Kept runs as ghosts in the Loss and Gradients plots; replay from the same start (issue 21)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
+
+from bpviz.engine.experiment import Setup
+from bpviz.views.comparison import GHOST_COLORS
+from bpviz.views.main_window import MainWindow
+
+SMALL = Setup(dataset="xor4", hidden=(3, 3), activation="sigmoid", batch_size=4, lr=0.5,
+              test_fraction=0.0)
+TIMEOUT = 20_000
+STEPS = 12
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path):
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
+    QSettings("bpviz", "bpviz").clear()
+    yield
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow(SMALL, restore=False)
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    qtbot.waitUntil(lambda: w._latest is not None and bool(w._config), timeout=TIMEOUT)
+    yield w
+    w.close()
+
+
+def _train(qtbot, w: MainWindow, steps: int = STEPS) -> None:
+    """Step ``steps`` whole iterations, one at a time, each seen by the window."""
+    for i in range(1, steps + 1):
+        w.session.step()
+        qtbot.waitUntil(lambda i=i: w._latest.iteration == i, timeout=TIMEOUT)
+    w.gradient_plot.flush()
+
+
+def _items(plot_item):
+    return list(plot_item.listDataItems())
+
+
+def _legend_names(plot_item) -> list[str]:
+    return [label.text for _, label in plot_item.legend.items]
+
+
+def test_keep_adds_one_ghost_per_plot_labelled_by_what_differs(window, qtbot):
+    w = window
+    _train(qtbot, w)
+    loss_pi = w.loss_plot.plot_item
+    grad_pi = w.gradient_plot.plot.getPlotItem()
+    n_loss, n_grad = len(_items(loss_pi)), len(_items(grad_pi))
+    w.network_view.setFocus()
+    QTest.keyClick(w.network_view, Qt.Key.Key_K)  # the K shortcut
+    assert len(_items(loss_pi)) == n_loss + 1
+    assert len(_items(grad_pi)) == n_grad + 1
+    assert w.comparisons.labels() == ["same setup"]
+    # The live run changes to ReLU: the ghost now says what it had.
+    w.session.configure(activation="relu")
+    qtbot.waitUntil(lambda: w._setup.activation == "relu", timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: w.comparisons.labels() == ["σ = sigmoid"], timeout=TIMEOUT)
+    assert "kept: σ = sigmoid" in _legend_names(loss_pi)
+    assert "kept: σ = sigmoid" in _legend_names(grad_pi)
+    ghost = w.comparisons.loss_items()[0]
+    assert ghost.opts["pen"].color().name().upper() == GHOST_COLORS[0]
+    # Its data are what the plots held when it was kept.
+    x, _y = ghost.getData()
+    assert x.size == w.comparisons.runs()[0].loss_x.size > 0
+    # Hide, show, clear.
+    w.comparisons.set_visible(0, False)
+    assert not ghost.isVisible() and "kept: σ = sigmoid" not in _legend_names(loss_pi)
+    w.comparisons.set_visible(0, True)
+    assert ghost.isVisible() and "kept: σ = sigmoid" in _legend_names(loss_pi)
+    w.comparisons.clear_action.trigger()
+    assert len(_items(loss_pi)) == n_loss and len(_items(grad_pi)) == n_grad
+    assert not any(n.startswith("kept:") for n in _legend_names(loss_pi) + _legend_names(grad_pi))
+    assert w.comparisons.runs() == []
+
+
+def test_at_most_four_kept_runs_with_distinct_colours(window, qtbot):
+    w = window
+    _train(qtbot, w, 3)
+    for _ in range(5):
+        w.comparisons.keep()
+    assert len(w.comparisons.runs()) == 4
+    colours = {i.opts["pen"].color().name().upper() for i in w.comparisons.delta_items()}
+    assert colours == set(GHOST_COLORS)
+
+
+def test_keep_with_nothing_drawn_says_so(qtbot):
+    w = MainWindow(SMALL, restore=False)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.comparisons.message, timeout=TIMEOUT) as blocker:
+        w.comparisons.keep()
+    assert "Nothing to keep" in blocker.args[0]
+    assert w.comparisons.runs() == []
+    w.close()
+
+
+def test_replay_unchanged_reproduces_the_kept_curves_bit_for_bit(window, qtbot):
+    w = window
+    _train(qtbot, w)
+    same = next(t for t, c in w.comparisons._replay_entries() if c == {})
+    same.trigger()
+    kept = w.comparisons.runs()[0]
+    qtbot.waitUntil(lambda: w._latest.iteration == 0, timeout=TIMEOUT)
+    _train(qtbot, w)
+    again = w.comparisons.capture()
+    assert w.comparisons.labels() == ["same setup"]
+    np.testing.assert_array_equal(again.loss_x, kept.loss_x)
+    np.testing.assert_array_equal(again.loss_y, kept.loss_y)
+    np.testing.assert_array_equal(again.delta, kept.delta)
+    assert again.delta.shape == (3, STEPS)
+
+
+def test_compare_with_relu_starts_from_the_same_theta(window, qtbot):
+    w = window
+    _train(qtbot, w)
+    relu = next(t for t, c in w.comparisons._replay_entries() if c == {"activation": "relu"})
+    relu.trigger()
+    qtbot.waitUntil(lambda: w._setup.activation == "relu", timeout=TIMEOUT)
+    assert w.comparisons.runs()[0].setup.activation == "sigmoid"
+    qtbot.waitUntil(lambda: w._latest.iteration == 0, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: w.comparisons.labels() == ["σ = sigmoid"], timeout=TIMEOUT)
+    # Same seed, same initialiser: the ReLU run starts from the sigmoid run's θ.
+    fresh = MainWindow(SMALL, restore=False)
+    qtbot.addWidget(fresh)
+    qtbot.waitUntil(lambda: fresh._latest is not None, timeout=TIMEOUT)
+    for a, b in zip(fresh._latest.weights, w._latest.weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+    fresh.close()

@@ -1,0 +1,93 @@
+"""bpviz compare: several experiments trained and overlaid, end to end in subprocesses."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import struct
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+
+from bpviz.engine.compare import record_run
+from bpviz.engine.experiment import Setup, build
+from bpviz.engine.experiment_io import save_experiment
+
+REPO = Path(__file__).resolve().parents[1]
+SIG = Setup(dataset="xor4", hidden=(3, 3), activation="sigmoid", batch_size=4, lr=0.5,
+            test_fraction=0.0)
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env.pop("DISPLAY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bpviz.cli", *args], capture_output=True, text=True, cwd=REPO,
+        env=env, timeout=180, check=False,
+    )
+
+
+def _save(path: Path, setup: Setup) -> Path:
+    _trainer, data = build(setup)
+    save_experiment(path, setup, None, data)
+    return path
+
+
+def test_two_runs_differing_in_sigma_give_columns_labelled_by_sigma(tmp_path):
+    a = _save(tmp_path / "a.json", SIG)
+    b = _save(tmp_path / "b.json", SIG.with_(activation="relu"))
+    out = tmp_path / "out"
+    r = run("compare", str(a), str(b), "--steps", "40", "--points", "8", "--out", str(out), "-q")
+    assert r.returncode == 0, r.stderr
+    with open(out / "compare.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    head = rows[0]
+    assert head[:3] == ["iteration", "Err [σ = sigmoid]", "Err [σ = ReLU]"]
+    assert "delta layer 1 [σ = sigmoid]" in head and "delta layer 3 [σ = ReLU]" in head
+    assert [int(r[0]) for r in rows[1:]] == [0, 5, 10, 15, 20, 25, 30, 35, 40]
+    # The numbers are the engine's: the same run in-process gives the same Err.
+    trainer, data = build(SIG)
+    rec = record_run(trainer, data.X_train, data.Y_train, 40, 8)
+    assert [float(r[1]) for r in rows[1:]] == rec.err.tolist()
+    for stem in ("compare_loss", "compare_delta"):
+        head_png = (out / f"{stem}.png").read_bytes()[:24]
+        assert head_png[:8] == b"\x89PNG\r\n\x1a\n"
+        assert struct.unpack(">II", head_png[16:24]) == (900, 540)
+        svg = ET.parse(out / f"{stem}.svg").getroot()
+        assert svg.tag.endswith("svg")
+        text = (out / f"{stem}.svg").read_text(encoding="utf-8")
+        # Qt's SVG splits a label into runs of text ("σ = ", "sigmoid").
+        assert "sigmoid</text>" in text and "ReLU</text>" in text
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path):
+    a = _save(tmp_path / "a.json", SIG)
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ not json", encoding="utf-8")
+    for args in (
+        ("compare", str(a), "--steps", "5", "--out", str(tmp_path / "o")),
+        ("compare", str(a), str(bad), "--steps", "5", "--out", str(tmp_path / "o")),
+        ("compare", str(a), str(tmp_path / "missing.json"), "--steps", "5", "--out", "o"),
+        ("compare", str(a), str(a), "--steps", "-1", "--out", str(tmp_path / "o")),
+    ):
+        r = run(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        lines = r.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("bpviz: error: "), r.stderr
+
+
+def test_record_run_measures_delta_per_layer_and_stops_at_divergence():
+    trainer, data = build(SIG)
+    rec = record_run(trainer, data.X_train, data.Y_train, 10, 5)
+    assert rec.delta.shape == (3, 6) and np.all(rec.delta > 0) and rec.diverged is None
+    wild = Setup(dataset="plane", hidden=(8, 8), activation="linear",
+                 output_activation="linear", init="large", lr=10.0)
+    trainer, data = build(wild)
+    rec = record_run(trainer, data.X_train, data.Y_train, 200, 10)
+    assert rec.diverged is not None and math.isnan(rec.err[-1])
