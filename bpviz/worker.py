@@ -157,7 +157,6 @@ class TrainingWorker(QObject):
         self._send("stop")
         self._end_process()
 
-
     # -- commands -----------------------------------------------------------
 
     @Slot()
