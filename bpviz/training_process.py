@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.forkserver
+import multiprocessing.popen_forkserver
+import multiprocessing.spawn
 import queue
 import signal
 import threading
@@ -43,6 +45,7 @@ __all__ = [
     "COMMANDS",
     "Rebuilt",
     "TrainingLoop",
+    "TrainingProcess",
     "serve",
     "start_fork_server",
     "training_context",
@@ -384,13 +387,50 @@ def training_context() -> multiprocessing.context.BaseContext:
     The server is a fresh interpreter (no Qt, no threads) that imports the
     engine once; each training process is then a fork of it, ready in about
     60 ms instead of the 0.6 s a spawned interpreter takes to import NumPy and
-    the engine. The server ends with the app, however the app ends. As with
-    any ``multiprocessing`` start method but fork, a script that starts a
-    session must guard its top level with ``if __name__ == "__main__":``.
+    the engine. The server ends with the app, however the app ends. Start
+    training processes with :class:`TrainingProcess`, not ``ctx.Process``.
     """
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload([__name__])
     return ctx
+
+
+class _PopenWithoutMain(multiprocessing.popen_forkserver.Popen):
+    """Starts a fork-server child without re-running the app's main script in it.
+
+    ``multiprocessing`` normally imports the parent's ``__main__`` file again in
+    the child, so that functions defined there can be unpickled. A training
+    process needs nothing from it (its target and arguments live in bpviz), and
+    re-running a script that has no ``if __name__ == "__main__":`` guard would
+    open a second window inside the training process (seen in a test script),
+    while code run from standard input cannot be re-run at all.
+    """
+
+    def _launch(self, process_obj: Any) -> None:
+        spawn = multiprocessing.spawn
+        original = spawn.get_preparation_data
+
+        def without_main(name: str) -> dict[str, Any]:
+            data = original(name)
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+            return data
+
+        # Only this worker thread starts processes in bpviz; the swap lasts one launch.
+        spawn.get_preparation_data = without_main
+        try:
+            super()._launch(process_obj)
+        finally:
+            spawn.get_preparation_data = original
+
+
+class TrainingProcess(multiprocessing.context.ForkServerProcess):
+    """A fork-server process that does not import the app's main script again."""
+
+    @staticmethod
+    def _Popen(process_obj: Any) -> _PopenWithoutMain:  # multiprocessing's name
+        training_context()  # the server preloads the engine
+        return _PopenWithoutMain(process_obj)
 
 
 def start_fork_server() -> None:

@@ -33,7 +33,7 @@ from PySide6.QtCore import (
 
 from .engine import Snapshot
 from .engine.experiment import Setup
-from .training_process import Rebuilt, serve, training_context
+from .training_process import Rebuilt, TrainingProcess, serve, training_context
 
 __all__ = [
     "Rebuilt",
@@ -268,9 +268,8 @@ class TrainingWorker(QObject):
     # -- internals ----------------------------------------------------------
 
     def _start_process(self, setup: Setup) -> None:
-        ctx = training_context()
-        here, there = ctx.Pipe(duplex=True)
-        process = ctx.Process(
+        here, there = training_context().Pipe(duplex=True)
+        process = TrainingProcess(
             target=serve, args=(there, setup), name="bpviz-training", daemon=True
         )
         try:

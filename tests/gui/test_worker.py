@@ -742,19 +742,20 @@ CLOSE_WHILE_PLAYING = textwrap.dedent(
             if snap.iteration > 0:  # really playing: quit now, in mid-training
                 QApplication.quit()
 
-    if __name__ == "__main__":
-        app = QApplication(sys.argv)
-        session = TrainingSession(PRESETS["spiral"][1])
-        counter = Counter()
-        session.worker.snapshot_ready.connect(counter.on_snapshot)
-        session.start()
-        session.play()
-        code = app.exec()
-        t0 = time.perf_counter()
-        finished = session.shutdown()
-        elapsed = time.perf_counter() - t0
-        print(f"iteration={counter.iteration} finished={finished} shutdown={elapsed:.3f}")
-        sys.exit(code if finished else 3)
+    # No "if __name__ == '__main__'" guard on purpose: the training process must not
+    # run this script again.
+    app = QApplication(sys.argv)
+    session = TrainingSession(PRESETS["spiral"][1])
+    counter = Counter()
+    session.worker.snapshot_ready.connect(counter.on_snapshot)
+    session.start()
+    session.play()
+    code = app.exec()
+    t0 = time.perf_counter()
+    finished = session.shutdown()
+    elapsed = time.perf_counter() - t0
+    print(f"iteration={counter.iteration} finished={finished} shutdown={elapsed:.3f}")
+    sys.exit(code if finished else 3)
     """
 )
 
