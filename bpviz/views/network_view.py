@@ -753,9 +753,9 @@ class NetworkView(QWidget):
             was = f"±{format_number(old, 3)}"
             if new_walk:
                 legend.set_note(
-                    f"was {was} last iteration",
-                    f"The scale was {was} in the last iteration: compare colours within "
-                    "one iteration.",
+                    f"was {was} before",
+                    f"The scale was {was} in the iteration shown before this one: compare "
+                    "colours within one iteration.",
                 )
             else:
                 legend.set_note(
