@@ -497,6 +497,14 @@ def serve(conn, setup: Setup) -> None:
             if name not in COMMANDS:
                 send("failed", f"Unknown command {name!r} for the training process")
                 continue
-            getattr(loop, name)(*args)
+            try:
+                getattr(loop, name)(*args)
+            except (BrokenPipeError, ConnectionResetError):
+                raise
+            except Exception as exc:  # a command the loop did not expect to fail: say so, go on
+                loop.playing = False
+                send("playing", False)
+                send("failed", f"The training side could not {name.replace('_', ' ')}: "
+                               f"{_one_line(exc)}")
     except (BrokenPipeError, ConnectionResetError):
         pass  # the window's process is gone: nothing left to train for

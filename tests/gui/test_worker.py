@@ -987,3 +987,17 @@ def test_the_garbage_collector_needs_the_gui_thread_and_belongs_to_the_app(sessi
     t.start()
     t.join()
     assert len(errors) == 1 and "GUI thread" in str(errors[0])
+
+
+def test_a_command_that_fails_unexpectedly_is_reported_and_the_process_goes_on(
+    session, rec, settle, qtbot
+):
+    settle(session, rec)
+    pid = session.worker.pid
+    with qtbot.waitSignal(rec.failed, timeout=TIMEOUT_MS) as blocker:
+        # Straight onto the pipe (the worker is idle after settle): float("fast") fails there.
+        session.worker._send("set_pace", "fast")
+    assert "set pace" in blocker.args[0] and "fast" in blocker.args[0]
+    session.step()
+    assert settle(session, rec).iteration == 1
+    assert session.worker.pid == pid and session.worker.restarts == 0
