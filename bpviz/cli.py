@@ -50,7 +50,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -102,14 +102,25 @@ def _error(message: str, stream: TextIO | None = None) -> None:
     print(f"bpviz: error: {text}", file=stream or sys.stderr)
 
 
-def _count(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= n <= MAX_STEPS:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to {MAX_STEPS:_}, got {n}")
-    return n
+def _whole_number(low: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to MAX_STEPS."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= n <= MAX_STEPS:
+            raise argparse.ArgumentTypeError(
+                f"expected a number from {low} to {MAX_STEPS:_}, got {n}"
+            )
+        return n
+
+    return parse
+
+
+_count = _whole_number(0)
+_positive = _whole_number(1)
 
 
 def _side(text: str) -> int:
@@ -505,16 +516,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------
 
 
-def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 1 <= n <= MAX_STEPS:
-        raise argparse.ArgumentTypeError(f"expected a number from 1 to {MAX_STEPS:_}, got {n}")
-    return n
-
-
 def _add_handout_parser(sub: Any) -> None:
     handout = sub.add_parser(
         "handout",
@@ -856,16 +857,10 @@ def _add_compare_parser(sub: Any) -> None:
 def _compare_plot(width: int, height: int, title: str, left: str, log_y: bool) -> Any:
     import pyqtgraph as pg
 
-    plot = pg.PlotWidget(background="w")
-    plot.resize(width, height)
+    from .export import white_plot
+
+    plot = white_plot(width, height, left, si_prefix=False)
     item = plot.getPlotItem()
-    for name in ("left", "bottom"):
-        axis = item.getAxis(name)
-        axis.setPen(pg.mkPen("k"))
-        axis.setTextPen(pg.mkPen("k"))
-        axis.enableAutoSIPrefix(False)
-    item.setLabel("bottom", "iteration")
-    item.setLabel("left", left)
     item.setTitle(title, color="k", size="13pt")
     item.showGrid(x=True, y=True, alpha=0.2)
     item.setLogMode(y=log_y)

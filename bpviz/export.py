@@ -336,6 +336,22 @@ def phase_png_path(
 # ---------------------------------------------------------------------------
 
 
+def white_plot(width: int, height: int, left: str, si_prefix: bool = True) -> pg.PlotWidget:
+    """A PlotWidget for figures (not shown): white background, black axes, x = iteration."""
+    plot = pg.PlotWidget(background="w")
+    plot.resize(width, height)
+    item = plot.getPlotItem()
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen("k"))
+        axis.setTextPen(pg.mkPen("k"))
+        if not si_prefix:
+            axis.enableAutoSIPrefix(False)
+    item.setLabel("bottom", "iteration")
+    item.setLabel("left", left)
+    return plot
+
+
 def make_loss_plot(
     history: Any, width: int = 800, height: int = 500, title: str | None = None
 ) -> pg.PlotWidget:
@@ -345,15 +361,8 @@ def make_loss_plot(
     and test sets at each evaluation. Long histories are downsampled for
     display ("peak" mode keeps spikes); the CSV keeps every value.
     """
-    plot = pg.PlotWidget(background="w")
-    plot.resize(width, height)
+    plot = white_plot(width, height, "Err")
     item = plot.getPlotItem()
-    for name in ("left", "bottom"):
-        axis = item.getAxis(name)
-        axis.setPen(pg.mkPen("k"))
-        axis.setTextPen(pg.mkPen("k"))
-    item.setLabel("bottom", "iteration")
-    item.setLabel("left", "Err")
     if title:
         item.setTitle(title, color="k")
     item.showGrid(x=True, y=True, alpha=0.2)

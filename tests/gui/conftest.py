@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QCoreApplication, QMetaObject, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QMetaObject, QObject, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QPalette
 
 from bpviz.engine import Snapshot
@@ -140,6 +140,15 @@ def _settle(session: TrainingSession, rec: Recorder) -> Snapshot:
     QCoreApplication.sendPostedEvents(None, 0)
     assert len(rec.snapshots) > n, "the requested snapshot did not arrive"
     return rec.last
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path) -> Iterator[None]:
+    """Point QSettings at a temporary folder: GUI tests never touch real settings."""
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
+    QSettings("bpviz", "bpviz").clear()
+    yield
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import av
 import numpy as np
 import pytest
 from PIL import Image, ImageSequence
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QProgressDialog
 
 from bpviz import cli
@@ -206,9 +206,6 @@ def test_progress_line_counts_frames():
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    QSettings("bpviz", "bpviz").clear()
     w = MainWindow(Setup(dataset="xor4", hidden=(2,), activation="sigmoid", batch_size=1,
                          lr=0.5, seed=3, test_fraction=0.0), restore=False)
     qtbot.addWidget(w)

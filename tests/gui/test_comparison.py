@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from bpviz.engine.experiment import Setup
@@ -15,14 +15,6 @@ SMALL = Setup(dataset="xor4", hidden=(3, 3), activation="sigmoid", batch_size=4,
               test_fraction=0.0)
 TIMEOUT = 20_000
 STEPS = 12
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path):
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    QSettings("bpviz", "bpviz").clear()
-    yield
 
 
 @pytest.fixture

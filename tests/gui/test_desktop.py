@@ -19,7 +19,6 @@ from PySide6.QtCore import (
     QMimeData,
     QPointF,
     QRect,
-    QSettings,
     QSize,
     Qt,
     QTimer,
@@ -40,15 +39,6 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 SMALL = Setup(dataset="xor4", hidden=(3,), batch_size=4, lr=0.5, test_fraction=0.0)
 TIMEOUT = 20_000
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path):
-    """Point QSettings at a temporary folder: tests never touch real settings."""
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    QSettings("bpviz", "bpviz").clear()
-    yield
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 
 from bpviz import cli
 from bpviz.engine.experiment import Setup, build
@@ -186,9 +185,6 @@ def test_command_refuses_bad_outputs(tmp_path, capsys, name):
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    QSettings("bpviz", "bpviz").clear()
     w = MainWindow(Setup(dataset="xor4", hidden=(2,), activation="sigmoid", batch_size=1,
                          lr=0.5, seed=3, test_fraction=0.0), restore=False)
     qtbot.addWidget(w)

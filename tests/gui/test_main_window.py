@@ -22,15 +22,6 @@ SMALL = Setup(dataset="xor4", hidden=(3,), batch_size=4, lr=0.5, test_fraction=0
 TIMEOUT = 20_000
 
 
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path):
-    """Point QSettings at a temporary folder: tests never touch real settings."""
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    QSettings("bpviz", "bpviz").clear()
-    yield
-
-
 @pytest.fixture
 def make_window(qtbot):
     windows = []

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QSettings, Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
@@ -24,13 +24,6 @@ from bpviz.views.main_window import MainWindow
 SETUP = Setup(dataset="xor4", hidden=(2, 2), activation="sigmoid", batch_size=1, lr=0.5,
               test_fraction=0.0, seed=4)
 TIMEOUT = 20_000
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path):
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    QSettings("bpviz", "bpviz").clear()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import random
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 
 from bpviz.engine.experiment import Setup
 from bpviz.training_process import TrainingLoop
@@ -22,13 +21,6 @@ from bpviz.views.main_window import MainWindow
 
 START = Setup(dataset="xor", n_samples=40, hidden=(3,), batch_size=8, lr=0.1)
 STEPS = 300
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path):
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    QSettings("bpviz", "bpviz").clear()
 
 
 class InProcess:
