@@ -443,6 +443,8 @@ def test_monkey_random_actions_while_training(make_window, qtbot):
     # The window still trains.
     w.load_setup(SMALL)
     qtbot.waitUntil(lambda: w._setup == SMALL, timeout=TIMEOUT)
+    # The random walk may have left a lecture pace (1 / s): train at full speed to see it train.
+    w.controls.pace.setCurrentText("as fast as possible")
     w.session.play()
     start = w._latest.iteration
     qtbot.waitUntil(lambda: w._latest.iteration > start + 50, timeout=TIMEOUT)
