@@ -194,8 +194,14 @@ def main() -> int:
     rows = []
     for sizes, target in (([2, 4, 4, 1], 2), ([2, 8, 8, 8, 8, 1], 4), ([32, 32, 32, 32], 15)):
         wall, _cpu = gui_views.time_network_view(app, sizes)
-        rows.append((f"NetworkView.show_snapshot {'-'.join(map(str, sizes))}", f"≤ {target} ms",
-                     f"{wall:.2f} ms", wall <= target))
+        rows.append(
+            (
+                f"NetworkView.show_snapshot {'-'.join(map(str, sizes))}",
+                f"≤ {target} ms",
+                f"{wall:.2f} ms",
+                wall <= target,
+            )
+        )
     lp = gui_views.time_loss_plot(app)
     lp_wall = lp[0] if isinstance(lp, tuple) else lp
     rows.append(
@@ -205,17 +211,35 @@ def main() -> int:
     rows.append(("launch to first painted window", "≤ 1.0 s", f"{launch:.2f} s", launch <= 1.0))
     drawn, bare, fps = epochs_while_drawing()
     ratio = drawn / bare
-    rows.append(("spiral 2-8-8-8-8-1, batch 10: epochs/s while the window draws", "",
-                 f"{drawn:,.0f} (window repainted {fps:.0f}/s)", None))
+    rows.append(
+        (
+            "spiral 2-8-8-8-8-1, batch 10: epochs/s while the window draws",
+            "",
+            f"{drawn:,.0f} (window repainted {fps:.0f}/s)",
+            None,
+        )
+    )
     rows.append(("same, bare engine (Trainer.run) in this run", "", f"{bare:,.0f}", None))
-    rows.append(("ratio drawing / bare, at ≥ 50 repaints/s", "≥ 0.9", f"{ratio:.2f}",
-                 ratio >= 0.9 and fps >= 50))
+    rows.append(
+        (
+            "ratio drawing / bare, at ≥ 50 repaints/s",
+            "≥ 0.9",
+            f"{ratio:.2f}",
+            ratio >= 0.9 and fps >= 50,
+        )
+    )
     pinned = headline_pinned()
     if pinned is not None:
         p_ratio = pinned["drawn"] / pinned["bare"]
-        rows.append(("same, pinned to one core (taskset -c 0): drawing / bare", "",
-                     f"{p_ratio:.2f} ({pinned['drawn']:,.0f} vs {pinned['bare']:,.0f} epochs/s, "
-                     f"{pinned['fps']:.0f} repaints/s)", None))
+        rows.append(
+            (
+                "same, pinned to one core (taskset -c 0): drawing / bare",
+                "",
+                f"{p_ratio:.2f} ({pinned['drawn']:,.0f} vs {pinned['bare']:,.0f} epochs/s, "
+                f"{pinned['fps']:.0f} repaints/s)",
+                None,
+            )
+        )
     print("| measurement | target | measured | met |")
     print("| --- | --- | --- | --- |")
     for name, target, value, ok in rows:
@@ -223,8 +247,10 @@ def main() -> int:
         print(f"| {name} | {target} | {value} | {mark} |")
     print()
     one_core = "" if pinned is None else f"; pinned to one core {p_ratio:.2f}"
-    print(f"Summary: training while the window draws runs at {ratio:.2f} of the bare engine's "
-          f"speed ({drawn:,.0f} vs {bare:,.0f} epochs/s, {fps:.0f} repaints/s){one_core}.")
+    print(
+        f"Summary: training while the window draws runs at {ratio:.2f} of the bare engine's "
+        f"speed ({drawn:,.0f} vs {bare:,.0f} epochs/s, {fps:.0f} repaints/s){one_core}."
+    )
     return 0
 
 

@@ -152,7 +152,7 @@ def pyav_available() -> bool:
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    """"1280x720" → (1280, 720); ValueError otherwise."""
+    """ "1280x720" → (1280, 720); ValueError otherwise."""
     parts = text.lower().replace("×", "x").split("x")
     if len(parts) != 2 or not all(s.strip().isdigit() for s in parts):
         raise ValueError(f"expected a size like 1280x720, got {text!r}")

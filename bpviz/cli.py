@@ -139,8 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (errors raise instead of exiting)."""
     parser = _Parser(
         prog="bpviz",
-        usage="%(prog)s [-h] [--version] [FILE | --example NAME]\n"
-        "       %(prog)s COMMAND ...",
+        usage="%(prog)s [-h] [--version] [FILE | --example NAME]\n       %(prog)s COMMAND ...",
         description="Watch backpropagation learn, phase by phase. "
         "Without a command, bpviz opens its window: on FILE (an experiment .json "
         "or a data .csv file), on a built-in example (--example NAME, see 'bpviz "
@@ -819,7 +818,6 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-
 # ---------------------------------------------------------------------------
 # bpviz compare
 # ---------------------------------------------------------------------------
@@ -845,7 +843,10 @@ def _add_compare_parser(sub: Any) -> None:
         "--out", required=True, metavar="DIR", help="output directory (created if needed)"
     )
     cmp_.add_argument(
-        "--points", type=_count, default=200, metavar="K",
+        "--points",
+        type=_count,
+        default=200,
+        metavar="K",
         help="measurements per run, evenly spaced (200)",
     )
     cmp_.add_argument("--quiet", "-q", action="store_true", help="no summary")
@@ -884,13 +885,17 @@ def _write_compare_plots(runs: list[Any], labels: list[str], out: Path, args: An
     written = []
     loss = _compare_plot(args.width, args.height, "Err on the training set", "Err", False)
     delta = _compare_plot(
-        args.width, args.height,
-        "‖δ‖ per layer (dashed: first hidden layer, thick: output)", "RMS of δ in layer l", True,
+        args.width,
+        args.height,
+        "‖δ‖ per layer (dashed: first hidden layer, thick: output)",
+        "RMS of δ in layer l",
+        True,
     )
     for i, (run, label) in enumerate(zip(runs, labels, strict=True)):
         colour = COMPARE_COLOURS[i % len(COMPARE_COLOURS)]
-        loss.plot(run.iterations, run.err, pen=pg.mkPen(colour, width=3), name=label,
-                  connect="finite")
+        loss.plot(
+            run.iterations, run.err, pen=pg.mkPen(colour, width=3), name=label, connect="finite"
+        )
         n_layers = run.delta.shape[0]
         for l in range(n_layers):
             y = np.where(run.delta[l] > 0, run.delta[l], np.nan)
@@ -970,9 +975,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     labels = run_labels([e.setup for e, _, _ in loaded])
     if labels[0] == "run 1":  # the same settings: name the files instead
         labels = [Path(p).stem for p in args.experiments]
-    runs = [
-        record_run(tr, ds.X_train, ds.Y_train, args.steps, args.points) for _, tr, ds in loaded
-    ]
+    runs = [record_run(tr, ds.X_train, ds.Y_train, args.steps, args.points) for _, tr, ds in loaded]
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
     try:
         atomic_write_bytes(out / "compare.csv", _compare_csv(runs, labels).encode("utf-8"))
@@ -987,11 +990,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if not args.quiet:
         ends = "; ".join(
             f"{lab}: Err {run.err[np.isfinite(run.err)][-1]:.4g}"
-            if np.isfinite(run.err).any() else f"{lab}: diverged"
+            if np.isfinite(run.err).any()
+            else f"{lab}: diverged"
             for lab, run in zip(labels, runs, strict=True)
         )
-        print(f"bpviz: compared {len(runs)} runs over {args.steps} iterations ({ends}); "
-              f"wrote {', '.join(written)} to {out}")
+        print(
+            f"bpviz: compared {len(runs)} runs over {args.steps} iterations ({ends}); "
+            f"wrote {', '.join(written)} to {out}"
+        )
     return EXIT_OK
 
 

@@ -88,9 +88,7 @@ def close_on_signals(
         writer.close()
 
 
-def first_geometry(
-    available: QRect, preferred: QSize, share: float = FIRST_WINDOW_SHARE
-) -> QRect:
+def first_geometry(available: QRect, preferred: QSize, share: float = FIRST_WINDOW_SHARE) -> QRect:
     """A first window's geometry: ``preferred``, at most ``share`` of ``available``, centred."""
     width = min(preferred.width(), int(available.width() * share))
     height = min(preferred.height(), int(available.height() * share))

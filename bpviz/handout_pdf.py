@@ -67,11 +67,7 @@ def _table_html(b: Table, fragment: str, rows: range) -> str:
     head, _, rest = fragment.partition("</tr>")
     body = rest.removesuffix("</table>").split("</tr>")[:-1]
     picked = "".join(body[m] + "</tr>" for m in rows)
-    return (
-        head + "</tr>"
-        + picked
-        + "</table>"
-    )
+    return head + "</tr>" + picked + "</table>"
 
 
 def _draw_figure(p: QPainter, lay: figure.Layout, x0: float, y0: float, scale: float) -> None:

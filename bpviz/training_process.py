@@ -448,11 +448,29 @@ def _one_line(exc: BaseException) -> str:
 
 
 #: The commands a pipe may carry: TrainingLoop's public methods, nothing else.
-COMMANDS = frozenset({
-    "stop", "play", "pause", "toggle", "step", "step_phase", "step_back", "reset",
-    "set_pace", "configure", "load_setup", "set_weight", "set_start", "run_gradient_check",
-    "open_experiment", "save_experiment", "export_loss_csv", "request_snapshot", "sync",
-})
+COMMANDS = frozenset(
+    {
+        "stop",
+        "play",
+        "pause",
+        "toggle",
+        "step",
+        "step_phase",
+        "step_back",
+        "reset",
+        "set_pace",
+        "configure",
+        "load_setup",
+        "set_weight",
+        "set_start",
+        "run_gradient_check",
+        "open_experiment",
+        "save_experiment",
+        "export_loss_csv",
+        "request_snapshot",
+        "sync",
+    }
+)
 
 
 def serve(conn, setup: Setup) -> None:
@@ -504,7 +522,9 @@ def serve(conn, setup: Setup) -> None:
             except Exception as exc:  # a command the loop did not expect to fail: say so, go on
                 loop.playing = False
                 send("playing", False)
-                send("failed", f"The training side could not {name.replace('_', ' ')}: "
-                               f"{_one_line(exc)}")
+                send(
+                    "failed",
+                    f"The training side could not {name.replace('_', ' ')}: {_one_line(exc)}",
+                )
     except (BrokenPipeError, ConnectionResetError):
         pass  # the window's process is gone: nothing left to train for

@@ -368,8 +368,11 @@ class TrainingWorker(QObject):
         code = process.exitcode
         self._end_process()
         self.playing_changed.emit(False)
-        how = f"was killed by signal {-code}" if code is not None and code < 0 else (
-            f"ended with exit code {code}")
+        how = (
+            f"was killed by signal {-code}"
+            if code is not None and code < 0
+            else (f"ended with exit code {code}")
+        )
         now = time.monotonic()
         self._restart_times = [t for t in self._restart_times if now - t < RESTART_WINDOW_S]
         if len(self._restart_times) >= MAX_RESTARTS:

@@ -18,8 +18,9 @@ from bpviz.engine.experiment import Setup, build
 from bpviz.engine.experiment_io import save_experiment
 
 REPO = Path(__file__).resolve().parents[1]
-SIG = Setup(dataset="xor4", hidden=(3, 3), activation="sigmoid", batch_size=4, lr=0.5,
-            test_fraction=0.0)
+SIG = Setup(
+    dataset="xor4", hidden=(3, 3), activation="sigmoid", batch_size=4, lr=0.5, test_fraction=0.0
+)
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -28,8 +29,13 @@ def run(*args: str) -> subprocess.CompletedProcess:
     env["QT_QPA_PLATFORM"] = "offscreen"
     env.pop("DISPLAY", None)
     return subprocess.run(
-        [sys.executable, "-m", "bpviz.cli", *args], capture_output=True, text=True, cwd=REPO,
-        env=env, timeout=180, check=False,
+        [sys.executable, "-m", "bpviz.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=180,
+        check=False,
     )
 
 
@@ -86,8 +92,14 @@ def test_record_run_measures_delta_per_layer_and_stops_at_divergence():
     trainer, data = build(SIG)
     rec = record_run(trainer, data.X_train, data.Y_train, 10, 5)
     assert rec.delta.shape == (3, 6) and np.all(rec.delta > 0) and rec.diverged is None
-    wild = Setup(dataset="plane", hidden=(8, 8), activation="linear",
-                 output_activation="linear", init="large", lr=10.0)
+    wild = Setup(
+        dataset="plane",
+        hidden=(8, 8),
+        activation="linear",
+        output_activation="linear",
+        init="large",
+        lr=10.0,
+    )
     trainer, data = build(wild)
     rec = record_run(trainer, data.X_train, data.Y_train, 200, 10)
     assert rec.diverged is not None and math.isnan(rec.err[-1])

@@ -20,20 +20,29 @@ def run(*args: str, timeout: int = 300):
     env.pop("DISPLAY", None)
     return subprocess.run(
         [sys.executable, "-m", "bpviz.cli", *args],
-        capture_output=True, text=True, cwd=REPO, env=env, timeout=timeout, check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=timeout,
+        check=False,
     )
 
 
 def test_pdf_sheets_and_keys_are_reproducible_byte_for_byte(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     for out in (a, b):
-        r = run("exercises", "--example", "lecture", "--count", "3", "--seed", "11",
-                "--out", str(out))
+        r = run(
+            "exercises", "--example", "lecture", "--count", "3", "--seed", "11", "--out", str(out)
+        )
         assert r.returncode == 0, r.stderr
     assert r.stderr.splitlines() == [f"bpviz: sheet {n} of 3 written" for n in (1, 2, 3)]
     names = sorted(p.name for p in a.iterdir())
-    assert names == sorted(f"{kind}-{n:02d}.{ext}" for kind, ext in
-                           (("key", "pdf"), ("sheet", "json"), ("sheet", "pdf")) for n in (1, 2, 3))
+    assert names == sorted(
+        f"{kind}-{n:02d}.{ext}"
+        for kind, ext in (("key", "pdf"), ("sheet", "json"), ("sheet", "pdf"))
+        for n in (1, 2, 3)
+    )
     for name in names:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     assert (a / "sheet-01.pdf").read_bytes().startswith(b"%PDF")
@@ -44,10 +53,15 @@ def test_pdf_sheets_and_keys_are_reproducible_byte_for_byte(tmp_path):
 def test_the_pdf_sheet_has_blanks_and_the_key_the_results(tmp_path):
     r = run("exercises", "--example", "lecture", "--count", "1", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
-    sheet = subprocess.run(["pdftotext", str(tmp_path / "sheet-01.pdf"), "-"],
-                           capture_output=True, text=True, check=True).stdout
-    key = subprocess.run(["pdftotext", str(tmp_path / "key-01.pdf"), "-"],
-                         capture_output=True, text=True, check=True).stdout
+    sheet = subprocess.run(
+        ["pdftotext", str(tmp_path / "sheet-01.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    key = subprocess.run(
+        ["pdftotext", str(tmp_path / "key-01.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "exercise sheet 01" in sheet and "____" in sheet
     assert "answer key 01" in key and "Weight update" in key and "____" not in key
 

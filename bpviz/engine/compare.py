@@ -201,9 +201,9 @@ class RecordedRun:
     diverged: str | None = None
 
 
-def record_run(trainer: Any, X: np.ndarray, Y: np.ndarray, steps: int, points: int = 200) -> (
-    RecordedRun
-):
+def record_run(
+    trainer: Any, X: np.ndarray, Y: np.ndarray, steps: int, points: int = 200
+) -> RecordedRun:
     """Train ``steps`` iterations, measuring Err and ‖δ_l‖ on (X, Y) at about ``points`` + 1
     evenly spaced iterations (the first before any step)."""
     from .trainer import DivergenceError

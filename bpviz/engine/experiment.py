@@ -67,8 +67,17 @@ class Setup:
 
     def with_(self, **changes: Any) -> Setup:
         """A copy with some fields changed (``params`` dropped if the net changes)."""
-        net_fields = {"hidden", "activation", "output_activation", "loss", "init", "bias",
-                      "seed", "dataset", "csv_path"}
+        net_fields = {
+            "hidden",
+            "activation",
+            "output_activation",
+            "loss",
+            "init",
+            "bias",
+            "seed",
+            "dataset",
+            "csv_path",
+        }
         if net_fields & changes.keys() and "params" not in changes:
             changes["params"] = None
         if "hidden" in changes:
@@ -233,8 +242,7 @@ def build(setup: Setup, dataset: Dataset | None = None) -> tuple[Trainer, Datase
         p = np.asarray(setup.params, dtype=net.dtype)
         if p.shape != net.params.shape:
             raise ValueError(
-                f"params holds {p.size} numbers but the network {list(sizes)} has "
-                f"{net.params.size}"
+                f"params holds {p.size} numbers but the network {list(sizes)} has {net.params.size}"
             )
         net.params[...] = p
     trainer = Trainer(

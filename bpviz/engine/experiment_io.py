@@ -159,9 +159,12 @@ class ExperimentError(ValueError):
 
     def with_file(self, file: str) -> ExperimentError:
         """The same error, naming ``file`` (once, however many fields are bad)."""
-        return ExperimentError(self.reason, field=self.field, file=file, errors=(
-            () if len(self.errors) == 1 else self.errors
-        ))
+        return ExperimentError(
+            self.reason,
+            field=self.field,
+            file=file,
+            errors=(() if len(self.errors) == 1 else self.errors),
+        )
 
 
 class _Collect:
@@ -848,9 +851,7 @@ def _parse(doc: object) -> Experiment:
     )
 
 
-def _parse_network(
-    setup: Setup, raw_data: object
-) -> tuple[tuple[int, ...], int, Dataset | None]:
+def _parse_network(setup: Setup, raw_data: object) -> tuple[tuple[int, ...], int, Dataset | None]:
     """The network's sizes, its number of θ and the embedded dataset."""
     dataset = None
     if raw_data is not None:
@@ -913,8 +914,7 @@ def _parse_state(
         if n_params is not None and params.shape[0] != n_params:
             raise _fail(
                 "state.params",
-                f"expected {n_params} numbers for the network {list(sizes)}, "
-                f"got {params.shape[0]}",
+                f"expected {n_params} numbers for the network {list(sizes)}, got {params.shape[0]}",
             )
     resume = None
     with found.check():

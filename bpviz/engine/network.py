@@ -443,9 +443,7 @@ class Network:
         b = 1 if bias else 0
         n_params = sum(n_out * (n_in + b) for n_in, n_out in itertools.pairwise(sizes))
         if n_params > MAX_PARAMETERS:
-            raise ValueError(
-                f"{n_params:,} parameters is too many (at most {MAX_PARAMETERS:,})"
-            )
+            raise ValueError(f"{n_params:,} parameters is too many (at most {MAX_PARAMETERS:,})")
         self.activation = get_activation(activation)
         self.output_activation = get_activation(output_activation)
         self.loss = get_loss(loss)
@@ -670,13 +668,9 @@ class Network:
     def _check_xy(self, X: FloatArray, Y: FloatArray | None = None) -> None:
         """Check the shapes of X and Y (arrays already)."""
         if X.ndim != 2 or X.shape[1] != self.sizes[0]:
-            raise ValueError(
-                f"X must have shape (batch, {self.sizes[0]}), got {X.shape}"
-            )
+            raise ValueError(f"X must have shape (batch, {self.sizes[0]}), got {X.shape}")
         if Y is not None and Y.shape != (X.shape[0], self.sizes[-1]):
-            raise ValueError(
-                f"Y must have shape ({X.shape[0]}, {self.sizes[-1]}), got {Y.shape}"
-            )
+            raise ValueError(f"Y must have shape ({X.shape[0]}, {self.sizes[-1]}), got {Y.shape}")
 
     # -- the public passes --------------------------------------------------
 
@@ -702,9 +696,7 @@ class Network:
             run_ops(ws.ops["hidden_delta", l])
         run_ops(ws.ops["gradients", None])
 
-    def update(
-        self, ws: Workspace, rule: UpdateRule, velocity: FloatArray | None = None
-    ) -> None:
+    def update(self, ws: Workspace, rule: UpdateRule, velocity: FloatArray | None = None) -> None:
         """θ ← θ − η·∂Err/∂θ from the gradient in ``ws`` (momentum etc. as ``rule`` says)."""
         if rule.is_plain:
             if ws.lr != rule.lr:  # the calls read η from ws.lr_buf

@@ -777,13 +777,9 @@ class Trainer:
             # Forward phase l − 1 computes layer l.
             computed = [True] + [l - 1 <= done for l in range(1, net.n_layers)]
             u = tuple(
-                frozen_copy(ws.u[l]) if l and computed[l] else None
-                for l in range(net.n_layers)
+                frozen_copy(ws.u[l]) if l and computed[l] else None for l in range(net.n_layers)
             )
-            o = tuple(
-                frozen_copy(ws.o[l]) if computed[l] else None
-                for l in range(net.n_layers)
-            )
+            o = tuple(frozen_copy(ws.o[l]) if computed[l] else None for l in range(net.n_layers))
             if done >= n_fwd:
                 err = float(ws.err)
             dl: list[FloatArray | None] = [None] * net.n_layers

@@ -64,7 +64,9 @@ class Comparisons(QObject):
         self._ghosts: list[_Ghost] = []
         self._live = Setup()
         self.keep_action = act(
-            self, "&Keep this run for comparison", ("K",),
+            self,
+            "&Keep this run for comparison",
+            ("K",),
             "Freeze this run's Err and ‖δ‖ curves as a faint ghost, labelled by what differs",
         )
         self.clear_action = act(self, "C&lear comparisons", (), "Remove every kept run")

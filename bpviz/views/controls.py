@@ -449,9 +449,7 @@ class ControlPanel(QWidget):
 
         # wiring: every widget reports one Setup field
         for name in ("lr", "momentum", "l1", "l2", "noise", "test_fraction"):
-            getattr(self, name).valueChanged.connect(
-                lambda v, n=name: self._report({n: float(v)})
-            )
+            getattr(self, name).valueChanged.connect(lambda v, n=name: self._report({n: float(v)}))
         for name in ("clip_value", "clip_norm"):
             getattr(self, name).valueChanged.connect(
                 lambda v, n=name: self._report({n: float(v) if v > 0 else None})

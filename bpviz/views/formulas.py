@@ -677,8 +677,9 @@ def _phase_output_delta(h: _Html, v: Worked) -> None:
     rows = []
     for eq in eqs:
         calc = _q(eq.substituted) if eq.substituted is not None else ""
-        rows.append([f"{_q(eq.quantity)} =", calc, "=" if calc else "",
-                     h.value(eq.value, p.backward)])
+        rows.append(
+            [f"{_q(eq.quantity)} =", calc, "=" if calc else "", h.value(eq.value, p.backward)]
+        )
     h.lines(_elide_rows(rows, "outputs"))
 
 
@@ -701,8 +702,9 @@ def _phase_hidden_delta(h: _Html, v: Worked, l: int) -> None:
         if eq.substituted is not None:
             few = v.sizes[l + 1] <= PHASE_TERMS or not eq.steps
             calc = _q(eq.substituted if few else eq.steps[-1])
-        rows.append([f"{_q(eq.quantity)} =", calc, "=" if calc else "",
-                     h.value(eq.value, p.backward)])
+        rows.append(
+            [f"{_q(eq.quantity)} =", calc, "=" if calc else "", h.value(eq.value, p.backward)]
+        )
     h.lines(_elide_rows(rows, "neurons"))
     h.para(h.muted("Click a neuron of this layer to see its sum term by term."))
 
@@ -735,8 +737,9 @@ def _phase_gradients(h: _Html, v: Worked) -> None:
     for e in top:
         eq = v.grad(e)
         calc = _q(eq.symbolic) if v.batch > 1 else _q(eq.substituted or Text(""))
-        rows.append([f"{_q(eq.quantity)} =", calc, "=" if calc else "",
-                     h.value(eq.value, p.backward)])
+        rows.append(
+            [f"{_q(eq.quantity)} =", calc, "=" if calc else "", h.value(eq.value, p.backward)]
+        )
     which = f"The {len(top)} largest of {len(entries)}" if len(top) < len(entries) else "All"
     h.para(h.muted(f"{which}:"))
     h.lines(rows)
@@ -757,8 +760,7 @@ def _phase_update(h: _Html, v: Worked) -> None:
     rows = []
     for e in top:
         eq = v.update(e)
-        rows.append([f"{_q(eq.quantity)} ←", _q(eq.substituted), "=",
-                     h.value(eq.value, p.update)])
+        rows.append([f"{_q(eq.quantity)} ←", _q(eq.substituted), "=", h.value(eq.value, p.update)])
     which = (
         f"The {len(top)} largest changes of {len(entries)}" if len(top) < len(entries) else "All"
     )

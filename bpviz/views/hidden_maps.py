@@ -152,11 +152,11 @@ class HiddenMaps(QWidget):
             row += 1
             images = []
             for i in range(shown):
-                label = self._layout.addLabel(str(neuron_number(sizes, l, i)), row=row, col=i,
-                                              color=fg)
+                label = self._layout.addLabel(
+                    str(neuron_number(sizes, l, i)), row=row, col=i, color=fg
+                )
                 self._labels.append(label)
-                vb = self._layout.addViewBox(row=row + 1, col=i, lockAspect=True,
-                                             enableMouse=False)
+                vb = self._layout.addViewBox(row=row + 1, col=i, lockAspect=True, enableMouse=False)
                 vb.setMenuEnabled(False)
                 img = pg.ImageItem(axisOrder="row-major")
                 vb.addItem(img)
@@ -278,8 +278,9 @@ class HiddenMaps(QWidget):
                 self._ranges[row] = r
                 self._set_title(row, act, int(cfg["sizes"][row + 1]))
             for img, m in zip(images, maps, strict=True):
-                img.setImage(np.where(np.isfinite(m), m, centre), lut=lut,
-                             levels=(centre - r, centre + r))
+                img.setImage(
+                    np.where(np.isfinite(m), m, centre), lut=lut, levels=(centre - r, centre + r)
+                )
                 img.setRect(rect)
                 img.getViewBox().autoRange(padding=0)
             self._maps.append(maps)

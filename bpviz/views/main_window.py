@@ -122,11 +122,7 @@ class _ShortcutGuard(QObject):
     def __init__(self, window: QMainWindow, actions: Actions) -> None:
         super().__init__(window)
         self._window = window
-        self._keys = {
-            seq.toString()
-            for a in actions.keyboard()
-            for seq in a.shortcuts()
-        }
+        self._keys = {seq.toString() for a in actions.keyboard() for seq in a.shortcuts()}
         self.guard_inputs()
 
     def guard_inputs(self) -> None:
@@ -358,9 +354,7 @@ class MainWindow(QMainWindow):
         self.controls.changed.connect(self._on_controls_changed)
         self.controls.pace_changed.connect(self._on_pace_changed)
         self.controls.message.connect(lambda text: self.show_banner(html.escape(text)))
-        self.network_view.neuron_selected.connect(
-            lambda l, i: self.select(("neuron", l, i))
-        )
+        self.network_view.neuron_selected.connect(lambda l, i: self.select(("neuron", l, i)))
         self.network_view.edge_selected.connect(lambda k, i, s: self.select(("edge", k, i, s)))
         self.network_view.weight_edited.connect(self.session.set_weight)
         self.inspector.sample_changed.connect(self._on_sample_changed)
@@ -610,8 +604,10 @@ class MainWindow(QMainWindow):
             self._starting = False
         elif self._opening is not None:  # the file asked for has opened
             self._title_file, self._opening = self._opening, None
-        elif self._title_file is not None and self._title_file[0] == "csv" and (
-            info.setup.dataset != "csv" or info.setup.csv_path != self._title_file[1]
+        elif (
+            self._title_file is not None
+            and self._title_file[0] == "csv"
+            and (info.setup.dataset != "csv" or info.setup.csv_path != self._title_file[1])
         ):
             self._title_file = None  # no longer trained on that CSV file
         self._update_title()
@@ -1124,8 +1120,11 @@ class MainWindow(QMainWindow):
         if on:
             # Beside the formulas, with room for a row of maps per hidden layer.
             w = self.inspector_dock.width() + self.hidden_dock.width()
-            self.resizeDocks([self.inspector_dock, self.hidden_dock], [w - w * 2 // 5, w * 2 // 5],
-                             Qt.Orientation.Horizontal)
+            self.resizeDocks(
+                [self.inspector_dock, self.hidden_dock],
+                [w - w * 2 // 5, w * 2 // 5],
+                Qt.Orientation.Horizontal,
+            )
             if self._latest is not None:
                 self.hidden_maps.show_snapshot(self._latest)
                 self.hidden_maps.flush()
@@ -1235,8 +1234,14 @@ class MainWindow(QMainWindow):
         if on:
             self._pre_presenter_state = self.saveState()
             self._pre_presenter_full = self.isFullScreen()
-            for dock in (self.controls_dock, self.loss_dock, self.output_dock,
-                         self.gradient_dock, self.gradcheck_dock, self.hidden_dock):
+            for dock in (
+                self.controls_dock,
+                self.loss_dock,
+                self.output_dock,
+                self.gradient_dock,
+                self.gradcheck_dock,
+                self.hidden_dock,
+            ):
                 dock.hide()
             self.inspector_dock.show()
             self.showFullScreen()
@@ -1409,8 +1414,13 @@ class MainWindow(QMainWindow):
 
     def _ask_auto_advance_interval(self) -> None:
         seconds, ok = QInputDialog.getDouble(
-            self, "Auto-advance", "Seconds per phase", settings.read("auto_advance_seconds"),
-            0.5, 60.0, 1,
+            self,
+            "Auto-advance",
+            "Seconds per phase",
+            settings.read("auto_advance_seconds"),
+            0.5,
+            60.0,
+            1,
         )
         if ok:
             settings.write("auto_advance_seconds", float(seconds))

@@ -191,8 +191,14 @@ class QuizPanel(QWidget):
         self._scroll.setWidgetResizable(True)
         self._scroll.setFrameShape(QFrame.Shape.NoFrame)
         self._scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        for w in (self.header, self.score_label, self.question, self.feedback, self.body,
-                  self.given):
+        for w in (
+            self.header,
+            self.score_label,
+            self.question,
+            self.feedback,
+            self.body,
+            self.given,
+        ):
             w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         top = QHBoxLayout()
@@ -370,7 +376,7 @@ class QuizPanel(QWidget):
             out.append(f'<p style="margin:2px">{self._say("Given:", "muted")}<br>{vals}</p>')
         for m in g.matrices:
             head = "".join(
-                f"<td align=\"right\" style=\"color:{p.muted}\">&nbsp;ℓ = {c}&nbsp;</td>"
+                f'<td align="right" style="color:{p.muted}">&nbsp;ℓ = {c}&nbsp;</td>'
                 for c in m.columns
             )
             rows = "".join(
@@ -464,8 +470,14 @@ class QuizPanel(QWidget):
         size = BASE_POINT_SIZE * self._scale
         body = QFont(self.font())
         body.setPointSizeF(size)
-        for w in (self.question, self.field, self.feedback, self.body, self.given,
-                  self.score_label):
+        for w in (
+            self.question,
+            self.field,
+            self.feedback,
+            self.body,
+            self.given,
+            self.score_label,
+        ):
             w.setFont(body)
         small = QFont(body)
         small.setPointSizeF(size * 0.85)

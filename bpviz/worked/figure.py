@@ -298,7 +298,7 @@ def _tex_label(text: str) -> str:
 
 
 def _rgb(color: str) -> str:
-    """"#1558b0" as PDF colour operands "0.0824 0.3451 0.6902"."""
+    """ "#1558b0" as PDF colour operands "0.0824 0.3451 0.6902"."""
     return " ".join(f"{int(color[m : m + 2], 16) / 255:.4f}" for m in (1, 3, 5))
 
 

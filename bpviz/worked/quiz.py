@@ -221,9 +221,7 @@ def _theta(w: Worked, k: int, flags: frozenset[str], stale: Any) -> tuple[np.nda
     return used
 
 
-def recompute(
-    w: Worked, q: Question, flags: Iterable[str] = (), stale: Any = None
-) -> float | None:
+def recompute(w: Worked, q: Question, flags: Iterable[str] = (), stale: Any = None) -> float | None:
     """The question's quantity recomputed from the snapshot's numbers under ``flags``.
 
     ``flags`` are keys of :data:`MISTAKES` (none: the right computation);
@@ -577,8 +575,7 @@ class Score:
 
     def text(self) -> str:
         return (
-            f"{self.first} right first time · {self.hint} after a hint · "
-            f"{self.revealed} revealed"
+            f"{self.first} right first time · {self.hint} after a hint · {self.revealed} revealed"
         )
 
 
@@ -621,8 +618,12 @@ class QuizSession:
             self.sample = sample
         if snap.phase is not None and snap.phase.kind == "update" and snap.old_weights is not None:
             self._stale[snap.iteration] = (snap.old_weights, snap.old_biases)
-        at = (snap.iteration, None if snap.phase is None else snap.phase.index, self.sample,
-              tuple(sorted(self.kinds)))
+        at = (
+            snap.iteration,
+            None if snap.phase is None else snap.phase.index,
+            self.sample,
+            tuple(sorted(self.kinds)),
+        )
         if at == self._at:
             return False
         self._at = at

@@ -176,8 +176,19 @@ def sheet_doc(sheet: Sheet, title: str = "") -> H.Doc:
         *[Num(float(snap.x[0, m]), Ref("x", 0, m, None, 0)) for m in range(sizes[0])],  # type: ignore[index]
         *[Num(float(snap.y[0, k]), Ref("y", w.last, k, None, 0)) for k in range(sizes[-1])],  # type: ignore[index]
     )
-    B.append(H.Para(("The sample: inputs ", Sym("x"), " = ", Sym("o"), " of the input neurons, "
-                     "target ", Sym("y"), ".")))
+    B.append(
+        H.Para(
+            (
+                "The sample: inputs ",
+                Sym("x"),
+                " = ",
+                Sym("o"),
+                " of the input neurons, target ",
+                Sym("y"),
+                ".",
+            )
+        )
+    )
     B.append(H.Table((*x_syms, *y_syms), (row,)))
     B.append(H.Heading(2, "The network"))
     lay = figure.layout(sizes, snap.old_weights, snap.old_biases if w.bias else None)
@@ -185,9 +196,16 @@ def sheet_doc(sheet: Sheet, title: str = "") -> H.Doc:
     if w.bias:
         cap += " The grey nodes 0 are the bias inputs, constant 1."
     B.append(H.Figure(lay, cap))
-    rows = [(w.theta_sym(k, i, s), Num(w.pick(snap.old_weights, snap.old_biases, (k, i, s)),  # type: ignore[arg-type]
-                                         Ref("theta", k, i, s)))
-            for k, i, s in w.edges()]
+    rows = [
+        (
+            w.theta_sym(k, i, s),
+            Num(
+                w.pick(snap.old_weights, snap.old_biases, (k, i, s)),  # type: ignore[arg-type]
+                Ref("theta", k, i, s),
+            ),
+        )
+        for k, i, s in w.edges()
+    ]
     B.append(H.Table((Sym("θ"), "value"), tuple(rows)))
     titles = {
         "forward": "Forward pass: layer {l}",

@@ -963,7 +963,10 @@ def test_every_bad_field_is_listed_not_only_the_first(valid_doc, tmp_path):
         assert f") {field}: " in text, text
     assert "\n" not in text
     assert [e.field for e in info.value.errors] == [
-        "setup.hidden[1]", "setup.activation", "setup.lr", "state.iteration"
+        "setup.hidden[1]",
+        "setup.activation",
+        "setup.lr",
+        "state.iteration",
     ]
     path = tmp_path / "damaged.json"
     path.write_text(json.dumps(doc))
@@ -975,8 +978,21 @@ def test_every_bad_field_is_listed_not_only_the_first(valid_doc, tmp_path):
 
 def test_a_long_list_of_bad_fields_is_cut_short(valid_doc):
     doc = copy.deepcopy(valid_doc)
-    for name in ("lr", "momentum", "l1", "l2", "noise", "test_fraction", "seed", "data_seed",
-                 "n_samples", "batch_size", "bias", "init", "loss"):
+    for name in (
+        "lr",
+        "momentum",
+        "l1",
+        "l2",
+        "noise",
+        "test_fraction",
+        "seed",
+        "data_seed",
+        "n_samples",
+        "batch_size",
+        "bias",
+        "init",
+        "loss",
+    ):
         doc["setup"][name] = "?"
     with pytest.raises(ExperimentError) as info:
         parse_experiment(doc)

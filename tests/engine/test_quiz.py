@@ -18,8 +18,7 @@ from bpviz.worked.model import Worked
 
 def walk(sizes, act, out_act, loss, batch, bias, seed, lr=0.3, iterations=1):
     """Every phase snapshot of iteration ``iterations`` (earlier ones walked too)."""
-    net = Network(sizes, activation=act, output_activation=out_act, loss=loss, bias=bias,
-                  seed=seed)
+    net = Network(sizes, activation=act, output_activation=out_act, loss=loss, bias=bias, seed=seed)
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(6, sizes[0]))
     Y = rng.uniform(0.05, 0.95, size=(6, sizes[-1]))
@@ -109,8 +108,13 @@ MISTAKES_BY_KIND = {
     "o": ["no_sigma", "dsigma_for_sigma"],
     "err": ["err_half", "err_not_squared"],
     "delta_out": ["sign", "factor2", "no_dsigma", "dsigma_at_o", "dsigma_u_for_o"],
-    "delta_hidden": ["no_dsigma", "dsigma_at_o", "dsigma_u_for_o", "theta_transposed",
-                     "stale_theta"],
+    "delta_hidden": [
+        "no_dsigma",
+        "dsigma_at_o",
+        "dsigma_u_for_o",
+        "theta_transposed",
+        "stale_theta",
+    ],
     "update": ["no_eta", "update_sign", "new_for_old"],
 }
 
@@ -118,8 +122,12 @@ MISTAKES_BY_KIND = {
 def random_case(seed):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(2, 4))
-    sizes = [int(rng.integers(1, 4)), n, *([n] if rng.random() < 0.6 else []),
-             int(rng.integers(1, n + 1))]
+    sizes = [
+        int(rng.integers(1, 4)),
+        n,
+        *([n] if rng.random() < 0.6 else []),
+        int(rng.integers(1, n + 1)),
+    ]
     act = str(rng.choice(["sigmoid", "tanh"]))
     out = str(rng.choice(["sigmoid", "tanh"]))
     loss = str(rng.choice(["sse", "mse"]))
@@ -136,8 +144,9 @@ def test_each_mistake_applied_to_the_true_computation_is_named(seed):
     for snap in snaps:
         w = Worked(snap, cfg)
         # Iteration 2 computes with θ after iteration 1's update; "stale" is θ before it.
-        old = None if snap.phase.kind == "update" else (snaps1[-1].old_weights,
-                                                         snaps1[-1].old_biases)
+        old = (
+            None if snap.phase.kind == "update" else (snaps1[-1].old_weights, snaps1[-1].old_biases)
+        )
         for q in Q.questions(w):
             # the right answer, typed to 4 figures, is right
             assert Q.diagnose(w, q, float(f"{q.answer:.4g}"), old).right
@@ -177,9 +186,19 @@ def test_every_listed_mistake_is_named_on_some_random_network():
                 for combo, v in Q.alternatives(w, q, o, pairs=False):
                     if Q.diagnose(w, q, float(f"{v:.4g}"), o).mistake == combo:
                         seen.add(combo[0])
-    issue = {"sign", "factor2", "no_dsigma", "dsigma_at_o", "dsigma_u_for_o",
-             "theta_transposed", "no_bias", "no_eta", "update_sign", "stale_theta",
-             "new_for_old"}
+    issue = {
+        "sign",
+        "factor2",
+        "no_dsigma",
+        "dsigma_at_o",
+        "dsigma_u_for_o",
+        "theta_transposed",
+        "no_bias",
+        "no_eta",
+        "update_sign",
+        "stale_theta",
+        "new_for_old",
+    }
     assert issue <= seen, issue - seen
 
 
@@ -209,8 +228,14 @@ def test_three_significant_figures():
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("−0.0191", -0.0191), ("-1.91e-2", -0.0191), ("0,5", 0.5), (" .25 ", 0.25),
-     ("1.9·10^-2", 0.019), ("3", 3.0)],
+    [
+        ("−0.0191", -0.0191),
+        ("-1.91e-2", -0.0191),
+        ("0,5", 0.5),
+        (" .25 ", 0.25),
+        ("1.9·10^-2", 0.019),
+        ("3", 3.0),
+    ],
 )
 def test_answers_parse_as_students_type_them(text, value):
     assert Q.parse_answer(text) == pytest.approx(value)

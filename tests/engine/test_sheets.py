@@ -16,8 +16,15 @@ from bpviz.worked import sheets as S
 from bpviz.worked.expr import fmt
 
 LECTURE = PRESETS["lecture"][1]
-DEEP = Setup(dataset="xor4", hidden=(3, 2), activation="tanh", output_activation="sigmoid",
-             bias=True, lr=0.5, test_fraction=0.0)
+DEEP = Setup(
+    dataset="xor4",
+    hidden=(3, 2),
+    activation="tanh",
+    output_activation="sigmoid",
+    bias=True,
+    lr=0.5,
+    test_fraction=0.0,
+)
 
 
 def write(tmp_path, name, base, sizes, count=3, seed=5, fmt_="md"):
@@ -77,9 +84,10 @@ def test_every_key_is_the_engines_iteration_on_the_sheets_file(tmp_path, base, s
         rebuilt = S.key_doc(
             S.Sheet(n, sheet.setup, sheet.dataset, snap, err_after, trainer.net.config())
         )
-        assert H.to_markdown(rebuilt, f"key-{n:02d}-network.svg") == (
-            out / f"key-{n:02d}.md"
-        ).read_text()
+        assert (
+            H.to_markdown(rebuilt, f"key-{n:02d}-network.svg")
+            == (out / f"key-{n:02d}.md").read_text()
+        )
         # and its equations hold the engine's own values
         key = (out / f"key-{n:02d}.md").read_text()
         for d in snap.delta[1:]:

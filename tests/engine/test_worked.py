@@ -40,8 +40,7 @@ CASES = [
 
 def walked(sizes, act, out_act, loss, batch, bias, seed):
     """A random network and data; the snapshot of a walked iteration's update phase."""
-    net = Network(sizes, activation=act, output_activation=out_act, loss=loss, bias=bias,
-                  seed=seed)
+    net = Network(sizes, activation=act, output_activation=out_act, loss=loss, bias=bias, seed=seed)
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(8, sizes[0]))
     if out_act == "softmax":
@@ -142,8 +141,9 @@ def test_batch_gradient_is_the_sum_of_the_per_sample_products():
 def test_momentum_update_is_flagged_not_faked():
     net = Network([2, 2, 1], activation="sigmoid", seed=0)
     X = np.array([[0.0, 1.0], [1.0, 0.0]])
-    trainer = Trainer(net, X, np.array([[1.0], [0.0]]),
-                      rule=UpdateRule(lr=0.5, momentum=0.9), batch_size=2)
+    trainer = Trainer(
+        net, X, np.array([[1.0], [0.0]]), rule=UpdateRule(lr=0.5, momentum=0.9), batch_size=2
+    )
     H.walk_next(trainer)
     snap, _ = H.walk_next(trainer)  # the second iteration: the velocity is not zero
     eq = Worked(snap, net.config()).update((0, 0, 0))
@@ -198,7 +198,10 @@ def test_renderers_of_2_2_1_networks_in_full(name, make, render, request):
 def test_lecture_markdown_has_the_notes_numbers():
     md = H.to_markdown(lecture_doc(), "f.svg")
     # u_3 = θ31·o1 + θ32·o2 = 0.5·1 + (−0.5)·0.5 = 0.25, o_3 = σ(0.25) = 0.5622
-    assert r"{u_{3}} &= {\theta_{31}} \cdot {o_{1}} + {\theta_{32}} \cdot {o_{2}} = 0.5 \cdot 1 + (-0.5) \cdot 0.5 = 0.25" in md  # noqa: E501
+    assert (
+        r"{u_{3}} &= {\theta_{31}} \cdot {o_{1}} + {\theta_{32}} \cdot {o_{2}} = "
+        r"0.5 \cdot 1 + (-0.5) \cdot 0.5 = 0.25"
+    ) in md
     assert r"\frac{1}{1 + e^{-0.25}} = 0.5622" in md
     assert "Err of this batch fell by" in md
     assert "![" in md and "(f.svg)" in md
@@ -219,8 +222,9 @@ def test_batch_handout_writes_per_sample_deltas_and_summed_gradients():
 
 
 def test_large_network_says_it_shows_the_first_neurons_and_gives_tables():
-    trainer, _ = build(Setup(dataset="xor4", hidden=(8, 8), activation="tanh", batch_size=1,
-                             test_fraction=0.0))
+    trainer, _ = build(
+        Setup(dataset="xor4", hidden=(8, 8), activation="tanh", batch_size=1, test_fraction=0.0)
+    )
     doc = H.make(trainer, title="2-8-8-1")
     md = H.to_markdown(doc, "f.svg")
     assert "This network has 105 parameters" in md
@@ -238,7 +242,11 @@ def test_latex_compiles_with_pdflatex(tmp_path):
         H.write(doc, tex)
         result = subprocess.run(
             ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
-            cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         assert result.returncode == 0, result.stdout[-2000:]
         assert (tmp_path / f"{name}.pdf").stat().st_size > 10_000
@@ -293,8 +301,13 @@ def test_markdown_converts_with_pandoc(tmp_path, make):
     md = tmp_path / "h.md"
     H.write(make(), md)
     source = md.read_text(encoding="utf-8")
-    out = subprocess.run([pandoc, str(md), "-f", "markdown", "-t", "html", "--mathml"],
-                         capture_output=True, text=True, check=True, cwd=tmp_path).stdout
+    out = subprocess.run(
+        [pandoc, str(md), "-f", "markdown", "-t", "html", "--mathml"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout
     display = source.count("\n$$\n") // 2 + source.startswith("$$")
     inline = len(re.findall(r"(?<!\$)\$(?!\$)[^$\n]+\$(?!\$)", source))
     assert out.count("<math") == display + inline > 50

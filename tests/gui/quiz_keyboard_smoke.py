@@ -50,8 +50,9 @@ def wait_until(pred, seconds: float = 60.0) -> bool:
 
 
 def run() -> None:
-    results["window_ready"] = wait_until(lambda: window._latest is not None
-                                         and bool(window._config))
+    results["window_ready"] = wait_until(
+        lambda: window._latest is not None and bool(window._config)
+    )
     settle(0.5)
     panel = window.quiz_panel
     key("q")
@@ -91,7 +92,13 @@ def run() -> None:
             settle(0.15)
         settle(0.2)
     results["walked_every_phase"] = phases == [
-        "forward", "forward", "error", "output_delta", "hidden_delta", "gradients", "update"
+        "forward",
+        "forward",
+        "error",
+        "output_delta",
+        "hidden_delta",
+        "gradients",
+        "update",
     ]
     results["wrong_o_named"] = wrong_named
     results["left_kept_by_the_field"] = left_kept

@@ -152,8 +152,9 @@ def test_mp4_without_pyav_says_how_to_get_it(tmp_path, monkeypatch):
 
 def test_command_writes_a_walk(qapp, tmp_path, capsys):
     out = tmp_path / "w.gif"
-    code = cli.main(["animate", "--example", "xor4", "--walk", "--out", str(out), *SMALL,
-                     "--seconds", "4"])
+    code = cli.main(
+        ["animate", "--example", "xor4", "--walk", "--out", str(out), *SMALL, "--seconds", "4"]
+    )
     assert code == 0
     assert sum(d for _, d in _gif_frames(out)) == 4000
     assert f"wrote {out}" in capsys.readouterr().out
@@ -206,8 +207,18 @@ def test_progress_line_counts_frames():
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    w = MainWindow(Setup(dataset="xor4", hidden=(2,), activation="sigmoid", batch_size=1,
-                         lr=0.5, seed=3, test_fraction=0.0), restore=False)
+    w = MainWindow(
+        Setup(
+            dataset="xor4",
+            hidden=(2,),
+            activation="sigmoid",
+            batch_size=1,
+            lr=0.5,
+            seed=3,
+            test_fraction=0.0,
+        ),
+        restore=False,
+    )
     qtbot.addWidget(w)
     w.show()
     qtbot.waitUntil(lambda: w._latest is not None and bool(w._config), timeout=TIMEOUT)

@@ -11,8 +11,9 @@ from bpviz.engine.experiment import Setup
 from bpviz.views.comparison import GHOST_COLORS
 from bpviz.views.main_window import MainWindow
 
-SMALL = Setup(dataset="xor4", hidden=(3, 3), activation="sigmoid", batch_size=4, lr=0.5,
-              test_fraction=0.0)
+SMALL = Setup(
+    dataset="xor4", hidden=(3, 3), activation="sigmoid", batch_size=4, lr=0.5, test_fraction=0.0
+)
 TIMEOUT = 20_000
 STEPS = 12
 

@@ -91,12 +91,31 @@ def test_a_typed_value_out_of_range_gives_a_message_not_a_silent_clamp(
 
 
 def test_every_number_box_shows_the_setup_exactly(panel):
-    setup = Setup(lr=1.234567e-7, momentum=0.955, l1=2.5, l2=1e-7, clip_value=0.0123,
-                  clip_norm=2500.0, noise=0.125, test_fraction=0.9, batch_size=3000,
-                  n_samples=100_000)
+    setup = Setup(
+        lr=1.234567e-7,
+        momentum=0.955,
+        l1=2.5,
+        l2=1e-7,
+        clip_value=0.0123,
+        clip_norm=2500.0,
+        noise=0.125,
+        test_fraction=0.9,
+        batch_size=3000,
+        n_samples=100_000,
+    )
     panel.set_setup(setup)
-    for name in ("lr", "momentum", "l1", "l2", "clip_value", "clip_norm", "noise",
-                 "test_fraction", "batch_size", "n_samples"):
+    for name in (
+        "lr",
+        "momentum",
+        "l1",
+        "l2",
+        "clip_value",
+        "clip_norm",
+        "noise",
+        "test_fraction",
+        "batch_size",
+        "n_samples",
+    ):
         assert panel.shown_setup()[name] == getattr(setup, name), name
 
 

@@ -149,9 +149,7 @@ def run_app(qapp, argv: list[str], ready) -> tuple[int, dict]:
 
 def test_bpviz_file_json_opens_the_experiment_and_names_it_in_the_title(qapp, files):
     path = files["experiment"]
-    code, seen = run_app(
-        qapp, [str(path)], lambda w: w.windowTitle().startswith("lecture.json")
-    )
+    code, seen = run_app(qapp, [str(path)], lambda w: w.windowTitle().startswith("lecture.json"))
     assert code == 0
     assert seen, "the window never named the file"
     assert seen["title"] == "lecture.json — bpviz"
@@ -364,9 +362,7 @@ def test_a_name_typed_without_the_suffix_gets_it(window, tmp_path, monkeypatch, 
     from PySide6.QtWidgets import QFileDialog
 
     target = tmp_path / "mine"
-    monkeypatch.setattr(
-        QFileDialog, "getSaveFileName", staticmethod(lambda *a: (str(target), ""))
-    )
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a: (str(target), "")))
     window.save_experiment()
     saved = tmp_path / "mine.bpviz.json"
     qtbot.waitUntil(saved.exists, timeout=TIMEOUT)
@@ -400,7 +396,7 @@ def test_install_desktop_registers_the_experiment_type(tmp_path, files):
         "app = QCoreApplication([]); db = QMimeDatabase();"
         "print(db.mimeTypeForFile(sys.argv[1]).name());"
         "print(db.mimeTypeForData(open(sys.argv[2], 'rb').read()).name());"
-        "print(db.mimeTypeForData(b'{\"format\": \"something-else\"}').name())"
+        'print(db.mimeTypeForData(b\'{"format": "something-else"}\').name())'
     )
     out = subprocess.run(
         [sys.executable, "-c", probe, str(tmp_path / "x.bpviz.json"), str(files["experiment"])],

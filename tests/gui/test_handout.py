@@ -44,8 +44,9 @@ class _Flat(HtmlPrinter):
 
 
 def big_doc() -> H.Doc:
-    trainer, _ = build(Setup(dataset="xor4", hidden=(8, 8), activation="tanh", batch_size=1,
-                             test_fraction=0.0))
+    trainer, _ = build(
+        Setup(dataset="xor4", hidden=(8, 8), activation="tanh", batch_size=1, test_fraction=0.0)
+    )
     return H.make(trainer, title="A 2-8-8-1 network")
 
 
@@ -91,8 +92,9 @@ def test_pdf_never_splits_an_equation_group(qapp, tmp_path, which):
 def test_pdf_figure_is_vector(qapp, tmp_path):
     path = tmp_path / "h.pdf"
     H.write(example_doc("lecture"), path)
-    listing = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True,
-                             text=True, check=True).stdout.splitlines()
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     assert len(listing) == 2  # the header lines only: no raster image in the file
     text = pdf_pages(path)[0]  # the figure is on the first page, after the setup
     assert "The network" in text
@@ -125,8 +127,7 @@ def test_command_writes_each_format(qapp, tmp_path, capsys, suffix):
 
 def test_command_iteration_and_sample(qapp, tmp_path):
     out = tmp_path / "x.md"
-    argv = ["handout", "--example", "xor4", "--iteration", "3", "--sample", "2", "--out",
-            str(out)]
+    argv = ["handout", "--example", "xor4", "--iteration", "3", "--sample", "2", "--out", str(out)]
     assert cli.main(argv) == cli.EXIT_OK
     md = out.read_text(encoding="utf-8")
     assert md.startswith("# ") and ": iteration 3" in md.splitlines()[0]
@@ -185,8 +186,18 @@ def test_command_refuses_bad_outputs(tmp_path, capsys, name):
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    w = MainWindow(Setup(dataset="xor4", hidden=(2,), activation="sigmoid", batch_size=1,
-                         lr=0.5, seed=3, test_fraction=0.0), restore=False)
+    w = MainWindow(
+        Setup(
+            dataset="xor4",
+            hidden=(2,),
+            activation="sigmoid",
+            batch_size=1,
+            lr=0.5,
+            seed=3,
+            test_fraction=0.0,
+        ),
+        restore=False,
+    )
     qtbot.addWidget(w)
     w.show()
     qtbot.waitUntil(lambda: w._latest is not None and bool(w._config), timeout=TIMEOUT)

@@ -279,8 +279,10 @@ def test_text_size_keys_scale_every_view_and_are_remembered_per_mode(make_window
     size = w.inspector._label.font().pointSizeF()
     check_size = w.gradcheck_label.font().pointSizeF()
     for key in ("Ctrl++", "Ctrl+="):  # both spellings of Zoom In work
-        assert any(s.matches(QKeySequence(key)) == QKeySequence.SequenceMatch.ExactMatch
-                   for s in w.acts.text_larger.shortcuts())
+        assert any(
+            s.matches(QKeySequence(key)) == QKeySequence.SequenceMatch.ExactMatch
+            for s in w.acts.text_larger.shortcuts()
+        )
     w.acts.text_larger.trigger()
     w.acts.text_larger.trigger()
     assert w.font_scale() == pytest.approx(1.15**2, rel=1e-3)
@@ -642,8 +644,9 @@ def test_slow_panels_follow_less_often_than_the_network_while_playing(window, qt
     # Until the network view has followed 30 frames and every panel at least twice (on a
     # slow machine frames come less often: the frame budget), not for a fixed time.
     qtbot.waitUntil(
-        lambda: len(net) - start[0] >= 30
-        and all(len(v) - start[1][k] >= 3 for k, v in panels.items()),
+        lambda: (
+            len(net) - start[0] >= 30 and all(len(v) - start[1][k] >= 3 for k, v in panels.items())
+        ),
         timeout=TIMEOUT,
     )
     window.acts.play_pause.trigger()
@@ -815,9 +818,7 @@ def test_softmax_on_two_class_data_is_refused_whole_with_the_reason(make_window,
     assert combo.currentData() == "sigmoid"
 
 
-def test_the_exploding_example_shows_its_eta_and_touching_the_box_keeps_it_near(
-    make_window, qtbot
-):
+def test_the_exploding_example_shows_its_eta_and_touching_the_box_keeps_it_near(make_window, qtbot):
     w = make_window(PRESETS["exploding"][1])
     assert w.controls.lr.text() == "1e-09" and w.controls.lr.value() == 1e-9
     w.controls.lr.stepBy(1)
@@ -906,9 +907,7 @@ def test_set_these_theta_as_the_start_then_reset_returns_to_them(window, qtbot):
         np.testing.assert_array_equal(a, b)
 
 
-def test_start_weights_typed_in_a_table_are_kept_by_reset_and_a_saved_file(
-    window, qtbot, tmp_path
-):
+def test_start_weights_typed_in_a_table_are_kept_by_reset_and_a_saved_file(window, qtbot, tmp_path):
     import json
 
     window.acts.step_iteration.trigger()
@@ -925,8 +924,12 @@ def test_start_weights_typed_in_a_table_are_kept_by_reset_and_a_saved_file(
     dialog.accept()
 
     def typed(s):
-        return (s.iteration == 0 and s.weights[0][0, 0] == 0.5 and s.biases[0][2] == -1
-                and s.weights[1][0, 1] == 2)
+        return (
+            s.iteration == 0
+            and s.weights[0][0, 0] == 0.5
+            and s.biases[0][2] == -1
+            and s.weights[1][0, 1] == 2
+        )
 
     wait_snapshot(qtbot, window, typed)
     for _ in range(2):
@@ -964,8 +967,13 @@ def test_hidden_neuron_maps_for_every_hidden_layer_from_the_view_menu(make_windo
     # Each map is the engine's o_i for the θ shown.
     snap = w._latest
     cfg = w._config
-    net = Network(cfg["sizes"], activation=cfg["activation"],
-                  output_activation=cfg["output_activation"], loss=cfg["loss"], bias=cfg["bias"])
+    net = Network(
+        cfg["sizes"],
+        activation=cfg["activation"],
+        output_activation=cfg["output_activation"],
+        loss=cfg["loss"],
+        bias=cfg["bias"],
+    )
     for k, (wt, b) in enumerate(zip(snap.weights, snap.biases, strict=True)):
         net.weights[k][...] = wt
         net.biases[k][...] = b

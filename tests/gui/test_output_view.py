@@ -305,7 +305,6 @@ def test_an_all_nan_map_draws_no_boundary_and_warns_nothing(view, xor):
     assert x is None or len(x) == 0
 
 
-
 def test_a_million_samples_are_drawn_as_a_stated_sample(view, qtbot):
     from bpviz.views.output_view import MAX_DRAWN_POINTS
 

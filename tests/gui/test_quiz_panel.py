@@ -21,8 +21,15 @@ from bpviz.engine.experiment_io import load_experiment, restore_trainer
 from bpviz.views.main_window import MainWindow
 
 # Two hidden layers of 2: the hidden δ of layer 1 can be computed with the transposed θ.
-SETUP = Setup(dataset="xor4", hidden=(2, 2), activation="sigmoid", batch_size=1, lr=0.5,
-              test_fraction=0.0, seed=4)
+SETUP = Setup(
+    dataset="xor4",
+    hidden=(2, 2),
+    activation="sigmoid",
+    batch_size=1,
+    lr=0.5,
+    test_fraction=0.0,
+    seed=4,
+)
 TIMEOUT = 20_000
 
 
@@ -52,9 +59,11 @@ def step_to(qtbot, w, kind, layer=None):
         before = w._latest
         w.acts.step_phase.trigger()
         qtbot.waitUntil(
-            lambda b=before: w._latest is not b
-            and w.quiz_panel.session.worked is not None
-            and w.quiz_panel.session.worked.snap is w._latest,
+            lambda b=before: (
+                w._latest is not b
+                and w.quiz_panel.session.worked is not None
+                and w.quiz_panel.session.worked.snap is w._latest
+            ),
             timeout=TIMEOUT,
         )
     raise AssertionError(f"never reached {kind}")
@@ -134,8 +143,11 @@ def test_quiz_names_the_transposed_weight_and_the_walk_goes_on(window, qtbot):
     assert panel.session.score.hint == 1
     type_answer(qtbot, field, panel.session.current.answer)
     assert panel.session.done
-    assert (panel.session.score.first, panel.session.score.hint,
-            panel.session.score.revealed) == (3, 1, 1)
+    assert (panel.session.score.first, panel.session.score.hint, panel.session.score.revealed) == (
+        3,
+        1,
+        1,
+    )
     assert "1 after a hint" in panel.score_label.text()
 
     # Once checked, the stepping keys belong to the walk again.
@@ -143,8 +155,9 @@ def test_quiz_names_the_transposed_weight_and_the_walk_goes_on(window, qtbot):
         assert not override_accepted(field, key)
     before = w._latest
     w.acts.step_phase.trigger()
-    qtbot.waitUntil(lambda: w._latest is not before and w._latest.phase.kind == "gradients",
-                    timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: w._latest is not before and w._latest.phase.kind == "gradients", timeout=TIMEOUT
+    )
 
 
 def test_a_non_number_gets_one_sentence_and_counts_nothing(window, qtbot):
@@ -190,8 +203,14 @@ def test_file_export_exercise_sheets_writes_pdf_sheets_keys_and_experiments(
     assert w.acts.export_exercises in w.export_menu.actions()
     w.export_exercises(str(tmp_path), count=2, seed=3)
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["key-01.pdf", "key-02.pdf", "sheet-01.json", "sheet-01.pdf",
-                     "sheet-02.json", "sheet-02.pdf"]
+    assert names == [
+        "key-01.pdf",
+        "key-02.pdf",
+        "sheet-01.json",
+        "sheet-01.pdf",
+        "sheet-02.json",
+        "sheet-02.pdf",
+    ]
     assert not w._banner_row.isVisible()
     # the sheet's experiment opens in the window, on the sheet's θ and sample
     trainer, _ = restore_trainer(load_experiment(tmp_path / "sheet-02.json"))
@@ -213,9 +232,18 @@ def test_a_whole_lecture_iteration_in_quiz_mode_from_the_keyboard():
     here = Path(__file__).resolve().parent
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(here.parents[1])}
     proc = subprocess.run(
-        ["xvfb-run", "-a", "-s", "-screen 0 1280x720x24", sys.executable,
-         str(here / "quiz_keyboard_smoke.py")],
-        capture_output=True, text=True, timeout=180, env=env,
+        [
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 1280x720x24",
+            sys.executable,
+            str(here / "quiz_keyboard_smoke.py"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
     )
     lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]
     assert lines, proc.stderr[-2000:]

@@ -100,15 +100,37 @@ def _random_change(rng: random.Random, h: InProcess) -> None:
     w = h.w
     c = w.controls
     kind = rng.choice(
-        ["lr", "lr", "number", "batch", "combo", "combo", "dataset", "hidden", "data",
-         "bias_seed", "weight", "weight", "step", "step", "phase", "reset", "start"]
+        [
+            "lr",
+            "lr",
+            "number",
+            "batch",
+            "combo",
+            "combo",
+            "dataset",
+            "hidden",
+            "data",
+            "bias_seed",
+            "weight",
+            "weight",
+            "step",
+            "step",
+            "phase",
+            "reset",
+            "start",
+        ]
     )
     if kind == "lr":
         c.lr.setValue(float(f"{10 ** rng.uniform(-9, 2):.3g}"))
     elif kind == "number":
         name = rng.choice(["momentum", "l1", "l2", "clip_value", "clip_norm"])
-        values = {"momentum": [0, 0.5, 0.9], "l1": [0, 1e-4, 0.01], "l2": [0, 1e-3, 0.1],
-                  "clip_value": [0, 0.5, 5], "clip_norm": [0, 1, 10]}[name]
+        values = {
+            "momentum": [0, 0.5, 0.9],
+            "l1": [0, 1e-4, 0.01],
+            "l2": [0, 1e-3, 0.1],
+            "clip_value": [0, 0.5, 5],
+            "clip_norm": [0, 1, 10],
+        }[name]
         getattr(c, name).setValue(rng.choice(values))
     elif kind == "batch":
         c.batch_size.setValue(rng.randint(1, 64))
@@ -155,9 +177,7 @@ def _random_change(rng: random.Random, h: InProcess) -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_every_control_and_the_err_shown_agree_with_the_engine_after_each_change(
-    harness, seed
-):
+def test_every_control_and_the_err_shown_agree_with_the_engine_after_each_change(harness, seed):
     rng = random.Random(seed)
     check(harness)
     for _ in range(STEPS // 2):

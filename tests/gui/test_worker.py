@@ -614,9 +614,7 @@ def test_a_killed_training_process_is_reported_and_started_again(
     assert settle(session, rec).iteration == 1  # the new process trains from the start
 
 
-def test_a_training_process_that_keeps_dying_is_not_restarted_for_ever(
-    session, rec, settle, qtbot
-):
+def test_a_training_process_that_keeps_dying_is_not_restarted_for_ever(session, rec, settle, qtbot):
     settle(session, rec)
     for n in range(1, MAX_RESTARTS + 2):
         pid = session.worker.pid
@@ -633,8 +631,9 @@ def test_a_training_process_that_keeps_dying_is_not_restarted_for_ever(
 def test_snapshots_that_came_through_the_pipe_are_read_only(session, rec, settle):
     session.step_phase()
     snap = settle(session, rec)
-    arrays = [a for a in (*snap.weights, *snap.biases, *snap.u, *snap.o, snap.x, snap.y)
-              if a is not None]
+    arrays = [
+        a for a in (*snap.weights, *snap.biases, *snap.u, *snap.o, snap.x, snap.y) if a is not None
+    ]
     assert arrays
     for a in arrays:
         assert not a.flags.writeable
