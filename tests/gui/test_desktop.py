@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     QCoreApplication,
     QMetaObject,
     QMimeData,
+    QPoint,
     QPointF,
     QRect,
     QSize,
@@ -252,6 +253,15 @@ def test_file_kinds_follow_the_suffix_or_an_experiments_first_bytes(files):
 # -- drag and drop ----------------------------------------------------------------------------
 
 
+def drag_enter_event(pos: QPoint, *args) -> QDragEnterEvent:
+    """Qt 6.12 takes the position as a QPointF (the QPoint form is deprecated there); the older
+    PySide6 releases that pyproject.toml allows take only a QPoint."""
+    try:
+        return QDragEnterEvent(QPointF(pos), *args)
+    except TypeError:
+        return QDragEnterEvent(pos, *args)
+
+
 def drop(target, paths: list[Path] | None = None, text: str | None = None) -> tuple[bool, bool]:
     """Drag ``paths`` (file URLs) or ``text`` onto ``target``; (enter accepted, drop accepted)."""
     mime = QMimeData()
@@ -262,7 +272,7 @@ def drop(target, paths: list[Path] | None = None, text: str | None = None) -> tu
     pos = target.rect().center()
     actions = Qt.DropAction.CopyAction
     buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(pos, actions, mime, buttons, mods)
+    enter = drag_enter_event(pos, actions, mime, buttons, mods)
     QApplication.sendEvent(target, enter)
     if not enter.isAccepted():
         return False, False
@@ -303,7 +313,7 @@ def test_dropping_anything_else_is_refused_with_a_message(window, files, what):
         pos = window.rect().center()
         args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                 Qt.KeyboardModifier.NoModifier)  # fmt: skip
-        QApplication.sendEvent(window, QDragEnterEvent(pos, *args))
+        QApplication.sendEvent(window, drag_enter_event(pos, *args))
         event = QDropEvent(QPointF(pos), *args)
         QApplication.sendEvent(window, event)
         accepted = event.isAccepted()

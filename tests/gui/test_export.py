@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, qVersion
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QLabel
@@ -168,7 +168,7 @@ def test_svg_parses_and_holds_the_curve(loss_plot, tmp_path, circle_trainer):
 
 
 def test_svg_keeps_closed_paths(qtbot, tmp_path):
-    """Scatter symbols are closed paths: Qt ≥ 6.11 writes them with Z."""
+    """Scatter symbols are closed paths: Qt ≥ 6.11 writes them with Z, older Qt without."""
     view = pg.PlotWidget()
     qtbot.addWidget(view)
     view.resize(300, 300)
@@ -178,7 +178,8 @@ def test_svg_keeps_closed_paths(qtbot, tmp_path):
     export.export_svg(view.getPlotItem(), tmp_path / "s.svg")
     root = ET.parse(tmp_path / "s.svg").getroot()
     ds = [p.get("d", "") for p in root.iter(f"{SVG_NS}path")]
-    assert any("Z" in d.split() for d in ds)
+    if tuple(int(part) for part in qVersion().split(".")[:2]) >= (6, 11):
+        assert any("Z" in d.split() for d in ds)  # what pyqtgraph 0.14.0 could not parse
     assert QSvgRenderer(str(tmp_path / "s.svg")).isValid()
 
 
