@@ -950,11 +950,14 @@ def test_garbage_cycles_are_collected_in_the_gui_thread_only(session, rec, qtbot
 
     session.play()
     qtbot.waitUntil(lambda: len(rec.snapshots) > 3, timeout=TIMEOUT_MS)
-    end = time.monotonic() + 1.5
-    while time.monotonic() < end:  # cycles pile up while the worker trains
+    n = len(rec.snapshots)
+
+    def pile_up() -> bool:  # cycles pile up while the worker trains (90 snapshots, ~1.5 s)
         for _ in range(100):
             Cycle()
-        qtbot.wait(2)
+        return len(rec.snapshots) >= n + 90
+
+    qtbot.waitUntil(pile_up, timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: len(in_gui_thread) > 1000, timeout=TIMEOUT_MS)
     session.pause()
     assert all(in_gui_thread), f"{in_gui_thread.count(False)} cycles collected in the worker"
