@@ -79,10 +79,17 @@ class TrainingLoop:
 
     ``send(kind, payload)`` receives every report. :func:`serve` feeds the
     commands and calls :meth:`tick` while playing; tests drive it directly.
+
+    ``clock`` gives the time in seconds (:func:`time.perf_counter` by default);
+    the pace, the tick's length and the snapshot rate all follow it. The loop
+    never sleeps: :meth:`wait_time` says how long :func:`serve` may wait for a
+    command before the next :meth:`tick`, so a test with a fake clock advances
+    it by that much instead of waiting.
     """
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, clock: Callable[[], float] = time.perf_counter) -> None:
         self._send = send
+        self._clock = clock
         self._setup = Setup()
         self._trainer: Trainer | None = None
         self._dataset: Dataset | None = None
@@ -269,7 +276,7 @@ class TrainingLoop:
         """Train for about 10 ms (or the iterations a set pace has due); return how many ran."""
         if not self.playing or self._trainer is None:
             return 0
-        start = time.perf_counter()
+        start = self._clock()
         deadline = start + TICK_SECONDS
         # End the tick when the next snapshot is due, so that snapshots go out
         # at the full 60 per second (not every second tick, 50 per second).
@@ -280,10 +287,15 @@ class TrainingLoop:
         try:
             if self._pace > 0:
                 due_n = int((start - self._pace_t0) * self._pace) - self._pace_done
-                # Catch up at most four ticks' worth after a slow tick.
-                due_n = min(due_n, max(1, int(self._pace * TICK_SECONDS * 4)))
                 if due_n <= 0:
                     return 0
+                # Catch up at most four ticks' worth after a slow tick; after a
+                # longer stall, forget the rest of the backlog instead of racing
+                # through it (a lecture pace would show a burst).
+                most = max(1, int(self._pace * TICK_SECONDS * 4))
+                if due_n > most:
+                    due_n = most
+                    self._pace_t0 = start - (self._pace_done + most) / self._pace
                 done = self._train(due_n, deadline)
                 self._pace_done += done
             else:
@@ -298,7 +310,7 @@ class TrainingLoop:
             self._emit()
             self._send("failed", f"Training stopped by an error: {_one_line(exc)}")
             return done
-        if time.perf_counter() - self._last_emit >= SNAPSHOT_INTERVAL:
+        if self._clock() - self._last_emit >= SNAPSHOT_INTERVAL:
             self._emit()
         return done
 
@@ -330,7 +342,7 @@ class TrainingLoop:
         self._send("playing", playing)
 
     def _restart_pace(self) -> None:
-        self._pace_t0 = time.perf_counter()
+        self._pace_t0 = self._clock()
         self._pace_done = 0
 
     def _guarded(self, fn, *args):
@@ -350,7 +362,7 @@ class TrainingLoop:
         if self._trainer is None:
             return
         snap: Snapshot = self._trainer.snapshot()
-        self._last_emit = time.perf_counter()
+        self._last_emit = self._clock()
         self._send("snapshot", snap)
 
     def _train(self, limit: int | None, deadline: float) -> int:
@@ -359,16 +371,16 @@ class TrainingLoop:
         Iterations run in chunks through :meth:`Trainer.run`, sized to take
         about 1 ms, so the clock is read rarely and the tick still ends on time.
         """
-        run = self._trainer.run
+        run, clock = self._trainer.run, self._clock
         chunk = self._chunk
         done = 0
         try:
             while limit is None or done < limit:
                 n = chunk if limit is None else min(chunk, limit - done)
-                t = time.perf_counter()
+                t = clock()
                 run(n)
                 done += n
-                now = time.perf_counter()
+                now = clock()
                 if n == chunk:
                     if now - t < 0.0005:
                         chunk *= 2

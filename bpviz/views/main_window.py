@@ -635,7 +635,7 @@ class MainWindow(QMainWindow):
             self._last_eval_iteration = int(snap.new_eval_iterations[-1])
         self._latest = snap
         self._dirty = True
-        now = time.perf_counter()
+        now = self._clock()
         if self._rate_mark is None or snap.iteration < self._rate_mark[1]:
             self._rate_mark = (now, snap.iteration)
         elif now - self._rate_mark[0] >= 0.5:
@@ -653,6 +653,9 @@ class MainWindow(QMainWindow):
     }
     #: Counts the frames that had something new to show (a snapshot, a selection …).
     _view_generation = 0
+    #: The clock (seconds) the panels' periods and the it/s readout follow; tests give
+    #: the window a fake one.
+    _clock = staticmethod(time.perf_counter)
 
     def _repaint(self) -> None:
         self.frame_budget.begin()
@@ -688,7 +691,7 @@ class MainWindow(QMainWindow):
             self.loss_plot.flush()
             self.gradient_plot.flush()
             return True
-        now = time.perf_counter()
+        now = self._clock()
         periods = self._PANEL_PERIODS
         lateness = {name: now - shown[name][1] - periods[name] for name in stale}
         name = max(lateness, key=lateness.__getitem__)
@@ -703,7 +706,7 @@ class MainWindow(QMainWindow):
             self._frame.setInterval(interval)
 
     def _panels_shown(self) -> dict[str, list]:
-        """Per slow panel: [view generation it shows, perf_counter time it was updated]."""
+        """Per slow panel: [view generation it shows, the time (``_clock``) it was updated]."""
         shown = getattr(self, "_panel_shown", None)
         if shown is None:
             shown = {name: [-1, float("-inf")] for name in self._PANEL_PERIODS}
@@ -724,7 +727,7 @@ class MainWindow(QMainWindow):
             self.inspector.show_snapshot(snap)
         else:
             self._update_status()
-        self._panels_shown()[name] = [self._view_generation, time.perf_counter()]
+        self._panels_shown()[name] = [self._view_generation, self._clock()]
 
     def _update_highlight(self) -> None:
         snap = self._latest

@@ -8,7 +8,6 @@ app's views.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -55,7 +54,6 @@ class Recorder(QObject):
     def __init__(self, worker: QObject) -> None:
         super().__init__()
         self.snapshots: list[Snapshot] = []
-        self.times: list[float] = []  # arrival of each snapshot (perf_counter)
         self.events: list[tuple[str, object]] = []  # every signal, in arrival order
         self.losses: list[float] = []
         self.truncations = 0
@@ -95,7 +93,6 @@ class Recorder(QObject):
             if not (same or nan_both):
                 self.err_errors += 1
         self.snapshots.append(snap)
-        self.times.append(time.perf_counter())
         self.events.append(("snapshot", snap.iteration))
         self.snapshot_ready.emit(snap)
 

@@ -49,6 +49,13 @@ def wait_until(pred, seconds: float = 60.0) -> bool:
     return False
 
 
+def barrier() -> None:
+    """Until a snapshot sent after every command so far has reached the window."""
+    before = window._latest
+    window.session.request_snapshot()
+    wait_until(lambda: window._latest is not before)
+
+
 def run() -> None:
     results["window_ready"] = wait_until(
         lambda: window._latest is not None and bool(window._config)
@@ -80,6 +87,7 @@ def run() -> None:
                 index = window._latest.phase.index
                 key("End", "Left")
                 settle()
+                barrier()  # a step back the keys caused would have arrived by now
                 left_kept = window._latest.phase.index == index and panel.field.cursorPosition() > 0
                 key("ctrl+a", "BackSpace")
             if q.kind == "grad" and not esc_revealed:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QCoreApplication
 
 from bpviz.engine import Network, Trainer
 from bpviz.engine.datasets import make_dataset
@@ -255,7 +256,7 @@ def test_long_histories_are_drawn_as_settled_blocks_plus_a_live_tail(plot):
 def _settle(qtbot, plot):
     plot.flush()
     plot.grab()  # a paint applies a pending auto-range
-    qtbot.wait(10)
+    QCoreApplication.processEvents()  # and what it posted (axes resized …): no fixed wait
 
 
 def test_the_view_range_changes_only_when_data_leave_its_rounded_bounds(plot, qtbot):

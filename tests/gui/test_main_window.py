@@ -15,7 +15,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QComboBox, QDoubleSpinBox, QMenu, QSpinBox
 
 from bpviz import settings
-from bpviz.engine.experiment import PRESETS, Setup
+from bpviz.engine.experiment import PRESETS, Setup, build
 from bpviz.views.main_window import MainWindow
 
 SMALL = Setup(dataset="xor4", hidden=(3,), batch_size=4, lr=0.5, test_fraction=0.0)
@@ -598,15 +598,13 @@ def test_only_one_dock_tab_bar_is_painted(window):
 # -- Drawing while training plays (issue #4): slow panels follow at a lower rate ------
 
 
-def _record_calls(monkeypatch, obj, name: str) -> list[float]:
-    """Wrap ``obj.name`` so that each call appends its time (perf_counter) to the list."""
-    import time
-
+def _record_calls(monkeypatch, obj, name: str, clock) -> list[float]:
+    """Wrap ``obj.name`` so that each call appends ``clock()`` to the list."""
     times: list[float] = []
     original = getattr(obj, name)
 
     def recorded(*args, **kwargs):
-        times.append(time.perf_counter())
+        times.append(clock())
         return original(*args, **kwargs)
 
     monkeypatch.setattr(obj, name, recorded)
@@ -631,15 +629,23 @@ def _assert_all_panels_show(window, snap):
     assert window.loss_plot.point_count() == window.loss_plot.drawn_batch_points() == n
 
 
-def test_slow_panels_follow_less_often_than_the_network_while_playing(window, qtbot, monkeypatch):
-    periods = dict(window._PANEL_PERIODS)
-    net = _record_calls(monkeypatch, window.network_view, "show_snapshot")
+def _record_panels(monkeypatch, window, clock) -> tuple[list[float], dict[str, list[float]]]:
+    """When the network view and each slow panel are shown, read from ``clock``."""
+    net = _record_calls(monkeypatch, window.network_view, "show_snapshot", clock)
     panels = {
-        "inspector": _record_calls(monkeypatch, window.inspector, "show_snapshot"),
-        "phase": _record_calls(monkeypatch, window.phase_indicator, "show_snapshot"),
-        "output": _record_calls(monkeypatch, window.output_view, "show_snapshot"),
-        "status": _record_calls(monkeypatch, window, "_update_status"),
+        "inspector": _record_calls(monkeypatch, window.inspector, "show_snapshot", clock),
+        "phase": _record_calls(monkeypatch, window.phase_indicator, "show_snapshot", clock),
+        "output": _record_calls(monkeypatch, window.output_view, "show_snapshot", clock),
+        "status": _record_calls(monkeypatch, window, "_update_status", clock),
     }
+    return net, panels
+
+
+def test_slow_panels_follow_less_often_than_the_network_while_playing(window, qtbot, monkeypatch):
+    # The real session plays and the window's frame timer draws; the calls are only put
+    # in order (their periods are checked on a fake clock in the next test).
+    order = itertools.count()
+    net, panels = _record_panels(monkeypatch, window, lambda: next(order))
     window.acts.play_pause.trigger()
     qtbot.waitUntil(lambda: window.session_playing, timeout=TIMEOUT)
     start = len(net), {k: len(v) for k, v in panels.items()}
@@ -654,14 +660,50 @@ def test_slow_panels_follow_less_often_than_the_network_while_playing(window, qt
     window.acts.play_pause.trigger()
     qtbot.waitUntil(lambda: not window.session_playing, timeout=TIMEOUT)
     frames = len(net) - start[0]
-    for name, times in panels.items():
-        seen = times[start[1][name] :]
+    for name, calls in panels.items():
+        seen = calls[start[1][name] :]
         playing = [t for t in seen if t <= net[-1]][: max(0, len(seen) - 1)]
         assert len(seen) >= 2, name  # it does follow, though
-        gaps = np.diff(playing)
-        # Never closer than its period while playing (a little slack for the clock).
-        assert np.all(gaps >= 0.9 * periods[name]), (name, gaps.min())
         assert len(playing) < frames, name
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_slow_panels_keep_their_periods_on_the_window_clock(window, monkeypatch):
+    """Two seconds of frames at 60 a second, each with a new snapshot, on a fake clock."""
+    clock = FakeClock()
+    # The fake clock goes on from the last time the window read its real one.
+    clock.t = max(t for _, t in window._panels_shown().values()) + 1.0
+    monkeypatch.setattr(window, "_clock", clock)
+    monkeypatch.setattr(window, "session_playing", True)
+    net, panels = _record_panels(monkeypatch, window, clock)
+    trainer = build(SMALL)[0]  # trains as the window's session would
+    frame = 1 / 60
+    # No events are processed in this loop: the window's own frame timer and the real
+    # session (paused) cannot come in between.
+    for _ in range(120):
+        clock.t += frame
+        trainer.step()
+        window._on_snapshot(trainer.snapshot())
+        window._update_views()
+    assert len(net) == 120  # the network view follows every frame
+    periods = window._PANEL_PERIODS
+    for name, times in panels.items():
+        gaps = np.diff(times)
+        period = periods[name]
+        # Never sooner than its period; later by at most the frames other panels took
+        # (one panel per frame).
+        assert gaps.min() >= period - 1e-9, (name, gaps)
+        assert gaps.max() <= period + len(periods) * frame + 1e-9, (name, gaps)
+        assert len(times) >= int(2.0 / (period + len(periods) * frame)), name
+    # The status bar's rate follows the same clock: 60 iterations a (fake) second.
+    assert window._rate == pytest.approx(60)
 
 
 def test_every_panel_shows_the_last_snapshot_once_paused(window, qtbot):

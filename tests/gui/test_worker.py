@@ -127,10 +127,10 @@ def test_play_delivers_snapshots_and_pause_stops_them(session, rec, settle, qtbo
     with qtbot.waitSignal(rec.playing_changed, timeout=TIMEOUT_MS) as blocker:
         session.pause()
     assert blocker.args == [False]
+    # Nothing more comes while paused: two barriers in a row show the same iteration
+    # (that a paused loop trains nothing however long it waits is checked on a fake
+    # clock in tests/test_training_process.py) …
     stopped = settle(session, rec)
-    # Nothing more comes while paused …
-    with qtbot.assertNotEmitted(rec.snapshot_ready, wait=300):
-        pass
     again = settle(session, rec)
     assert again.iteration == stopped.iteration
     assert len(again.new_losses) == 0
@@ -420,20 +420,21 @@ def test_load_setup_replaces_the_experiment(session, rec, settle, qtbot):
 
 
 # -- pace and snapshot rate --------------------------------------------------------------
+# How many iterations a second a pace gives, and how many snapshots a second full speed
+# sends, are checked exactly on a fake clock (tests/test_training_process.py) and measured
+# for real in benchmarks/pace.py. Here: the real process gets the pace and keeps to it.
 
 
-def test_pace_sets_iterations_per_second(session, rec, settle, qtbot):
+def test_a_set_pace_trains_one_iteration_at_a_time(session, rec, settle, qtbot):
     session.set_pace(20)
     start = settle(session, rec).iteration
     n = len(rec.snapshots)
-    t0 = time.perf_counter()
     session.play()
     qtbot.waitUntil(lambda: rec.last.iteration >= start + 20, timeout=TIMEOUT_MS)
-    elapsed = time.perf_counter() - t0
-    rate = (rec.last.iteration - start) / elapsed
-    assert 10 <= rate <= 30, f"{rate:.1f} iterations/s at a pace of 20/s"
     jumps = np.diff([start] + [s.iteration for s in rec.snapshots[n:]])
-    assert jumps.max() <= 2  # one iteration at a time, not in bursts
+    # One iteration at a time, not in bursts (two when a snapshot was held back by the
+    # 60 / s limit after a late tick); full speed would send hundreds per snapshot.
+    assert jumps.max() <= 2
     session.pause()
     settle(session, rec)
 
@@ -441,26 +442,22 @@ def test_pace_sets_iterations_per_second(session, rec, settle, qtbot):
 def test_slow_pace_for_a_lecture(session, rec, settle, qtbot):
     session.set_pace(4)
     start = settle(session, rec).iteration
+    n = len(rec.snapshots)
     session.play()
     qtbot.waitUntil(lambda: rec.last.iteration >= start + 2, timeout=TIMEOUT_MS)
-    first = next(i for i, s in enumerate(rec.snapshots) if s.iteration == start + 1)
-    second = next(i for i, s in enumerate(rec.snapshots) if s.iteration == start + 2)
-    gap = rec.times[second] - rec.times[first]
-    assert 0.12 <= gap <= 1.0, f"{gap:.3f} s between iterations at 4/s"
+    # Each iteration arrives on its own snapshot.
+    assert [s.iteration for s in rec.snapshots[n:]][:2] == [start + 1, start + 2]
     session.set_pace(0)  # back to full speed while playing
     qtbot.waitUntil(lambda: rec.last.iteration >= start + 200, timeout=TIMEOUT_MS)
     session.pause()
     settle(session, rec)
 
 
-def test_full_speed_sends_at_most_about_60_snapshots_a_second(session, rec, settle, qtbot):
+def test_full_speed_sends_many_iterations_per_snapshot(session, rec, settle, qtbot):
     settle(session, rec)
     n = len(rec.snapshots)
     session.play()
     qtbot.waitUntil(lambda: len(rec.snapshots) >= n + 41, timeout=TIMEOUT_MS)
-    times = rec.times[n + 1 : n + 41]
-    rate = (len(times) - 1) / (times[-1] - times[0])
-    assert rate <= 72, f"{rate:.0f} snapshots/s"
     iterations = rec.snapshots[n + 40].iteration - rec.snapshots[n + 1].iteration
     assert iterations > 5 * 39  # many iterations per snapshot: snapshots do not pace training
     session.pause()
@@ -710,23 +707,23 @@ def test_gradient_check_reports_agreement(session, rec, qtbot):
 # -- shutdown ---------------------------------------------------------------------------------
 
 
-def test_shutdown_while_playing_stops_the_thread_within_a_second(make_session, qtbot):
+def test_shutdown_while_playing_stops_the_thread_and_the_process(make_session, qtbot):
+    # How long it takes: benchmarks/pace.py (a tick lasts at most ~10 ms, so the stop
+    # command is taken at once: tests/test_training_process.py).
     session, rec = make_session(PRESETS["spiral"][1])
     session.play()
     qtbot.waitUntil(lambda: len(rec.snapshots) >= 5 and rec.last.iteration > 0, timeout=TIMEOUT_MS)
-    t0 = time.perf_counter()
-    finished = session.shutdown()
-    elapsed = time.perf_counter() - t0
-    assert finished
-    assert elapsed < 1.0, f"shutdown took {elapsed:.3f} s"
+    assert session.worker.pid is not None
+    assert session.shutdown()
     assert session.thread.isFinished()
+    assert session.worker.pid is None  # the training process was joined, not left running
     assert not session.running
     assert session.shutdown()  # twice is harmless
 
 
 CLOSE_WHILE_PLAYING = textwrap.dedent(
     """
-    import os, sys, time
+    import os, sys
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QObject, Slot
     from PySide6.QtWidgets import QApplication
@@ -750,10 +747,8 @@ CLOSE_WHILE_PLAYING = textwrap.dedent(
     session.start()
     session.play()
     code = app.exec()
-    t0 = time.perf_counter()
     finished = session.shutdown()
-    elapsed = time.perf_counter() - t0
-    print(f"iteration={counter.iteration} finished={finished} shutdown={elapsed:.3f}")
+    print(f"iteration={counter.iteration} finished={finished}")
     sys.exit(code if finished else 3)
     """
 )
@@ -778,7 +773,6 @@ def test_quitting_the_app_while_playing_exits_cleanly(tmp_path):
     fields = dict(item.split("=") for item in proc.stdout.split())
     assert fields["finished"] == "True"
     assert int(fields["iteration"]) > 0  # it was really playing
-    assert float(fields["shutdown"]) < 1.0
 
 
 KILLED_WHILE_PLAYING = textwrap.dedent(
@@ -956,11 +950,14 @@ def test_garbage_cycles_are_collected_in_the_gui_thread_only(session, rec, qtbot
 
     session.play()
     qtbot.waitUntil(lambda: len(rec.snapshots) > 3, timeout=TIMEOUT_MS)
-    end = time.monotonic() + 1.5
-    while time.monotonic() < end:  # cycles pile up while the worker trains
+    n = len(rec.snapshots)
+
+    def pile_up() -> bool:  # cycles pile up while the worker trains (90 snapshots, ~1.5 s)
         for _ in range(100):
             Cycle()
-        qtbot.wait(2)
+        return len(rec.snapshots) >= n + 90
+
+    qtbot.waitUntil(pile_up, timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: len(in_gui_thread) > 1000, timeout=TIMEOUT_MS)
     session.pause()
     assert all(in_gui_thread), f"{in_gui_thread.count(False)} cycles collected in the worker"
