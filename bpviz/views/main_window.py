@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
         self.comparisons.set_live(self._setup)
         self.comparisons.replay = self.replay_with
         self.comparisons.message.connect(lambda text: self.show_banner(html.escape(text)))
-        for x in (self.comparisons.keep_action, self.comparisons.clear_action):
+        for x in self.comparisons.window_actions():
             self.addAction(x)
 
         self._build_menus()
@@ -1446,7 +1446,7 @@ class MainWindow(QMainWindow):
         rows = "".join(
             f"<tr><td><b>{' or '.join(s.toString() for s in a.shortcuts())}</b>&nbsp;&nbsp;</td>"
             f"<td>{a.text().replace('&', '')}</td></tr>"
-            for a in self.acts.all()
+            for a in (*self.acts.all(), *self.comparisons.window_actions())
             if a.shortcuts()
         )
         box = QMessageBox(self)

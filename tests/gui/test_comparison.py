@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from bpviz.engine.experiment import Setup
 from bpviz.views.comparison import GHOST_COLORS
@@ -130,3 +132,65 @@ def test_compare_with_relu_starts_from_the_same_theta(window, qtbot):
     for a, b in zip(fresh._latest.weights, w._latest.weights, strict=True):
         np.testing.assert_array_equal(a, b)
     fresh.close()
+
+
+def test_k_then_c_shows_sigmoid_against_relu_on_the_vanishing_example(qtbot):
+    """The lecture's two key presses: K keeps the sigmoid run, C replays it with ReLU."""
+    from bpviz.examples import example_paths
+
+    w = MainWindow(SMALL, restore=False)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w._latest is not None and bool(w._config), timeout=TIMEOUT)
+    w.open_experiment(str(example_paths()["vanishing"]))
+    qtbot.waitUntil(lambda: w._title_file is not None, timeout=TIMEOUT)
+    assert w._setup.activation == "sigmoid"
+    relu = next(a for a, c in w.comparisons._replay_entries() if c == {"activation": "relu"})
+    assert relu.shortcut() == QKeySequence("C")  # shown beside the entry in the menu
+    assert "(C)" in relu.toolTip()
+    qtbot.waitUntil(lambda: w._latest.iteration == 0, timeout=TIMEOUT)
+    start = w._latest.weights
+    _train(qtbot, w, 5)
+    sigmoid_loss = w.comparisons.capture()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=TIMEOUT)
+    qtbot.keyClick(w, Qt.Key.Key_K)
+    assert len(w.comparisons.runs()) == 1
+    qtbot.keyClick(w, Qt.Key.Key_C)
+    qtbot.waitUntil(lambda: w._setup.activation == "relu", timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: w._latest.iteration == 0, timeout=TIMEOUT)
+    for a, b in zip(start, w._latest.weights, strict=True):  # the same start θ
+        np.testing.assert_array_equal(a, b)
+    # One ghost (K's; C did not keep the same run twice), labelled by what differs.
+    assert len(w.comparisons.runs()) == 1
+    assert w.comparisons.labels() == ["σ = sigmoid"]
+    kept = w.comparisons.runs()[0]
+    np.testing.assert_array_equal(kept.loss_y, sigmoid_loss.loss_y)
+    assert "kept: σ = sigmoid" in _legend_names(w.gradient_plot.plot.getPlotItem())
+    # The live run is ReLU, and trains.
+    _train(qtbot, w, 5)
+    live = w.comparisons.capture()
+    assert live.setup.activation == "relu"
+    assert live.delta.shape == kept.delta.shape and not np.array_equal(live.delta, kept.delta)
+    w.close()
+
+
+def test_replay_keys_follow_the_exploding_example(qtbot):
+    from bpviz.engine.experiment import PRESETS
+
+    w = MainWindow(PRESETS["exploding"][1], restore=False)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w._latest is not None and bool(w._config), timeout=TIMEOUT)
+    keys = {
+        a.text().replace("&", ""): a.shortcut().toString()
+        for a, _c in w.comparisons._replay_entries()
+    }
+    assert keys == {
+        "Compare with clipping (‖g‖ ≤ 1)": "C",
+        "Compare with Xavier init": "X",
+        "Replay the same setup": "",
+    }
+    # No key of the window's is used twice.
+    seen = [s.toString() for a in w.actions() if a.isVisible() for s in a.shortcuts()]
+    assert len(seen) == len(set(seen))
+    w.close()
