@@ -472,7 +472,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     attempt(
         ["experiment.json"],
         lambda: save_experiment(
-            out / "experiment.json", experiment.setup, trainer, dataset, title=experiment.title
+            out / "experiment.json",
+            experiment.setup,
+            trainer,
+            dataset,
+            title=experiment.title,
+            comparisons=experiment.comparisons,  # its kept runs stay with it
         ),
     )
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import

@@ -600,6 +600,8 @@ class MainWindow(QMainWindow):
         self._last_eval_iteration = -1
         self._rate_mark = None
         self.comparisons.set_live(info.setup)  # relabel; legends were rebuilt
+        if info.comparisons:  # an experiment file with kept runs: its comparison
+            self.comparisons.set_runs(info.comparisons)
         if self._starting:
             self._starting = False
         elif self._opening is not None:  # the file asked for has opened
@@ -937,7 +939,7 @@ class MainWindow(QMainWindow):
         )
         if path:
             self._remember(path)
-            self.session.save_experiment(path)
+            self.session.save_experiment(path, tuple(self.comparisons.runs()))
 
     def export_loss_png(
         self, path: str | None = None, width: int | None = None, height: int | None = None

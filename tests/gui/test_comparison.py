@@ -9,6 +9,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from bpviz.engine.compare import KeptRun
 from bpviz.engine.experiment import Setup
 from bpviz.views.comparison import GHOST_COLORS
 from bpviz.views.main_window import MainWindow
@@ -194,3 +195,95 @@ def test_replay_keys_follow_the_exploding_example(qtbot):
     seen = [s.toString() for a in w.actions() if a.isVisible() for s in a.shortcuts()]
     assert len(seen) == len(set(seen))
     w.close()
+
+
+def _save(qtbot, w: MainWindow, path: str) -> None:
+    """File ▸ Save experiment to ``path``; returns once the training process wrote it."""
+    saved: list[str] = []
+    w.session.worker.saved.connect(saved.append)  # emitted in the worker's thread
+    w.save_experiment(path)
+    qtbot.waitUntil(lambda: path in saved, timeout=TIMEOUT)
+
+
+def _ghost_state(w: MainWindow):
+    """Each ghost's label, colour and drawn data in both plots."""
+    out = []
+    for run, label, li, di in zip(
+        w.comparisons.runs(),
+        w.comparisons.labels(),
+        w.comparisons.loss_items(),
+        w.comparisons.delta_items(),
+        strict=True,
+    ):
+        out.append(
+            (
+                label,
+                run.setup,
+                run.loss_kind,
+                li.opts["pen"].color().name(),
+                *(np.asarray(a) for a in (*li.getData(), *di.getData())),
+            )
+        )
+    return out
+
+
+def _same_ghosts(a, b) -> None:
+    assert len(a) == len(b) > 0
+    for ga, gb in zip(a, b, strict=True):
+        assert ga[:4] == gb[:4]
+        for xa, xb in zip(ga[4:], gb[4:], strict=True):
+            np.testing.assert_array_equal(xa, xb)
+
+
+def test_kept_runs_are_saved_and_open_in_a_fresh_window(window, qtbot, tmp_path):
+    w = window
+    _train(qtbot, w, 6)
+    w.comparisons.keep()
+    w.replay_with({"activation": "relu"})
+    qtbot.waitUntil(lambda: w._setup.activation == "relu", timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: w._latest.iteration == 0, timeout=TIMEOUT)
+    _train(qtbot, w, 4)
+    w.comparisons.keep()  # a second ghost: "same setup" as the live ReLU run
+    w.replay_with({"lr": 0.25})
+    qtbot.waitUntil(lambda: w._setup.lr == 0.25, timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: w.comparisons.labels() == ["σ = sigmoid, η = 0.5", "η = 0.5"], timeout=TIMEOUT
+    )
+    before = _ghost_state(w)
+    path = str(tmp_path / "lecture.bpviz.json")
+    _save(qtbot, w, path)
+
+    fresh = MainWindow(SMALL, restore=False)  # another session: its own training process
+    qtbot.addWidget(fresh)
+    qtbot.waitUntil(lambda: fresh._latest is not None and bool(fresh._config), timeout=TIMEOUT)
+    assert fresh.comparisons.runs() == []
+    fresh.open_experiment(path)
+    qtbot.waitUntil(lambda: len(fresh.comparisons.runs()) == 2, timeout=TIMEOUT)
+    assert fresh._setup == w._setup
+    _same_ghosts(_ghost_state(fresh), before)
+    names = _legend_names(fresh.gradient_plot.plot.getPlotItem())
+    assert "kept: σ = sigmoid, η = 0.5" in names and "kept: η = 0.5" in names
+    fresh.close()
+
+
+def test_a_file_with_a_damaged_comparison_is_refused_in_one_sentence(window, qtbot, tmp_path):
+    import json
+
+    w = window
+    _train(qtbot, w, 3)
+    w.comparisons.keep()
+    path = tmp_path / "x.json"
+    _save(qtbot, w, str(path))
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["comparisons"][0]["loss_err"][1] = "lots"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    w.comparisons.set_runs([KeptRun(w._setup, [1.0, 2.0], [3.0, 2.0], [], np.empty((3, 0)))])
+    before = _ghost_state(w)
+    setup = w._setup
+    w.open_experiment(str(path))
+    qtbot.waitUntil(lambda: w._banner_row.isVisible(), timeout=TIMEOUT)
+    text = w.banner.text()
+    assert "comparisons[0].loss_err[1]: expected a number, got &#x27;lots&#x27;" in text
+    assert text.count("<br>") == 0  # one sentence
+    assert w._setup == setup  # nothing changed: the session and its ghosts are as they were
+    _same_ghosts(_ghost_state(w), before)
