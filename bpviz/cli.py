@@ -862,11 +862,8 @@ def _add_compare_parser(sub: Any) -> None:
 
 def _compare_plot(width: int, height: int, title: str, left: str, log_y: bool, n_runs: int) -> Any:
     """A white figure whose legend sits under the plot, one column per run, covering no data."""
-    import pyqtgraph as pg
-    from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QSizePolicy
-
     from .export import white_plot
+    from .views.colors import legend_under_plot
 
     plot = white_plot(width, height, left, si_prefix=False)
     item = plot.getPlotItem()
@@ -874,14 +871,8 @@ def _compare_plot(width: int, height: int, title: str, left: str, log_y: bool, n
     item.showGrid(x=True, y=True, alpha=0.2)
     item.setLogMode(y=log_y)
     # Outside the view box: the curves of a comparison fill every corner of it
-    # (sigmoid's output ‖δ‖ runs along the top, exactly where a corner legend sits).
-    legend = pg.LegendItem(
-        labelTextColor="k", labelTextSize="11pt", colCount=max(1, min(n_runs, 4)), frame=False
-    )
-    legend.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
-    item.layout.addItem(legend, 4, 1)
-    item.layout.setAlignment(legend, Qt.AlignmentFlag.AlignHCenter)
-    item.legend = legend  # plot(name=…) enters each run here
+    # (sigmoid's output ‖δ‖ runs along the top, exactly where a corner legend sat).
+    legend_under_plot(item, min(n_runs, 4), labelTextColor="k", labelTextSize="11pt", frame=False)
     return plot
 
 

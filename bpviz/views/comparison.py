@@ -255,6 +255,13 @@ class Comparisons(QObject):
                 legend.removeItem(item)
                 if g.visible:
                     legend.addItem(item, name)
+        self._fit_legends()
+
+    def _fit_legends(self) -> None:
+        for plot in (self._loss_plot, self._gradient_plot):
+            fit = getattr(plot, "fit_legend", None)
+            if fit is not None:
+                fit()
 
     def set_visible(self, index: int, on: bool) -> None:
         """Show or hide kept run ``index`` (its legend entry too)."""
@@ -276,6 +283,7 @@ class Comparisons(QObject):
         self._loss_plot.plot_item.removeItem(g.loss_item)
         self._gradient_plot.plot.getPlotItem().removeItem(g.delta_item)
         self._ghosts.remove(g)
+        self._fit_legends()
 
     def clear(self) -> None:
         """Remove every kept run."""

@@ -287,6 +287,7 @@ class MainWindow(QMainWindow):
         self.comparisons.set_live(self._setup)
         self.comparisons.replay = self.replay_with
         self.comparisons.message.connect(lambda text: self.show_banner(html.escape(text)))
+        self.comparisons.changed.connect(self._present_comparison)
         for x in self.comparisons.window_actions():
             self.addAction(x)
 
@@ -1255,7 +1256,10 @@ class MainWindow(QMainWindow):
             self.resizeDocks(
                 [self.inspector_dock], [int(screen.height() * 0.36)], Qt.Orientation.Vertical
             )
+            self._presenting_comparison = False
+            self._present_comparison()
         else:
+            self.loss_plot.readout.show()
             state = getattr(self, "_pre_presenter_state", None)
             if state is not None:
                 self.restoreState(state)
@@ -1266,6 +1270,43 @@ class MainWindow(QMainWindow):
         self.inspector.set_high_contrast(on)
         self.quiz_panel.set_high_contrast(on)
         self.network_view.setFocus()
+
+    def _present_comparison(self) -> None:
+        """In presenter mode, kept runs bring the Err and ‖δ‖ plots, one above the other.
+
+        Presenter mode shows only the graph and the formulas; a comparison is
+        told by the plots, so while runs are kept (K, C …) they stand beside the
+        graph, and go again when the comparisons are cleared. Leaving presenter
+        mode restores the window's own layout.
+        """
+        if not self.acts.presenter.isChecked():
+            return
+        want = bool(self.comparisons.runs())
+        if want == getattr(self, "_presenting_comparison", False):
+            return
+        self._presenting_comparison = want
+        # The latest-values readout would take half the loss plot's height on a projector.
+        self.loss_plot.readout.setVisible(not want)
+        if not want:
+            self.loss_dock.hide()
+            self.gradient_dock.hide()
+            return
+        # Out of their tab group (a split of a tabbed dock only adds a tab); leaving
+        # presenter mode restores the group with the rest of the layout.
+        for dock in (self.gradient_dock, self.gradcheck_dock):
+            self.removeDockWidget(dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.loss_dock)
+        self.splitDockWidget(self.loss_dock, self.gradient_dock, Qt.Orientation.Vertical)
+        self.loss_dock.show()
+        self.gradient_dock.show()
+        # ‖δ‖ per layer tells section 9's story: it gets the larger share.
+        screen = self.screen().availableGeometry() if self.screen() else self.geometry()
+        self.resizeDocks([self.loss_dock], [int(screen.width() * 0.4)], Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.loss_dock, self.gradient_dock],
+            [int(screen.height() * 0.42), int(screen.height() * 0.58)],
+            Qt.Orientation.Vertical,
+        )
 
     # -- quiz mode --------------------------------------------------------------------
 

@@ -287,3 +287,49 @@ def test_a_file_with_a_damaged_comparison_is_refused_in_one_sentence(window, qtb
     assert text.count("<br>") == 0  # one sentence
     assert w._setup == setup  # nothing changed: the session and its ghosts are as they were
     _same_ghosts(_ghost_state(w), before)
+
+
+def _on_screen(dock) -> bool:
+    """The dock is shown and not behind another tab."""
+    return dock.isVisible() and not dock.visibleRegion().isEmpty()
+
+
+def test_presenter_mode_shows_the_plots_while_runs_are_kept(window, qtbot):
+    w = window
+    _train(qtbot, w, 6)
+    w.acts.presenter.trigger()
+    qtbot.waitUntil(lambda: not w.loss_dock.isVisible(), timeout=TIMEOUT)
+    assert not w.gradient_dock.isVisible()  # presenter mode: graph and formulas only
+    w.comparisons.keep_action.trigger()
+    # Kept: the Err and ‖δ‖ plots stand beside the graph, one above the other.
+    qtbot.waitUntil(
+        lambda: _on_screen(w.loss_dock) and _on_screen(w.gradient_dock), timeout=TIMEOUT
+    )
+    assert w.loss_dock.geometry().bottom() <= w.gradient_dock.geometry().top()
+    assert _on_screen(w.inspector_dock) and w.network_view.isVisible()
+    assert not w.loss_plot.readout.isVisible()
+    for plot_item, ghost in (
+        (w.loss_plot.plot_item, w.comparisons.loss_items()[0]),
+        (w.gradient_plot.plot.getPlotItem(), w.comparisons.delta_items()[0]),
+    ):
+        assert ghost.isVisible()
+        legend, view = plot_item.legend, plot_item.getViewBox()
+        assert "kept: same setup" in _legend_names(plot_item)
+        # The legend is under the plot: it covers no curve, live or kept.
+        qtbot.waitUntil(
+            lambda legend=legend, view=view: (
+                legend.sceneBoundingRect().top() >= view.sceneBoundingRect().bottom()
+            ),
+            timeout=TIMEOUT,
+        )
+        assert legend.sceneBoundingRect().height() > 0
+    w.comparisons.clear_action.trigger()
+    qtbot.waitUntil(lambda: not w.loss_dock.isVisible(), timeout=TIMEOUT)
+    assert not w.gradient_dock.isVisible()
+    w.comparisons.keep_action.trigger()
+    qtbot.waitUntil(lambda: _on_screen(w.gradient_dock), timeout=TIMEOUT)
+    # Leaving presenter mode gives the window its own layout back: Loss and Gradients tabbed.
+    w.acts.presenter.trigger()
+    qtbot.waitUntil(lambda: not w.isFullScreen(), timeout=TIMEOUT)
+    assert w.loss_plot.readout.isVisible()
+    assert w.gradient_dock in w.tabifiedDockWidgets(w.loss_dock)
