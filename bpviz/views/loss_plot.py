@@ -709,6 +709,17 @@ class LossPlot(QWidget):
         """Batch Err values held as min/max buckets (the oldest of a long run)."""
         return self._batch.n_folded
 
+    def latest_eval(self) -> tuple[int, float, float] | None:
+        """The newest evaluation held: (iteration, training Err, test Err); None if none.
+
+        After a step back it is the newest one left: evaluations of the
+        iterations undone are dropped with them (see :meth:`show_snapshot`).
+        """
+        n = self._train.n
+        if n == 0:
+            return None
+        return int(self._train.x[n - 1]), float(self._train.y[n - 1]), float(self._test.y[n - 1])
+
     def data(self) -> tuple[np.ndarray, np.ndarray]:
         """Copies of the batch Err x (iteration) and y (Err) as drawn.
 

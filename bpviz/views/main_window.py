@@ -185,9 +185,6 @@ class MainWindow(QMainWindow):
         self._sample = 0
         self._rate_mark: tuple[float, int] | None = None
         self._rate = 0.0
-        self._last_train_err = float("nan")
-        self._last_test_err = float("nan")
-        self._last_eval_iteration = -1
         self._closing = False
         # The file whose open is under way, and the file the session came from
         # (kind, path): the window title names it.
@@ -597,8 +594,6 @@ class MainWindow(QMainWindow):
         self.loss_plot.clear()
         self.gradient_plot.set_layers(len(sizes))
         self.loss_plot.set_loss_formula(get_loss(info.config["loss"]).formula)
-        self._last_train_err = self._last_test_err = float("nan")
-        self._last_eval_iteration = -1
         self._rate_mark = None
         self.comparisons.set_live(info.setup)  # relabel; legends were rebuilt
         if info.comparisons:  # an experiment file with kept runs: its comparison
@@ -632,10 +627,6 @@ class MainWindow(QMainWindow):
         self._check_gradcheck_stale(snap)
         self.loss_plot.show_snapshot(snap)
         self.gradient_plot.show_snapshot(snap)
-        if len(snap.new_train_err):
-            self._last_train_err = float(snap.new_train_err[-1])
-            self._last_test_err = float(snap.new_test_err[-1])
-            self._last_eval_iteration = int(snap.new_eval_iterations[-1])
         self._latest = snap
         self._dirty = True
         now = self._clock()
@@ -750,8 +741,10 @@ class MainWindow(QMainWindow):
         def f(x: float) -> str:
             return "–" if not np.isfinite(x) else f"{x:.4g}"
 
-        errs = f"train Err {f(self._last_train_err)}   ·   test Err {f(self._last_test_err)}"
-        at = self._last_eval_iteration
+        # The loss plot's newest evaluation (one source: after a step back, the status bar
+        # cannot keep an Err of an iteration undone that the plot has already dropped).
+        at, train, test = self.loss_plot.latest_eval() or (-1, math.nan, math.nan)
+        errs = f"train Err {f(train)}   ·   test Err {f(test)}"
         if 0 <= at != snap.iteration:
             # Evaluated once an epoch on larger sets: say for which θ these are.
             errs += f", both at iteration {at:,}"
