@@ -472,7 +472,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     attempt(
         ["experiment.json"],
         lambda: save_experiment(
-            out / "experiment.json", experiment.setup, trainer, dataset, title=experiment.title
+            out / "experiment.json",
+            experiment.setup,
+            trainer,
+            dataset,
+            title=experiment.title,
+            comparisons=experiment.comparisons,  # its kept runs stay with it
         ),
     )
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
@@ -855,41 +860,37 @@ def _add_compare_parser(sub: Any) -> None:
     cmp_.set_defaults(func=_cmd_compare)
 
 
-def _compare_plot(width: int, height: int, title: str, left: str, log_y: bool) -> Any:
-    import pyqtgraph as pg
-
+def _compare_plot(width: int, height: int, title: str, left: str, log_y: bool, n_runs: int) -> Any:
+    """A white figure whose legend sits under the plot, one column per run, covering no data."""
     from .export import white_plot
+    from .views.colors import legend_under_plot
 
     plot = white_plot(width, height, left, si_prefix=False)
     item = plot.getPlotItem()
     item.setTitle(title, color="k", size="13pt")
     item.showGrid(x=True, y=True, alpha=0.2)
     item.setLogMode(y=log_y)
-    legend = item.addLegend(offset=(-10, 10), labelTextColor="k", labelTextSize="11pt")
-    legend.setBrush(pg.mkBrush(255, 255, 255, 220))
+    # Outside the view box: the curves of a comparison fill every corner of it
+    # (sigmoid's output ‖δ‖ runs along the top, exactly where a corner legend sat).
+    legend_under_plot(item, min(n_runs, 4), labelTextColor="k", labelTextSize="11pt", frame=False)
     return plot
 
 
-def _write_compare_plots(runs: list[Any], labels: list[str], out: Path, args: Any) -> list[str]:
-    """compare_loss.png/.svg and compare_delta.png/.svg through bpviz.export."""
+def _compare_figures(runs: list[Any], labels: list[str], args: Any) -> tuple[Any, Any]:
+    """The overlaid Err plot and ‖δ‖ plot (PlotWidgets, not shown)."""
     import numpy as np
-    from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QApplication
-
-    _quiet_qt_messages()
-    app = QApplication.instance() or QApplication(["bpviz"])
     import pyqtgraph as pg
+    from PySide6.QtCore import Qt
 
-    from . import export
-
-    written = []
-    loss = _compare_plot(args.width, args.height, "Err on the training set", "Err", False)
+    n = len(runs)
+    loss = _compare_plot(args.width, args.height, "Err on the training set", "Err", False, n)
     delta = _compare_plot(
         args.width,
         args.height,
         "‖δ‖ per layer (dashed: first hidden layer, thick: output)",
         "RMS of δ in layer l",
         True,
+        n,
     )
     for i, (run, label) in enumerate(zip(runs, labels, strict=True)):
         colour = COMPARE_COLOURS[i % len(COMPARE_COLOURS)]
@@ -907,6 +908,20 @@ def _write_compare_plots(runs: list[Any], labels: list[str], out: Path, args: An
                 pen = pg.mkPen(colour, width=1.2)
             loss_name = label if l == n_layers - 1 else None
             delta.plot(run.iterations, y, pen=pen, name=loss_name, connect="finite")
+    return loss, delta
+
+
+def _write_compare_plots(runs: list[Any], labels: list[str], out: Path, args: Any) -> list[str]:
+    """compare_loss.png/.svg and compare_delta.png/.svg through bpviz.export."""
+    from PySide6.QtWidgets import QApplication
+
+    _quiet_qt_messages()
+    app = QApplication.instance() or QApplication(["bpviz"])
+
+    from . import export
+
+    written = []
+    loss, delta = _compare_figures(runs, labels, args)
     for plot, stem in ((loss, "compare_loss"), (delta, "compare_delta")):
         try:
             plot.show()

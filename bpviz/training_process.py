@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .engine import DivergenceError, Snapshot, gradient_check
+from .engine.compare import KeptRun
 from .engine.datasets import Dataset, DatasetError
 from .engine.experiment import Setup, build
 from .engine.experiment_io import load_experiment, restore_trainer, save_experiment
@@ -64,11 +65,16 @@ LIVE_SETTINGS = frozenset({"lr", "momentum", "l1", "l2", "clip_value", "clip_nor
 
 @dataclass(frozen=True, slots=True)
 class Rebuilt:
-    """Sent after the trainer was (re)built: what the views must know."""
+    """Sent after the trainer was (re)built: what the views must know.
+
+    ``comparisons``: the runs kept for comparison in an opened experiment file
+    (empty otherwise).
+    """
 
     setup: Setup
     config: dict[str, Any]
     dataset: Dataset
+    comparisons: tuple[KeptRun, ...] = ()
 
 
 Send = Callable[[str, Any], None]
@@ -233,12 +239,14 @@ class TrainingLoop:
         except Exception as exc:  # reported; nothing changed
             self._send("failed", f"Could not open {path}: {exc}")
             return
-        self._install(trainer, dataset, experiment.setup)
+        self._install(trainer, dataset, experiment.setup, experiment.comparisons)
 
-    def save_experiment(self, path: str) -> None:
-        """Save settings, weights and loss history (atomically)."""
+    def save_experiment(self, path: str, comparisons: tuple[KeptRun, ...] = ()) -> None:
+        """Save settings, weights and loss history (atomically), and the window's kept runs."""
         try:
-            save_experiment(path, self._setup, self._trainer, self._dataset)
+            save_experiment(
+                path, self._setup, self._trainer, self._dataset, comparisons=tuple(comparisons)
+            )
         except Exception as exc:  # reported; the old file is intact
             self._send("failed", f"Could not save {path}: {exc}")
             return
@@ -328,9 +336,15 @@ class TrainingLoop:
         self._install(trainer, dataset, setup)
         return True
 
-    def _install(self, trainer: Trainer, dataset: Dataset, setup: Setup) -> None:
+    def _install(
+        self,
+        trainer: Trainer,
+        dataset: Dataset,
+        setup: Setup,
+        comparisons: tuple[KeptRun, ...] = (),
+    ) -> None:
         self._trainer, self._dataset, self._setup = trainer, dataset, setup
-        self._send("rebuilt", Rebuilt(setup, trainer.net.config(), dataset))
+        self._send("rebuilt", Rebuilt(setup, trainer.net.config(), dataset, comparisons))
         self._emit()
 
     def _set_playing(self, playing: bool) -> None:

@@ -229,10 +229,10 @@ class TrainingWorker(QObject):
         """Load an experiment file; on any error the current session stays as it is."""
         self._send("open_experiment", path)
 
-    @Slot(str)
-    def save_experiment(self, path: str) -> None:
-        """Save settings, weights and loss history (atomically)."""
-        self._send("save_experiment", path)
+    @Slot(str, object)
+    def save_experiment(self, path: str, comparisons: tuple = ()) -> None:
+        """Save settings, weights and loss history (atomically), and the kept runs."""
+        self._send("save_experiment", path, tuple(comparisons))
 
     @Slot(str)
     def export_loss_csv(self, path: str) -> None:
@@ -432,7 +432,7 @@ class TrainingSession(QObject):
     _gradcheck = Signal()
     _snapshot = Signal()
     _open = Signal(str)
-    _save = Signal(str)
+    _save = Signal(str, object)
     _export_csv = Signal(str)
 
     def __init__(self, setup: Setup | None = None, parent: QObject | None = None) -> None:
@@ -549,9 +549,12 @@ class TrainingSession(QObject):
         """Load an experiment file (errors arrive as ``worker.failed``)."""
         self._open.emit(str(path))
 
-    def save_experiment(self, path: str) -> None:
-        """Save the experiment (``worker.saved`` or ``worker.failed`` follows)."""
-        self._save.emit(str(path))
+    def save_experiment(self, path: str, comparisons: tuple = ()) -> None:
+        """Save the experiment and ``comparisons`` (KeptRun records, plain data).
+
+        ``worker.saved`` or ``worker.failed`` follows.
+        """
+        self._save.emit(str(path), tuple(comparisons))
 
     def export_loss_csv(self, path: str) -> None:
         """Write the loss history as CSV (``worker.saved`` or ``worker.failed`` follows)."""

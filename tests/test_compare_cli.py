@@ -103,3 +103,31 @@ def test_record_run_measures_delta_per_layer_and_stops_at_divergence():
     trainer, data = build(wild)
     rec = record_run(trainer, data.X_train, data.Y_train, 200, 10)
     assert rec.diverged is not None and math.isnan(rec.err[-1])
+
+
+def test_the_legend_covers_no_curve_of_the_vanishing_example_against_relu(qtbot):
+    """Sigmoid's output ‖δ‖ runs along the top of the plot: the legend stays off the data."""
+    from types import SimpleNamespace
+
+    from bpviz import cli
+    from bpviz.engine.compare import run_labels
+    from bpviz.engine.experiment import PRESETS
+
+    sig = PRESETS["vanishing"][1]
+    setups = [sig, sig.with_(activation="relu")]
+    runs = []
+    for setup in setups:
+        trainer, data = build(setup)
+        runs.append(record_run(trainer, data.X_train, data.Y_train, 60, 6))
+    labels = run_labels(setups)
+    figures = cli._compare_figures(runs, labels, SimpleNamespace(width=900, height=540))
+    for plot in figures:
+        qtbot.addWidget(plot)
+        plot.show()
+        qtbot.waitExposed(plot)
+        item = plot.getPlotItem()
+        legend, view = item.legend, item.getViewBox()
+        assert [label.text for _, label in legend.items] == labels
+        qtbot.waitUntil(lambda legend=legend: legend.sceneBoundingRect().height() > 0)
+        assert not legend.sceneBoundingRect().intersects(view.sceneBoundingRect())
+        assert plot.sceneRect().contains(legend.sceneBoundingRect())  # on the figure, whole

@@ -5,7 +5,7 @@ activations, loss, initialiser, seeds, hyperparameters, dataset by name and
 parameters), the data itself for CSV datasets, and optionally the state of a
 run: the current θ, the counters and the loss history. Pure Python and NumPy.
 
-Format (version 2)::
+Format (version 2; 3 with a long run's envelopes, 4 with kept runs)::
 
     {
       "format": "bpviz-experiment",
@@ -19,7 +19,20 @@ Format (version 2)::
                                    "train_err", "test_err"},
                        "shuffle": {"position", "order", "rng"},   (optional)
                        "velocity": [momentum's v, flat]}          (optional)
+      "comparisons": [ {"setup": { ...Setup.to_dict()... },   (optional, at most 4)
+                        "loss_kind": "training Err" | "batch Err",
+                        "loss_iteration": [...], "loss_err": [...],
+                        "delta_iteration": [...], "delta": [[‖δ_l‖ ...] per layer]} ]
     }
+
+``comparisons`` holds the runs kept for comparison (see
+:class:`~bpviz.engine.compare.KeptRun`): each one's setup and the curves the
+window drew, so a lecture prepared at home opens with its ghosts. Their labels
+are not stored: they say what differs from the live run, worked out when shown.
+Err and ‖δ‖ that are NaN or ±inf (a diverged run) are written as ``null`` and
+read back as NaN (neither is drawn); iterations are finite and ≥ 0. At most
+:data:`~bpviz.engine.compare.MAX_KEPT` runs of :data:`MAX_KEPT_POINTS` points
+per curve.
 
 ``shuffle`` (where the run stands in this epoch's shuffled order of the
 training samples, and the shuffling generator's state) and ``velocity``
@@ -59,6 +72,7 @@ from typing import Any
 import numpy as np
 
 from .activations import ACTIVATIONS
+from .compare import MAX_KEPT, KeptRun
 from .datasets import (
     DATASET_NAMES,
     MAX_SAMPLES,
@@ -80,6 +94,7 @@ from .trainer import LossHistory, ResumeState, Trainer
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "MAX_KEPT_POINTS",
     "MAX_LISTED_ERRORS",
     "Experiment",
     "ExperimentError",
@@ -94,7 +109,7 @@ __all__ = [
 ]
 
 FORMAT_NAME = "bpviz-experiment"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 #: Bounds for integers read from files (seeds, counters, batch sizes).
 #: Seeds up to 2³¹ − 1: what the window's seed boxes can hold (Qt spin boxes are 32-bit);
@@ -111,6 +126,10 @@ MAX_FILE_BYTES = 256 * 2**20
 MAX_DEPTH = 16
 #: A damaged file's message lists at most this many bad fields (then "and n more").
 MAX_LISTED_ERRORS = 8
+#: Points per curve of a kept run (a window's loss plot holds about 340,000 at most).
+MAX_KEPT_POINTS = 2**20
+#: How a kept run's Err was measured (see :class:`~bpviz.engine.compare.KeptRun`).
+_LOSS_KINDS = ("training Err", "batch Err")
 
 
 class ExperimentError(ValueError):
@@ -256,6 +275,8 @@ class Experiment:
     resume : ResumeState or None
         Where the saved run stood in its shuffle, and momentum's v (None in a
         version 1 file or a fresh start).
+    comparisons : tuple of KeptRun
+        The runs kept for comparison, oldest first (none in most files).
     """
 
     setup: Setup
@@ -267,6 +288,7 @@ class Experiment:
     dataset: Dataset | None = None
     title: str | None = None
     resume: ResumeState | None = None
+    comparisons: tuple[KeptRun, ...] = ()
 
     @property
     def has_state(self) -> bool:
@@ -774,6 +796,94 @@ def _parse_history(v: object, iteration: int, where: str) -> History:
 
 
 # ---------------------------------------------------------------------------
+# Kept runs
+# ---------------------------------------------------------------------------
+
+
+def _points(v: object, where: str, allow_null: bool) -> np.ndarray:
+    """A curve's values: at most :data:`MAX_KEPT_POINTS` numbers (null → NaN if allowed)."""
+    items = _list(v, where)
+    if len(items) > MAX_KEPT_POINTS:
+        raise _fail(where, f"at most {MAX_KEPT_POINTS:_} points, got {len(items)}")
+    return _float_list(items, where, allow_null=allow_null)
+
+
+def _iterations(v: object, where: str) -> np.ndarray:
+    x = _points(v, where, allow_null=False)
+    bad = np.flatnonzero((x < 0) | (x > MAX_COUNT))
+    if bad.size:
+        i = int(bad[0])
+        raise _fail(f"{where}[{i}]", f"expected an iteration ≥ 0, got {_got(v[i])}")  # type: ignore[index]
+    return x
+
+
+def _parse_kept(v: object, where: str) -> KeptRun:
+    d = _obj(v, where)
+    _keys(
+        d,
+        where,
+        ("setup", "loss_kind", "loss_iteration", "loss_err", "delta_iteration", "delta"),
+    )
+    found = _Collect()
+    setup = kind = None
+    with found.check():
+        setup = _parse_setup(d["setup"], f"{where}.setup")
+    with found.check():
+        kind = _choice(d["loss_kind"], f"{where}.loss_kind", _LOSS_KINDS, "kind of Err")
+    loss_x = loss_y = delta_x = None
+    with found.check():
+        loss_x = _iterations(d["loss_iteration"], f"{where}.loss_iteration")
+        loss_y = _points(d["loss_err"], f"{where}.loss_err", allow_null=True)
+        if loss_y.shape != loss_x.shape:
+            raise _fail(
+                f"{where}.loss_err",
+                f"expected {loss_x.size} values (one per iteration), got {loss_y.size}",
+            )
+    rows: list[np.ndarray] = []
+    with found.check():
+        delta_x = _iterations(d["delta_iteration"], f"{where}.delta_iteration")
+        layers = _list(d["delta"], f"{where}.delta")
+        if len(layers) > MAX_HIDDEN_LAYERS + 1:
+            raise _fail(
+                f"{where}.delta", f"at most {MAX_HIDDEN_LAYERS + 1} layers, got {len(layers)}"
+            )
+        for l, row in enumerate(layers):
+            y = _points(row, f"{where}.delta[{l}]", allow_null=True)
+            if y.shape != delta_x.shape:
+                raise _fail(
+                    f"{where}.delta[{l}]",
+                    f"expected {delta_x.size} values (one per iteration), got {y.size}",
+                )
+            rows.append(y)
+    found.raise_any()
+    delta = np.array(rows).reshape(len(rows), delta_x.size)
+    return KeptRun(setup, loss_x, loss_y, delta_x, delta, kind)
+
+
+def _parse_comparisons(v: object, found: _Collect) -> tuple[KeptRun, ...]:
+    """The kept runs; bad fields go to ``found`` (the good runs are returned)."""
+    items = _list(v, "comparisons")
+    if len(items) > MAX_KEPT:
+        raise _fail("comparisons", f"at most {MAX_KEPT} kept runs, got {len(items)}")
+    runs = []
+    for i, item in enumerate(items):
+        with found.check():
+            runs.append(_parse_kept(item, f"comparisons[{i}]"))
+    return tuple(runs)
+
+
+def _kept_dict(run: KeptRun) -> dict[str, Any]:
+    return {
+        "setup": run.setup.to_dict(),
+        "loss_kind": run.loss_kind,
+        "loss_iteration": run.loss_x.tolist(),
+        "loss_err": _finite_or_none(run.loss_y),
+        "delta_iteration": run.delta_x.tolist(),
+        "delta": [_finite_or_none(row) for row in run.delta],
+    }
+
+
+# ---------------------------------------------------------------------------
 # Whole documents
 # ---------------------------------------------------------------------------
 
@@ -803,7 +913,14 @@ def _parse(doc: object) -> Experiment:
         raise _fail("format", f"expected {FORMAT_NAME!r}, got {_got(doc['format'])}")
     if "version" not in doc:
         raise _fail("version", "missing")
-    _check_tree({k: v for k, v in doc.items() if k not in ("setup", "dataset", "state")}, "")
+    _check_tree(
+        {
+            k: v
+            for k, v in doc.items()
+            if k not in ("setup", "dataset", "state", "comparisons")  # checked field by field
+        },
+        "",
+    )
     version = doc["version"]
     if not _is_int(version) or version < 1:
         raise _fail("version", f"expected a positive integer, got {_got(version)}")
@@ -813,7 +930,7 @@ def _parse(doc: object) -> Experiment:
             f"the file has format version {version}, but this bpviz reads up to version "
             f"{FORMAT_VERSION}; update bpviz",
         )
-    _keys(doc, "", ("format", "version", "setup"), ("title", "dataset", "state"))
+    _keys(doc, "", ("format", "version", "setup"), ("title", "dataset", "state", "comparisons"))
     # Independent parts are all checked, so that a damaged file names every bad field.
     found = _Collect()
     title = doc.get("title")
@@ -832,11 +949,17 @@ def _parse(doc: object) -> Experiment:
     if raw_state is not None:
         with found.check():
             parsed = _parse_state(raw_state, found, None if network is None else network[:2])
+    comparisons: tuple[KeptRun, ...] = ()
+    if doc.get("comparisons") is not None:
+        with found.check():
+            comparisons = _parse_comparisons(doc["comparisons"], found)
     found.raise_any()
     assert setup is not None and network is not None
     sizes, _, dataset = network
     if parsed is None:
-        return Experiment(setup=setup, sizes=sizes, dataset=dataset, title=title)
+        return Experiment(
+            setup=setup, sizes=sizes, dataset=dataset, title=title, comparisons=comparisons
+        )
     iteration, epoch, params, history, resume = parsed
     return Experiment(
         setup=setup,
@@ -848,6 +971,7 @@ def _parse(doc: object) -> Experiment:
         dataset=dataset,
         title=title,
         resume=resume,
+        comparisons=comparisons,
     )
 
 
@@ -1056,6 +1180,11 @@ def _nan_to_none(a: np.ndarray) -> list[float | None]:
     return [None if math.isnan(x) else x for x in np.asarray(a, dtype=np.float64).tolist()]
 
 
+def _finite_or_none(a: np.ndarray) -> list[float | None]:
+    """NaN and ±inf (a diverged run's Err) as null."""
+    return [x if math.isfinite(x) else None for x in np.asarray(a, dtype=np.float64).tolist()]
+
+
 def _dataset_dict(data: Dataset) -> dict[str, Any]:
     return {
         "name": data.name,
@@ -1168,6 +1297,7 @@ def dumps_experiment(
     dataset: Dataset | None = None,
     *,
     title: str | None = None,
+    comparisons: Sequence[KeptRun] = (),
 ) -> str:
     """The JSON text :func:`save_experiment` writes (checked by the loader's rules).
 
@@ -1201,6 +1331,9 @@ def dumps_experiment(
         doc["version"] = 3  # envelopes: older bpviz cannot read them
     else:
         doc["version"] = 2  # readable by every bpviz that reads version 2
+    if comparisons:
+        doc["comparisons"] = [_kept_dict(run) for run in comparisons]
+        doc["version"] = 4  # kept runs: older bpviz cannot read them
     try:
         text = _dumps(doc)
         text.encode("utf-8")
@@ -1306,6 +1439,7 @@ def save_experiment(
     dataset: Dataset | None = None,
     *,
     title: str | None = None,
+    comparisons: Sequence[KeptRun] = (),
 ) -> None:
     """Save an experiment: the setup, and the trainer's θ, counters and history.
 
@@ -1324,6 +1458,8 @@ def save_experiment(
         parameters.
     title : str, optional
         A label stored in the file.
+    comparisons : sequence of KeptRun, optional
+        Runs kept for comparison (at most :data:`~bpviz.engine.compare.MAX_KEPT`).
 
     Raises
     ------
@@ -1332,7 +1468,7 @@ def save_experiment(
         not match the trainer) or the file cannot be written; the previous
         file is then unchanged.
     """
-    text = dumps_experiment(setup, trainer, dataset, title=title)
+    text = dumps_experiment(setup, trainer, dataset, title=title, comparisons=comparisons)
     where = os.fspath(path)
     try:
         atomic_write_bytes(path, text.encode("utf-8"))

@@ -160,6 +160,40 @@ def style_legend(legend: pg.LegendItem, bg: QColor, fg: QColor) -> None:
     legend.setLabelTextColor(fg)
 
 
+class _LaidOutLegend(pg.LegendItem):
+    """A legend placed by its plot's layout (pyqtgraph's own moves itself to (0, 0))."""
+
+    def updateSize(self) -> None:
+        """Let the plot's layout place and size it (from the legend's own grid)."""
+        self.updateGeometry()
+
+
+def legend_under_plot(item: pg.PlotItem, columns: int, **options: object) -> pg.LegendItem:
+    """A legend under the plot's x axis, outside the data, entered by ``plot(name=…)``.
+
+    A legend inside the view box covers curves: a comparison's runs fill every
+    corner of it (sigmoid's output ‖δ‖ along the top, ReLU's layers lower down).
+    Here the plot gives up a row of height instead. ``options`` go to
+    :class:`pyqtgraph.LegendItem`.
+    """
+    from PySide6.QtWidgets import QSizePolicy
+
+    legend = _LaidOutLegend(colCount=max(1, columns), **options)
+    legend.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
+    item.layout.addItem(legend, 4, 1)
+    item.layout.setAlignment(legend, Qt.AlignmentFlag.AlignHCenter)
+    item.legend = legend
+    return legend
+
+
+def fit_legend_columns(legend: pg.LegendItem, width: float, most: int) -> None:
+    """As many columns (up to ``most``) as fit ``width`` pixels; one if none fit."""
+    for n in range(max(1, most), 0, -1):
+        legend.setColumnCount(n)
+        if n == 1 or legend.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize).width() <= width:
+            return
+
+
 def scaled_font(scale: float = 1.0, extra_pt: float = 0.0, bold: bool = False) -> QFont:
     """The views' base font (≥ 11 pt) times ``scale`` (presenter mode)."""
     font = QFont()

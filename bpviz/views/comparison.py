@@ -13,20 +13,60 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from ..actions import act
 from ..engine.compare import MAX_KEPT, KeptRun, replay_options
 from ..engine.experiment import Setup
 
-__all__ = ["GHOST_COLORS", "Comparisons"]
+__all__ = ["GHOST_COLORS", "REMEDY_KEY", "XAVIER_KEY", "Comparisons", "replay_keys"]
 
 #: Okabe–Ito colours not used by the live curves (blue training, vermillion test Err):
 #: orange, reddish purple, bluish green, sky blue; safe for colour-blind viewers.
 GHOST_COLORS = ("#E69F00", "#CC79A7", "#009E73", "#56B4E9")
 #: Ghosts are faint: drawn with this opacity (0–255), dashed.
 GHOST_ALPHA = 200
+
+
+#: The key of the first remedy a setup offers (ReLU on the vanishing-gradients example,
+#: clipping on the exploding one): K keeps the run, C compares it with the remedy.
+REMEDY_KEY = "C"
+#: The key of "Compare with Xavier init" (the exploding example's second remedy).
+XAVIER_KEY = "X"
+#: Replay options a setup can offer at most (ReLU, clipping, Xavier, the same setup).
+_REPLAY_SLOTS = 4
+_REPLAY_TIP = "Keep this run, then train again from the same start θ and data"
+
+
+def replay_keys(options: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """The shortcut of each replay option ("" for none).
+
+    Xavier init always has :data:`XAVIER_KEY`; the first other change offered
+    has :data:`REMEDY_KEY`; the rest (and "Replay the same setup") none.
+    """
+    keys, remedy_given = [], False
+    for _text, changes in options:
+        if changes == {"init": "xavier"}:
+            keys.append(XAVIER_KEY)
+        elif changes and not remedy_given:
+            keys.append(REMEDY_KEY)
+            remedy_given = True
+        else:
+            keys.append("")
+    return keys
+
+
+def _continues(old: KeptRun, new: KeptRun) -> bool:
+    """True if ``new`` is ``old``'s run, drawn on (same setup, ``old``'s Err a prefix of it)."""
+    n = old.loss_x.size
+    return (
+        old.setup == new.setup
+        and old.loss_kind == new.loss_kind
+        and n <= new.loss_x.size
+        and np.array_equal(old.loss_x, new.loss_x[:n])
+        and np.array_equal(old.loss_y, new.loss_y[:n], equal_nan=True)
+    )
 
 
 def _pen(color: str) -> Any:
@@ -75,9 +115,23 @@ class Comparisons(QObject):
         self.menu = QMenu("&Compare runs")
         self.menu.aboutToShow.connect(self._fill_menu)
         self.replay_menu = QMenu("&Replay with…")
+        # One action per replay option a setup can offer (ReLU, clipping, Xavier, same),
+        # kept for the window's life so that their shortcuts work without the menu.
+        self.replay_actions: list[QAction] = []
+        self._replay_changes: list[dict[str, Any]] = []
+        for i in range(_REPLAY_SLOTS):
+            a = QAction(self)
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            a.triggered.connect(lambda _c=False, i=i: self._replay(self._replay_changes[i]))
+            self.replay_actions.append(a)
+            self._replay_changes.append({})
         #: Called with (changes) by a replay entry; the window sets it.
         self.replay = None
         self._fill_menu()
+
+    def window_actions(self) -> list[QAction]:
+        """The actions whose shortcuts the window must know (keep, clear, each replay)."""
+        return [self.keep_action, *self.replay_actions, self.clear_action]
 
     # -- state -------------------------------------------------------------------------
 
@@ -130,6 +184,32 @@ class Comparisons(QObject):
         self.add(run)
         return run
 
+    def keep_once(self) -> KeptRun | None:
+        """Keep the live run, unless the newest ghost is this run already (K, then a replay).
+
+        A ghost of the same setup whose Err the live run continues is brought
+        up to date instead of drawn twice.
+        """
+        run = self.capture()
+        if run is None:
+            self.message.emit("Nothing to keep yet: train a few iterations first.")
+            return None
+        if self._ghosts and _continues(self._ghosts[-1].run, run):
+            self._set_data(self._ghosts[-1], run)
+            self.changed.emit()
+        else:
+            self.add(run)
+        return run
+
+    def set_runs(self, runs: list[KeptRun] | tuple[KeptRun, ...]) -> None:
+        """Replace the kept runs by ``runs`` (e.g. those of an opened experiment)."""
+        for g in list(self._ghosts):
+            self._remove(g)
+        for run in list(runs)[-MAX_KEPT:]:
+            self.add(run)
+        self._fill_menu()
+        self.changed.emit()
+
     def add(self, run: KeptRun) -> None:
         """Draw ``run`` as a ghost in both plots."""
         if len(self._ghosts) >= MAX_KEPT:
@@ -137,26 +217,31 @@ class Comparisons(QObject):
         used = {g.color for g in self._ghosts}
         color = next(c for c in GHOST_COLORS if c not in used)
         pen = _pen(color)
-        lp = self._loss_plot.plot_item
-        loss_item = pg.PlotDataItem(run.loss_x, run.loss_y, pen=pen, connect="finite")
+        loss_item = pg.PlotDataItem(pen=pen, connect="finite")
         loss_item.setZValue(-2)  # under the live curves
-        lp.addItem(loss_item)
-        gp = self._gradient_plot.plot.getPlotItem()
-        x, y = run.delta_polyline()
-        with np.errstate(invalid="ignore"):
-            y = np.where(y > 0, y, np.nan)
-        delta_item = pg.PlotDataItem(x, y, pen=pen, connect="finite")
+        self._loss_plot.plot_item.addItem(loss_item)
+        delta_item = pg.PlotDataItem(pen=pen, connect="finite")
         delta_item.setZValue(-2)
-        gp.addItem(delta_item)
+        self._gradient_plot.plot.getPlotItem().addItem(delta_item)
         # The layers run one after the other (x restarts at each): clipping to the view
         # and peak downsampling assume x ascending, so they stay off for this item.
         delta_item.setClipToView(False)
         delta_item.setDownsampling(ds=1, auto=False)
         ghost = _Ghost(run, color, loss_item, delta_item)
+        self._set_data(ghost, run)
         self._ghosts.append(ghost)
         self._set_name(ghost)
         self._fill_menu()
         self.changed.emit()
+
+    def _set_data(self, g: _Ghost, run: KeptRun) -> None:
+        """Draw ``run``'s curves in ghost ``g``'s items."""
+        g.run = run
+        g.loss_item.setData(run.loss_x, run.loss_y)
+        x, y = run.delta_polyline()
+        with np.errstate(invalid="ignore"):
+            y = np.where(y > 0, y, np.nan)
+        g.delta_item.setData(x, y)
 
     def _legends(self) -> tuple[Any, Any]:
         return self._loss_plot.plot_item.legend, self._gradient_plot.plot.getPlotItem().legend
@@ -170,6 +255,13 @@ class Comparisons(QObject):
                 legend.removeItem(item)
                 if g.visible:
                     legend.addItem(item, name)
+        self._fit_legends()
+
+    def _fit_legends(self) -> None:
+        for plot in (self._loss_plot, self._gradient_plot):
+            fit = getattr(plot, "fit_legend", None)
+            if fit is not None:
+                fit()
 
     def set_visible(self, index: int, on: bool) -> None:
         """Show or hide kept run ``index`` (its legend entry too)."""
@@ -191,6 +283,7 @@ class Comparisons(QObject):
         self._loss_plot.plot_item.removeItem(g.loss_item)
         self._gradient_plot.plot.getPlotItem().removeItem(g.delta_item)
         self._ghosts.remove(g)
+        self._fit_legends()
 
     def clear(self) -> None:
         """Remove every kept run."""
@@ -208,11 +301,24 @@ class Comparisons(QObject):
     def _fill_menu(self) -> None:
         self.replay_menu.clear()
         self._entries = []
-        for text, changes in replay_options(self._live):
-            a = self.replay_menu.addAction(text)
-            a.setToolTip("Keep this run, then train again from the same start θ and data")
-            a.triggered.connect(lambda _c=False, ch=changes: self._replay(ch))
-            self._entries.append((a, changes))
+        options = replay_options(self._live)[:_REPLAY_SLOTS]
+        keys = replay_keys(options)
+        for i, a in enumerate(self.replay_actions):
+            if i < len(options):
+                text, changes = options[i]
+                self._replay_changes[i] = changes
+                a.setText(text)
+                a.setShortcut(QKeySequence(keys[i]))
+                a.setToolTip(f"{_REPLAY_TIP} ({keys[i]})" if keys[i] else _REPLAY_TIP)
+                a.setStatusTip(_REPLAY_TIP)
+                a.setVisible(True)
+                a.setEnabled(True)
+                self.replay_menu.addAction(a)
+                self._entries.append((a, changes))
+            else:  # not offered for this setup: no text, no key
+                a.setShortcut(QKeySequence())
+                a.setVisible(False)
+                a.setEnabled(False)
         self.menu.clear()
         self.menu.addAction(self.keep_action)
         self.menu.addMenu(self.replay_menu)
@@ -226,5 +332,5 @@ class Comparisons(QObject):
         self.clear_action.setEnabled(bool(self._ghosts))
 
     def _replay(self, changes: dict[str, Any]) -> None:
-        if self.keep() is not None and self.replay is not None:
+        if self.keep_once() is not None and self.replay is not None:
             self.replay(changes)

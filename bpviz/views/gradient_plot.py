@@ -25,12 +25,14 @@ from PySide6.QtGui import QFont, QFontMetricsF, QPalette, QPen, QResizeEvent, QS
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from .auto_range import RangeHint, nice_ceil_fine
-from .colors import scaled_font, style_legend
+from .colors import fit_legend_columns, legend_under_plot, scaled_font, style_legend
 
 __all__ = ["GradientPlot", "layer_delta_norms"]
 
 #: Points kept per curve; older ones are thinned out beyond this.
 MAX_POINTS = 4000
+#: Columns of the legend under the plot ("layer 1  layer 2  layer 3  layer 4" …).
+LEGEND_COLUMNS = 4
 #: Shortest time (ms) between two redraws while snapshots stream in.
 REDRAW_MS = 100
 #: The title, whole, then shortened for a narrow plot or large text.
@@ -75,7 +77,8 @@ class GradientPlot(QWidget):
             ax.setCacheMode(ax.CacheMode.DeviceCoordinateCache)
         self._range_hint = RangeHint()
         item.addItem(self._range_hint)
-        self._legend = item.addLegend(offset=(10, 10))
+        # Under the plot: inside, it covered the layers' curves (and kept runs' ghosts).
+        self._legend = legend_under_plot(item, LEGEND_COLUMNS)
         self._font_scale = 1.0
         self._curves: list[pg.PlotDataItem] = []
         self._apply_palette()
@@ -138,10 +141,12 @@ class GradientPlot(QWidget):
             ax.setTickFont(scaled_font(fs))
             ax.setLabel(text, **{"font-size": f"{12.0 * fs:g}pt", "color": color})
         self._apply_title(force=True)
-        self._legend.setLabelTextSize(f"{11.0 * fs:g}pt")
+        # As the loss plot's compact legend: two columns fit a 720p window's dock.
+        self._legend.setLabelTextSize(f"{9.5 * fs:g}pt")
         for _, label in self._legend.items:  # re-render the existing labels
             label.setText(label.text)
         self._legend.updateSize()
+        self.fit_legend()
 
     def set_layers(self, n_layers: int) -> None:
         """Start afresh for a network with ``n_layers`` neuron layers (input included)."""
@@ -156,6 +161,7 @@ class GradientPlot(QWidget):
             # About one min/max pair per 1.5 pixels (pyqtgraph's default keeps ~5).
             curve.opts["autoDownsampleFactor"] = 1.5
             self._curves.append(curve)
+        self.fit_legend()
         self.clear()
 
     def clear(self) -> None:
@@ -271,8 +277,14 @@ class GradientPlot(QWidget):
         """Fit the title; a tabbed dock coming to the front may only be resized: draw what waits."""
         super().resizeEvent(event)
         self._apply_title()
+        self.fit_legend()
         if self._dirty:
             QTimer.singleShot(0, self, self.flush)
+
+    def fit_legend(self) -> None:
+        """Lay the legend under the plot out in as many columns as the width allows."""
+        axis = self.plot.getPlotItem().getAxis("left").width()
+        fit_legend_columns(self._legend, self.width() - axis - 16, LEGEND_COLUMNS)
 
     def point_count(self) -> int:
         """Iterations plotted."""

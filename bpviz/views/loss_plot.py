@@ -39,7 +39,13 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from ..engine import history
 from .auto_range import RangeHint, nice_ceil_fine, nice_step
-from .colors import format_number, scaled_font, style_legend
+from .colors import (
+    fit_legend_columns,
+    format_number,
+    legend_under_plot,
+    scaled_font,
+    style_legend,
+)
 
 __all__ = ["LossPlot"]
 
@@ -64,6 +70,8 @@ AUTO_LOG_SPAN = 100.0
 #: In a plot lower than this (pixels; a dock on a 720-pixel screen) the legend is compact:
 #: short labels in smaller text, so that it does not cover the curves it names.
 COMPACT_LEGEND_BELOW = 360
+#: Columns of the legend under the plot, at most (fewer when the plot is narrow).
+LEGEND_COLUMNS = 4
 #: Legend labels: (full, compact).
 _LEGEND_LABELS = {
     "batch": ("batch Err (per iteration)", "batch Err"),
@@ -398,7 +406,8 @@ class LossPlot(QWidget):
         pi.setMenuEnabled(True)
         pi.showButtons()
         pi.enableAutoRange()
-        self._legend = pi.addLegend(offset=(-12, 12))
+        # Under the plot, not over the curves (kept runs' ghosts run along the top).
+        self._legend = legend_under_plot(pi, LEGEND_COLUMNS)
         # Each series: settled blocks without a legend entry, then the live tail.
         self._batch_head = pi.plot()
         self._batch_curve = pi.plot(name=_LEGEND_LABELS["batch"][0])
@@ -621,6 +630,7 @@ class LossPlot(QWidget):
                 self._refresh_legend()
             else:
                 self._legend.removeItem(self._test_curve)
+                self.fit_legend()
         if not self._hovering:
             if readout_now:
                 self._refresh_readout()
@@ -698,6 +708,17 @@ class LossPlot(QWidget):
     def folded_count(self) -> int:
         """Batch Err values held as min/max buckets (the oldest of a long run)."""
         return self._batch.n_folded
+
+    def latest_eval(self) -> tuple[int, float, float] | None:
+        """The newest evaluation held: (iteration, training Err, test Err); None if none.
+
+        After a step back it is the newest one left: evaluations of the
+        iterations undone are dropped with them (see :meth:`show_snapshot`).
+        """
+        n = self._train.n
+        if n == 0:
+            return None
+        return int(self._train.x[n - 1]), float(self._train.y[n - 1]), float(self._test.y[n - 1])
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:
         """Copies of the batch Err x (iteration) and y (Err) as drawn.
@@ -798,10 +819,17 @@ class LossPlot(QWidget):
         self._legend.resize(layout.preferredSize())
         layout.activate()
         self._legend.updateSize()
+        self.fit_legend()
+
+    def fit_legend(self) -> None:
+        """Lay the legend under the plot out in as many columns as the width allows."""
+        axis = self._pi.getAxis("left").width()
+        fit_legend_columns(self._legend, self.width() - axis - 16, LEGEND_COLUMNS)
 
     def resizeEvent(self, event) -> None:
         """A compact legend in a low plot (see COMPACT_LEGEND_BELOW)."""
         super().resizeEvent(event)
+        self.fit_legend()
         compact = self._widget.height() < COMPACT_LEGEND_BELOW * max(self._font_scale, 1.0)
         if compact != self._compact_legend:
             self._compact_legend = compact

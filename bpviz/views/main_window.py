@@ -185,9 +185,6 @@ class MainWindow(QMainWindow):
         self._sample = 0
         self._rate_mark: tuple[float, int] | None = None
         self._rate = 0.0
-        self._last_train_err = float("nan")
-        self._last_test_err = float("nan")
-        self._last_eval_iteration = -1
         self._closing = False
         # The file whose open is under way, and the file the session came from
         # (kind, path): the window title names it.
@@ -287,7 +284,8 @@ class MainWindow(QMainWindow):
         self.comparisons.set_live(self._setup)
         self.comparisons.replay = self.replay_with
         self.comparisons.message.connect(lambda text: self.show_banner(html.escape(text)))
-        for x in (self.comparisons.keep_action, self.comparisons.clear_action):
+        self.comparisons.changed.connect(self._present_comparison)
+        for x in self.comparisons.window_actions():
             self.addAction(x)
 
         self._build_menus()
@@ -596,10 +594,10 @@ class MainWindow(QMainWindow):
         self.loss_plot.clear()
         self.gradient_plot.set_layers(len(sizes))
         self.loss_plot.set_loss_formula(get_loss(info.config["loss"]).formula)
-        self._last_train_err = self._last_test_err = float("nan")
-        self._last_eval_iteration = -1
         self._rate_mark = None
         self.comparisons.set_live(info.setup)  # relabel; legends were rebuilt
+        if info.comparisons:  # an experiment file with kept runs: its comparison
+            self.comparisons.set_runs(info.comparisons)
         if self._starting:
             self._starting = False
         elif self._opening is not None:  # the file asked for has opened
@@ -629,10 +627,6 @@ class MainWindow(QMainWindow):
         self._check_gradcheck_stale(snap)
         self.loss_plot.show_snapshot(snap)
         self.gradient_plot.show_snapshot(snap)
-        if len(snap.new_train_err):
-            self._last_train_err = float(snap.new_train_err[-1])
-            self._last_test_err = float(snap.new_test_err[-1])
-            self._last_eval_iteration = int(snap.new_eval_iterations[-1])
         self._latest = snap
         self._dirty = True
         now = self._clock()
@@ -747,8 +741,10 @@ class MainWindow(QMainWindow):
         def f(x: float) -> str:
             return "–" if not np.isfinite(x) else f"{x:.4g}"
 
-        errs = f"train Err {f(self._last_train_err)}   ·   test Err {f(self._last_test_err)}"
-        at = self._last_eval_iteration
+        # The loss plot's newest evaluation (one source: after a step back, the status bar
+        # cannot keep an Err of an iteration undone that the plot has already dropped).
+        at, train, test = self.loss_plot.latest_eval() or (-1, math.nan, math.nan)
+        errs = f"train Err {f(train)}   ·   test Err {f(test)}"
         if 0 <= at != snap.iteration:
             # Evaluated once an epoch on larger sets: say for which θ these are.
             errs += f", both at iteration {at:,}"
@@ -937,7 +933,7 @@ class MainWindow(QMainWindow):
         )
         if path:
             self._remember(path)
-            self.session.save_experiment(path)
+            self.session.save_experiment(path, tuple(self.comparisons.runs()))
 
     def export_loss_png(
         self, path: str | None = None, width: int | None = None, height: int | None = None
@@ -1253,7 +1249,10 @@ class MainWindow(QMainWindow):
             self.resizeDocks(
                 [self.inspector_dock], [int(screen.height() * 0.36)], Qt.Orientation.Vertical
             )
+            self._presenting_comparison = False
+            self._present_comparison()
         else:
+            self.loss_plot.readout.show()
             state = getattr(self, "_pre_presenter_state", None)
             if state is not None:
                 self.restoreState(state)
@@ -1264,6 +1263,43 @@ class MainWindow(QMainWindow):
         self.inspector.set_high_contrast(on)
         self.quiz_panel.set_high_contrast(on)
         self.network_view.setFocus()
+
+    def _present_comparison(self) -> None:
+        """In presenter mode, kept runs bring the Err and ‖δ‖ plots, one above the other.
+
+        Presenter mode shows only the graph and the formulas; a comparison is
+        told by the plots, so while runs are kept (K, C …) they stand beside the
+        graph, and go again when the comparisons are cleared. Leaving presenter
+        mode restores the window's own layout.
+        """
+        if not self.acts.presenter.isChecked():
+            return
+        want = bool(self.comparisons.runs())
+        if want == getattr(self, "_presenting_comparison", False):
+            return
+        self._presenting_comparison = want
+        # The latest-values readout would take half the loss plot's height on a projector.
+        self.loss_plot.readout.setVisible(not want)
+        if not want:
+            self.loss_dock.hide()
+            self.gradient_dock.hide()
+            return
+        # Out of their tab group (a split of a tabbed dock only adds a tab); leaving
+        # presenter mode restores the group with the rest of the layout.
+        for dock in (self.gradient_dock, self.gradcheck_dock):
+            self.removeDockWidget(dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.loss_dock)
+        self.splitDockWidget(self.loss_dock, self.gradient_dock, Qt.Orientation.Vertical)
+        self.loss_dock.show()
+        self.gradient_dock.show()
+        # ‖δ‖ per layer tells section 9's story: it gets the larger share.
+        screen = self.screen().availableGeometry() if self.screen() else self.geometry()
+        self.resizeDocks([self.loss_dock], [int(screen.width() * 0.4)], Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.loss_dock, self.gradient_dock],
+            [int(screen.height() * 0.42), int(screen.height() * 0.58)],
+            Qt.Orientation.Vertical,
+        )
 
     # -- quiz mode --------------------------------------------------------------------
 
@@ -1446,7 +1482,7 @@ class MainWindow(QMainWindow):
         rows = "".join(
             f"<tr><td><b>{' or '.join(s.toString() for s in a.shortcuts())}</b>&nbsp;&nbsp;</td>"
             f"<td>{a.text().replace('&', '')}</td></tr>"
-            for a in self.acts.all()
+            for a in (*self.acts.all(), *self.comparisons.window_actions())
             if a.shortcuts()
         )
         box = QMessageBox(self)

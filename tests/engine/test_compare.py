@@ -67,3 +67,122 @@ def test_kept_run_is_frozen_and_draws_layers_as_one_broken_line():
     assert x.tolist()[:3] == [0, 1, 2] and np.isnan(x[3]) and y.tolist()[4:] == [4, 5, 6]
     with pytest.raises(ValueError, match="one row per layer"):
         KeptRun(Setup(), [0], [1.0], [0, 1], [[1.0]])
+
+
+# -- kept runs in experiment files ----------------------------------------------------
+
+
+def _kept(setup: Setup, n: int = 6, layers: int = 3) -> KeptRun:
+    x = np.arange(n, dtype=np.float64)
+    err = 1.0 / (1.0 + x) + 1e-17 * np.pi  # not round: the file must keep every bit
+    err[2] = np.inf  # a diverged Err: written as null, read as NaN
+    delta = np.vstack([10.0 ** -(layers - l) * (1.0 + x / 7) for l in range(layers)])
+    delta[0, 3] = np.nan
+    return KeptRun(setup, x, err, x, delta, "training Err")
+
+
+def _save(tmp_path, setup, comparisons, name="x.json"):
+    from bpviz.engine.experiment_io import save_experiment
+
+    path = tmp_path / name
+    save_experiment(path, setup, None, comparisons=comparisons)
+    return path
+
+
+def test_kept_runs_round_trip_through_the_experiment_file(tmp_path):
+    import json
+
+    from bpviz.engine.experiment_io import load_experiment
+
+    live = PRESETS["vanishing"][1].with_(activation="relu")
+    runs = (_kept(PRESETS["vanishing"][1], layers=7), _kept(live.with_(lr=0.3), n=4, layers=7))
+    path = _save(tmp_path, live, runs)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["version"] == 4  # older bpviz says "update bpviz" instead of "unknown field"
+    assert doc["comparisons"][0]["loss_err"][2] is None
+    assert "label" not in doc["comparisons"][0]  # labels follow the live setup, not the file
+    back = load_experiment(path).comparisons
+    assert len(back) == 2
+    for a, b in zip(runs, back, strict=True):
+        assert b.setup == a.setup and b.loss_kind == a.loss_kind
+        np.testing.assert_array_equal(b.loss_x, a.loss_x)
+        np.testing.assert_array_equal(b.delta_x, a.delta_x)
+        np.testing.assert_array_equal(b.delta, a.delta)  # NaN stays NaN
+        fin = np.isfinite(a.loss_y)
+        np.testing.assert_array_equal(b.loss_y[fin], a.loss_y[fin])  # bit for bit
+        assert np.isnan(b.loss_y[~fin]).all()
+    assert [r.label(live) for r in back] == ["σ = sigmoid", "η = 0.3"]
+
+
+def test_a_file_without_kept_runs_stays_version_2_and_loads_none(tmp_path):
+    import json
+
+    from bpviz.engine.experiment_io import load_experiment
+
+    path = _save(tmp_path, Setup(), ())
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert "comparisons" not in doc and doc["version"] == 2
+    assert load_experiment(path).comparisons == ()
+
+
+_BAD_SECTIONS = [
+    (lambda c: c.append(dict(c[0])) or c * 3, "comparisons: at most 4 kept runs, got 6"),
+    (lambda c: {"x": 1}, "comparisons: expected a list, got an object"),
+    (lambda c: c[0].update(colour="red") or c, "comparisons[0].colour: unknown field"),
+    (lambda c: c[0].pop("delta") and c, "comparisons[0].delta: missing"),
+    (lambda c: c[0].update(loss_kind="best") or c, "comparisons[0].loss_kind: unknown kind"),
+    (lambda c: c[0].update(loss_kind="a\x00b") or c, "comparisons[0].loss_kind: "),
+    (lambda c: c[0]["setup"].update(lr="fast") or c, "comparisons[0].setup.lr: expected a"),
+    (lambda c: c[0]["setup"].update(speed=1) or c, "comparisons[0].setup.speed: unknown setting"),
+    (lambda c: c[0]["loss_err"].append(1.0) or c, "comparisons[0].loss_err: expected 6 values"),
+    (lambda c: c[0]["loss_err"].__setitem__(1, "x") or c, "comparisons[0].loss_err[1]: expected"),
+    (
+        lambda c: c[0]["loss_iteration"].__setitem__(1, -4) or c,
+        "comparisons[0].loss_iteration[1]: expected an iteration ≥ 0, got -4",
+    ),
+    (
+        lambda c: c[0]["loss_iteration"].__setitem__(0, None) or c,
+        "comparisons[0].loss_iteration[0]: expected a number, got null",
+    ),
+    (
+        lambda c: c[0]["delta"][1].pop() and c,
+        "comparisons[0].delta[1]: expected 6 values (one per iteration), got 5",
+    ),
+    (
+        lambda c: c[0].update(delta_iteration=[0.0] * (2**20 + 1)) or c,
+        "comparisons[0].delta_iteration: at most 1_048_576 points, got 1048577",
+    ),
+]
+
+
+@pytest.mark.parametrize(("damage", "message"), _BAD_SECTIONS)
+def test_a_damaged_comparisons_section_is_refused_in_one_sentence(tmp_path, damage, message):
+    import json
+
+    from bpviz.engine.experiment_io import ExperimentError, load_experiment
+
+    path = _save(tmp_path, Setup(), (_kept(Setup(), layers=2),))
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["comparisons"] = damage(doc["comparisons"])
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ExperimentError) as info:
+        load_experiment(path)
+    text = str(info.value)
+    assert message in text
+    assert "\n" not in text and "Traceback" not in text
+
+
+def test_a_non_finite_iteration_is_not_written(tmp_path):
+    from bpviz.engine.experiment_io import ExperimentError
+
+    run = _kept(Setup(), layers=2)
+    bad = KeptRun(
+        run.setup,
+        run.loss_x + np.array([0, 0, 0, 0, 0, np.inf]),
+        run.loss_y,
+        run.delta_x,
+        run.delta,
+    )
+    with pytest.raises(ExperimentError):
+        _save(tmp_path, Setup(), (bad,))
+    assert not (tmp_path / "x.json").exists()

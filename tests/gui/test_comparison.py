@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
+from bpviz.engine.compare import KeptRun
 from bpviz.engine.experiment import Setup
 from bpviz.views.comparison import GHOST_COLORS
 from bpviz.views.main_window import MainWindow
@@ -130,3 +133,203 @@ def test_compare_with_relu_starts_from_the_same_theta(window, qtbot):
     for a, b in zip(fresh._latest.weights, w._latest.weights, strict=True):
         np.testing.assert_array_equal(a, b)
     fresh.close()
+
+
+def test_k_then_c_shows_sigmoid_against_relu_on_the_vanishing_example(qtbot):
+    """The lecture's two key presses: K keeps the sigmoid run, C replays it with ReLU."""
+    from bpviz.examples import example_paths
+
+    w = MainWindow(SMALL, restore=False)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w._latest is not None and bool(w._config), timeout=TIMEOUT)
+    w.open_experiment(str(example_paths()["vanishing"]))
+    qtbot.waitUntil(lambda: w._title_file is not None, timeout=TIMEOUT)
+    assert w._setup.activation == "sigmoid"
+    relu = next(a for a, c in w.comparisons._replay_entries() if c == {"activation": "relu"})
+    assert relu.shortcut() == QKeySequence("C")  # shown beside the entry in the menu
+    assert "(C)" in relu.toolTip()
+    qtbot.waitUntil(lambda: w._latest.iteration == 0, timeout=TIMEOUT)
+    start = w._latest.weights
+    _train(qtbot, w, 5)
+    sigmoid_loss = w.comparisons.capture()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=TIMEOUT)
+    qtbot.keyClick(w, Qt.Key.Key_K)
+    assert len(w.comparisons.runs()) == 1
+    qtbot.keyClick(w, Qt.Key.Key_C)
+    qtbot.waitUntil(lambda: w._setup.activation == "relu", timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: w._latest.iteration == 0, timeout=TIMEOUT)
+    for a, b in zip(start, w._latest.weights, strict=True):  # the same start θ
+        np.testing.assert_array_equal(a, b)
+    # One ghost (K's; C did not keep the same run twice), labelled by what differs.
+    assert len(w.comparisons.runs()) == 1
+    assert w.comparisons.labels() == ["σ = sigmoid"]
+    kept = w.comparisons.runs()[0]
+    np.testing.assert_array_equal(kept.loss_y, sigmoid_loss.loss_y)
+    assert "kept: σ = sigmoid" in _legend_names(w.gradient_plot.plot.getPlotItem())
+    # The live run is ReLU, and trains.
+    _train(qtbot, w, 5)
+    live = w.comparisons.capture()
+    assert live.setup.activation == "relu"
+    assert live.delta.shape == kept.delta.shape and not np.array_equal(live.delta, kept.delta)
+    w.close()
+
+
+def test_replay_keys_follow_the_exploding_example(qtbot):
+    from bpviz.engine.experiment import PRESETS
+
+    w = MainWindow(PRESETS["exploding"][1], restore=False)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w._latest is not None and bool(w._config), timeout=TIMEOUT)
+    keys = {
+        a.text().replace("&", ""): a.shortcut().toString()
+        for a, _c in w.comparisons._replay_entries()
+    }
+    assert keys == {
+        "Compare with clipping (‖g‖ ≤ 1)": "C",
+        "Compare with Xavier init": "X",
+        "Replay the same setup": "",
+    }
+    # No key of the window's is used twice.
+    seen = [s.toString() for a in w.actions() if a.isVisible() for s in a.shortcuts()]
+    assert len(seen) == len(set(seen))
+    w.close()
+
+
+def _save(qtbot, w: MainWindow, path: str) -> None:
+    """File ▸ Save experiment to ``path``; returns once the training process wrote it."""
+    saved: list[str] = []
+    w.session.worker.saved.connect(saved.append)  # emitted in the worker's thread
+    w.save_experiment(path)
+    qtbot.waitUntil(lambda: path in saved, timeout=TIMEOUT)
+
+
+def _ghost_state(w: MainWindow):
+    """Each ghost's label, colour and drawn data in both plots."""
+    out = []
+    for run, label, li, di in zip(
+        w.comparisons.runs(),
+        w.comparisons.labels(),
+        w.comparisons.loss_items(),
+        w.comparisons.delta_items(),
+        strict=True,
+    ):
+        out.append(
+            (
+                label,
+                run.setup,
+                run.loss_kind,
+                li.opts["pen"].color().name(),
+                *(np.asarray(a) for a in (*li.getData(), *di.getData())),
+            )
+        )
+    return out
+
+
+def _same_ghosts(a, b) -> None:
+    assert len(a) == len(b) > 0
+    for ga, gb in zip(a, b, strict=True):
+        assert ga[:4] == gb[:4]
+        for xa, xb in zip(ga[4:], gb[4:], strict=True):
+            np.testing.assert_array_equal(xa, xb)
+
+
+def test_kept_runs_are_saved_and_open_in_a_fresh_window(window, qtbot, tmp_path):
+    w = window
+    _train(qtbot, w, 6)
+    w.comparisons.keep()
+    w.replay_with({"activation": "relu"})
+    qtbot.waitUntil(lambda: w._setup.activation == "relu", timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: w._latest.iteration == 0, timeout=TIMEOUT)
+    _train(qtbot, w, 4)
+    w.comparisons.keep()  # a second ghost: "same setup" as the live ReLU run
+    w.replay_with({"lr": 0.25})
+    qtbot.waitUntil(lambda: w._setup.lr == 0.25, timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: w.comparisons.labels() == ["σ = sigmoid, η = 0.5", "η = 0.5"], timeout=TIMEOUT
+    )
+    before = _ghost_state(w)
+    path = str(tmp_path / "lecture.bpviz.json")
+    _save(qtbot, w, path)
+
+    fresh = MainWindow(SMALL, restore=False)  # another session: its own training process
+    qtbot.addWidget(fresh)
+    qtbot.waitUntil(lambda: fresh._latest is not None and bool(fresh._config), timeout=TIMEOUT)
+    assert fresh.comparisons.runs() == []
+    fresh.open_experiment(path)
+    qtbot.waitUntil(lambda: len(fresh.comparisons.runs()) == 2, timeout=TIMEOUT)
+    assert fresh._setup == w._setup
+    _same_ghosts(_ghost_state(fresh), before)
+    names = _legend_names(fresh.gradient_plot.plot.getPlotItem())
+    assert "kept: σ = sigmoid, η = 0.5" in names and "kept: η = 0.5" in names
+    fresh.close()
+
+
+def test_a_file_with_a_damaged_comparison_is_refused_in_one_sentence(window, qtbot, tmp_path):
+    import json
+
+    w = window
+    _train(qtbot, w, 3)
+    w.comparisons.keep()
+    path = tmp_path / "x.json"
+    _save(qtbot, w, str(path))
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["comparisons"][0]["loss_err"][1] = "lots"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    w.comparisons.set_runs([KeptRun(w._setup, [1.0, 2.0], [3.0, 2.0], [], np.empty((3, 0)))])
+    before = _ghost_state(w)
+    setup = w._setup
+    w.open_experiment(str(path))
+    qtbot.waitUntil(lambda: w._banner_row.isVisible(), timeout=TIMEOUT)
+    text = w.banner.text()
+    assert "comparisons[0].loss_err[1]: expected a number, got &#x27;lots&#x27;" in text
+    assert text.count("<br>") == 0  # one sentence
+    assert w._setup == setup  # nothing changed: the session and its ghosts are as they were
+    _same_ghosts(_ghost_state(w), before)
+
+
+def _on_screen(dock) -> bool:
+    """The dock is shown and not behind another tab."""
+    return dock.isVisible() and not dock.visibleRegion().isEmpty()
+
+
+def test_presenter_mode_shows_the_plots_while_runs_are_kept(window, qtbot):
+    w = window
+    _train(qtbot, w, 6)
+    w.acts.presenter.trigger()
+    qtbot.waitUntil(lambda: not w.loss_dock.isVisible(), timeout=TIMEOUT)
+    assert not w.gradient_dock.isVisible()  # presenter mode: graph and formulas only
+    w.comparisons.keep_action.trigger()
+    # Kept: the Err and ‖δ‖ plots stand beside the graph, one above the other.
+    qtbot.waitUntil(
+        lambda: _on_screen(w.loss_dock) and _on_screen(w.gradient_dock), timeout=TIMEOUT
+    )
+    assert w.loss_dock.geometry().bottom() <= w.gradient_dock.geometry().top()
+    assert _on_screen(w.inspector_dock) and w.network_view.isVisible()
+    assert not w.loss_plot.readout.isVisible()
+    for plot_item, ghost in (
+        (w.loss_plot.plot_item, w.comparisons.loss_items()[0]),
+        (w.gradient_plot.plot.getPlotItem(), w.comparisons.delta_items()[0]),
+    ):
+        assert ghost.isVisible()
+        legend, view = plot_item.legend, plot_item.getViewBox()
+        assert "kept: same setup" in _legend_names(plot_item)
+        # The legend is under the plot: it covers no curve, live or kept.
+        qtbot.waitUntil(
+            lambda legend=legend, view=view: (
+                legend.sceneBoundingRect().top() >= view.sceneBoundingRect().bottom()
+            ),
+            timeout=TIMEOUT,
+        )
+        assert legend.sceneBoundingRect().height() > 0
+    w.comparisons.clear_action.trigger()
+    qtbot.waitUntil(lambda: not w.loss_dock.isVisible(), timeout=TIMEOUT)
+    assert not w.gradient_dock.isVisible()
+    w.comparisons.keep_action.trigger()
+    qtbot.waitUntil(lambda: _on_screen(w.gradient_dock), timeout=TIMEOUT)
+    # Leaving presenter mode gives the window its own layout back: Loss and Gradients tabbed.
+    w.acts.presenter.trigger()
+    qtbot.waitUntil(lambda: not w.isFullScreen(), timeout=TIMEOUT)
+    assert w.loss_plot.readout.isVisible()
+    assert w.gradient_dock in w.tabifiedDockWidgets(w.loss_dock)

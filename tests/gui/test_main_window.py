@@ -1028,3 +1028,24 @@ def test_hidden_neuron_maps_for_every_hidden_layer_from_the_view_menu(make_windo
     assert "−1 (blue) … +1 (red)" in w.hidden_maps.titles()[0]  # tanh's own range
     w.acts.hidden_maps.trigger()
     qtbot.waitUntil(lambda: not w.hidden_dock.isVisible(), timeout=TIMEOUT)
+
+
+def test_status_bar_err_after_a_step_back_is_the_newest_evaluation_left(make_window, qtbot):
+    """Step back past an evaluation: the status bar drops its Err as the loss plot does."""
+    w = make_window(Setup(dataset="circle", n_samples=200, hidden=(4,), batch_size=10))
+    wait_snapshot(qtbot, w, lambda s: s.iteration == 0)
+    qtbot.waitUntil(lambda: w.loss_plot.eval_count() == 1, timeout=TIMEOUT)
+    first = w.loss_plot.latest_eval()
+    for i in range(1, 21):  # 160 training samples, batch 10: evaluated again after 16
+        w.acts.step_iteration.trigger()
+        wait_snapshot(qtbot, w, lambda s, i=i: s.iteration == i)
+    assert w.loss_plot.latest_eval()[0] == 16
+    qtbot.waitUntil(lambda: "both at iteration 16" in w.status_label.text(), timeout=TIMEOUT)
+    for i in range(19, 14, -1):
+        w.acts.step_back.trigger()
+        wait_snapshot(qtbot, w, lambda s, i=i: s.iteration == i and s.phase is None)
+    assert w.loss_plot.eval_count() == 1  # iteration 16's evaluation was undone
+    assert w.loss_plot.latest_eval() == first
+    qtbot.waitUntil(lambda: "iteration 15 " in w.status_label.text(), timeout=TIMEOUT)
+    text = w.status_label.text()
+    assert f"train Err {first[1]:.4g}" in text and "both at iteration 0" in text, text
