@@ -72,11 +72,12 @@ AUTO_LOG_SPAN = 100.0
 COMPACT_LEGEND_BELOW = 360
 #: Columns of the legend under the plot, at most (fewer when the plot is narrow).
 LEGEND_COLUMNS = 4
-#: Legend labels: (full, compact).
+#: Legend labels: (full, compact). Compact ones leave out the "Err" that the title and the
+#: y axis already say, so that a kept run's entry still fits beside them at 720p.
 _LEGEND_LABELS = {
-    "batch": ("batch Err (per iteration)", "batch Err"),
-    "train": ("training Err (full set)", "training Err"),
-    "test": ("test Err", "test Err"),
+    "batch": ("batch Err (per iteration)", "batch"),
+    "train": ("training Err (full set)", "training set"),
+    "test": ("test Err", "test set"),
 }
 
 
@@ -841,7 +842,7 @@ class LossPlot(QWidget):
 
     def _apply_title(self) -> None:
         fs = self._font_scale
-        pt = 13.0 * fs
+        pt = (11.0 if self._compact_legend else 13.0) * fs
         fg = self._fg.name() if hasattr(self, "_fg") else None
         args = {"size": f"{pt:g}pt", "bold": True}
         if fg:
@@ -862,7 +863,8 @@ class LossPlot(QWidget):
         legend_pt = (9.0 if self._compact_legend else 11.0) * fs
         self._legend.setLabelTextSize(f"{legend_pt:g}pt")
         self._refresh_legend()
-        self.readout.setFont(scaled_font(fs))
+        # A low dock (720p) keeps its plot: the readout in smaller type, as the legend.
+        self.readout.setFont(scaled_font(fs * (0.85 if self._compact_legend else 1.0)))
         self._log_box.setFont(scaled_font(fs))
         self._apply_title()
 

@@ -1177,11 +1177,16 @@ class MainWindow(QMainWindow):
 
         Same seeds; the start θ is kept unless the initialiser or the
         architecture changes, so the comparison with the kept run is fair.
+        A run that was playing goes on playing from its new start, so the
+        comparison draws itself beside the ghost.
         """
         net = {"hidden", "bias", "init", "seed", "dataset", "csv_path", "output_activation"}
         keep = {} if net & changes.keys() else {"params": self._setup.params}
+        was_playing = self.session_playing
         self.set_auto_advance(False)
         self.load_setup(self._setup.with_(**changes, **keep))
+        if was_playing:
+            self.session.play()
 
     def load_csv(self, path: str | None = None) -> None:
         """Train on a CSV file (None: ask for one)."""

@@ -176,6 +176,24 @@ def test_k_then_c_shows_sigmoid_against_relu_on_the_vanishing_example(qtbot):
     w.close()
 
 
+def test_a_replay_of_a_playing_run_goes_on_playing_from_the_same_start(window, qtbot):
+    w = window
+    seen: list[int] = []
+    w.session.worker.snapshot_ready.connect(lambda snap: seen.append(snap.iteration))
+    w.session.play()
+    qtbot.waitUntil(lambda: w.session_playing and w._latest.iteration > 50, timeout=TIMEOUT)
+    w.comparisons.keep_action.trigger()
+    mark = len(seen)
+    w.replay_with({"lr": 0.3})
+    # The rebuilt run starts again from iteration 0 and trains on without another key.
+    qtbot.waitUntil(lambda: 0 in seen[mark:], timeout=TIMEOUT)
+    restart = mark + seen[mark:].index(0)
+    qtbot.waitUntil(lambda: max(seen[restart:]) > 20, timeout=TIMEOUT)
+    assert w._setup.lr == 0.3 and w.session_playing
+    assert w.comparisons.labels() == ["η = 0.5"]
+    w.session.pause()
+
+
 def test_replay_keys_follow_the_exploding_example(qtbot):
     from bpviz.engine.experiment import PRESETS
 
