@@ -69,6 +69,12 @@ def _continues(old: KeptRun, new: KeptRun) -> bool:
     )
 
 
+def _draws_something(item: pg.PlotDataItem) -> bool:
+    """True when ``item`` holds at least one finite point."""
+    y = item.yData
+    return y is not None and bool(np.isfinite(y).any())
+
+
 def _pen(color: str) -> Any:
     c = QColor(color)
     c.setAlpha(GHOST_ALPHA)
@@ -196,6 +202,7 @@ class Comparisons(QObject):
             return None
         if self._ghosts and _continues(self._ghosts[-1].run, run):
             self._set_data(self._ghosts[-1], run)
+            self._set_name(self._ghosts[-1])  # a plot it now has a line in lists it
             self.changed.emit()
         else:
             self.add(run)
@@ -247,13 +254,17 @@ class Comparisons(QObject):
         return self._loss_plot.plot_item.legend, self._gradient_plot.plot.getPlotItem().legend
 
     def _set_name(self, g: _Ghost) -> None:
-        """(Re)enter the ghost in both legends under its current label."""
+        """(Re)enter the ghost in both legends under its current label.
+
+        A plot where the kept run drew nothing (e.g. a run that diverged before
+        its first ‖δ‖ point) does not list it.
+        """
         name = f"kept: {g.run.label(self._live)}"
         for legend, item in zip(self._legends(), (g.loss_item, g.delta_item), strict=True):
             item.opts["name"] = name
             if legend is not None:
                 legend.removeItem(item)
-                if g.visible:
+                if g.visible and _draws_something(item):
                     legend.addItem(item, name)
         self._fit_legends()
 

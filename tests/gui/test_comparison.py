@@ -351,3 +351,16 @@ def test_presenter_mode_shows_the_plots_while_runs_are_kept(window, qtbot):
     qtbot.waitUntil(lambda: not w.isFullScreen(), timeout=TIMEOUT)
     assert w.loss_plot.readout.isVisible()
     assert w.gradient_dock in w.tabifiedDockWidgets(w.loss_dock)
+
+
+def test_a_kept_run_without_delta_points_is_not_listed_in_the_gradient_legend(window, qtbot):
+    """A run that diverged before its first ‖δ‖ point has only an Err ghost."""
+    x = np.arange(5.0)
+    run = KeptRun(
+        SMALL.with_(lr=9.0), x, np.linspace(1.0, 5.0, 5), np.empty(0), np.empty((3, 0)), "batch Err"
+    )
+    window.comparisons.add(run)
+    assert "kept: η = 9" in _legend_names(window.loss_plot.plot_item)
+    assert not any(
+        name.startswith("kept:") for name in _legend_names(window.gradient_plot.plot.getPlotItem())
+    )
