@@ -712,6 +712,10 @@ def _tex_inline(parts: Sequence[Inline], p: Printer) -> str:
     return "".join(f"${p.doprint(x)}$" if isinstance(x, Expr) else tex_text(x) for x in parts)
 
 
+#: A wide table of at most this many rows fits on a page and is scaled to the line if needed.
+_FIT_ROWS = 40
+
+
 def to_latex(doc: Doc) -> str:
     """A standalone LaTeX document (article, amsmath, xcolor, booktabs, longtable)."""
     p = LatexPrinter(samples=doc.samples)
@@ -721,7 +725,12 @@ def to_latex(doc: Doc) -> str:
         r"\usepackage[T1]{fontenc}",
         r"\usepackage[margin=2cm]{geometry}",
         r"\usepackage{amsmath,amssymb}",
-        r"\usepackage{xcolor,booktabs,longtable}",
+        r"\usepackage{xcolor,booktabs,longtable,graphicx}",
+        # \bpfit{…}: a box wider than the line is scaled down to the line (a θ matrix of
+        # many columns written in full), a narrower one is left as it is.
+        r"\newsavebox{\bpbox}",
+        r"\newcommand{\bpfit}[1]{\sbox{\bpbox}{#1}\ifdim\wd\bpbox>\linewidth"
+        r"\resizebox{\linewidth}{!}{\usebox{\bpbox}}\else\usebox{\bpbox}\fi}",
         r"\definecolor{bpforward}{HTML}{1558B0}",
         r"\definecolor{bpbackward}{HTML}{B3400A}",
         r"\setlength{\parindent}{0pt}",
@@ -743,17 +752,24 @@ def to_latex(doc: Doc) -> str:
             if len(b.header) == 2 and any(len(str(r[1])) > 60 for r in b.rows):  # wrap text
                 cols = r"l p{0.72\linewidth}"
             wide = len(b.header) > 6
+            # A θ matrix that fits on a page is a tabular scaled to the line if it is
+            # wider; a longer table breaks across pages (longtable) and is not scaled.
+            env = "tabular" if wide and len(b.rows) <= _FIT_ROWS else "longtable"
             if wide:  # a θ matrix: smaller type, closer columns
                 size = r"\scriptsize" if len(b.header) > 9 else r"\footnotesize"
                 out.append(rf"{{{size}\setlength{{\tabcolsep}}{{2.5pt}}")
-            out.append(rf"\begin{{longtable}}{{{cols}}}")
+            if env == "tabular":  # centred, as a longtable is
+                out += ["", r"\smallskip\centering\bpfit{%"]
+            out.append(rf"\begin{{{env}}}{{{cols}}}")
             out.append(r"\toprule")
             out.append(" & ".join(_tex_inline(_cell(c), p) for c in b.header) + r" \\")
             out.append(r"\midrule")
             for r in b.rows:
                 out.append(" & ".join(_tex_inline(_cell(c), p) for c in r) + r" \\")
             out.append(r"\bottomrule")
-            out.append(r"\end{longtable}")
+            out.append(rf"\end{{{env}}}")
+            if env == "tabular":
+                out += ["}", "", r"\smallskip"]
             if wide:
                 out.append("}")
         elif isinstance(b, Figure):

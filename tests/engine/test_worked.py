@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from bpviz.engine import Network, Trainer, UpdateRule
-from bpviz.engine.experiment import Setup, build
+from bpviz.engine.experiment import PRESETS, Setup, build
 from bpviz.engine.experiment_io import load_experiment, restore_trainer
 from bpviz.examples import example_paths
 from bpviz.worked import Worked, fmt, interval
@@ -250,6 +250,26 @@ def test_latex_compiles_with_pdflatex(tmp_path):
         )
         assert result.returncode == 0, result.stdout[-2000:]
         assert (tmp_path / f"{name}.pdf").stat().st_size > 10_000
+
+
+def test_wide_theta_matrices_fit_the_page(tmp_path):
+    """The vanishing example's 9-column θ matrices are scaled to the line, not run past it."""
+    trainer, _ = build(PRESETS["vanishing"][1])
+    doc = H.make(trainer, title="vanishing")
+    tex = tmp_path / "vanishing.tex"
+    H.write(doc, tex)
+    assert r"\bpfit{" in tex.read_text(encoding="utf-8")
+    result = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+    log = (tmp_path / "vanishing.log").read_text(encoding="utf-8", errors="replace")
+    assert "Overfull \\hbox" not in log
 
 
 class _Refs(html.parser.HTMLParser):
