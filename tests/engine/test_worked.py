@@ -235,30 +235,11 @@ def test_large_network_says_it_shows_the_first_neurons_and_gives_tables():
     assert md.count(r"\theta_{") > 105  # the θ tables list every parameter
 
 
-def test_latex_compiles_with_pdflatex(tmp_path):
+def _pdflatex(doc, tmp_path: Path, name: str) -> str:
+    """Write ``doc`` as NAME.tex, compile it (it must compile) and return pdflatex's log."""
     assert shutil.which("pdflatex"), "pdflatex is needed (texlive-latex-base, see .ci/run)"
-    for name, doc in (("lecture", lecture_doc()), ("xor4", xor_doc())):
-        tex = tmp_path / f"{name}.tex"
-        H.write(doc, tex)
-        result = subprocess.run(
-            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout[-2000:]
-        assert (tmp_path / f"{name}.pdf").stat().st_size > 10_000
-
-
-def test_wide_theta_matrices_fit_the_page(tmp_path):
-    """The vanishing example's 9-column θ matrices are scaled to the line, not run past it."""
-    trainer, _ = build(PRESETS["vanishing"][1])
-    doc = H.make(trainer, title="vanishing")
-    tex = tmp_path / "vanishing.tex"
+    tex = tmp_path / f"{name}.tex"
     H.write(doc, tex)
-    assert r"\bpfit{" in tex.read_text(encoding="utf-8")
     result = subprocess.run(
         ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
         cwd=tmp_path,
@@ -268,7 +249,20 @@ def test_wide_theta_matrices_fit_the_page(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:]
-    log = (tmp_path / "vanishing.log").read_text(encoding="utf-8", errors="replace")
+    assert (tmp_path / f"{name}.pdf").stat().st_size > 10_000
+    return (tmp_path / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+
+
+def test_latex_compiles_with_pdflatex(tmp_path):
+    for name, doc in (("lecture", lecture_doc()), ("xor4", xor_doc())):
+        _pdflatex(doc, tmp_path, name)
+
+
+def test_wide_theta_matrices_fit_the_page(tmp_path):
+    """The vanishing example's 9-column θ matrices are scaled to the line, not run past it."""
+    trainer, _ = build(PRESETS["vanishing"][1])
+    log = _pdflatex(H.make(trainer, title="vanishing"), tmp_path, "vanishing")
+    assert r"\bpfit{" in (tmp_path / "vanishing.tex").read_text(encoding="utf-8")
     assert "Overfull \\hbox" not in log
 
 
