@@ -61,6 +61,7 @@ __all__ = [
     "DATASET_NOTES",
     "Dataset",
     "DatasetError",
+    "finite_range",
     "load_csv",
     "make_dataset",
     "text_problem",
@@ -220,6 +221,27 @@ class Dataset:
                 self.X_test.shape,
             )
         )
+
+
+def finite_range(arrays: Sequence[np.ndarray], column: int) -> tuple[float, float] | None:
+    """The smallest and largest finite value in one column of some 2-D arrays.
+
+    None when the column holds no finite value. Each column is read once when
+    it holds only finite numbers (the usual case; a few milliseconds for 10⁶
+    rows, where ``X.min(axis=0)`` of a whole array takes ~30 ms); the
+    non-finite values are filtered out only when there are any.
+    """
+    cols = [a[:, column] for a in arrays if a.shape[0]]
+    if not cols:
+        return None
+    lo = min(float(c.min()) for c in cols)
+    hi = max(float(c.max()) for c in cols)
+    if math.isfinite(lo) and math.isfinite(hi):
+        return lo, hi
+    values = np.concatenate([c[np.isfinite(c)] for c in cols])
+    if values.size == 0:
+        return None
+    return float(values.min()), float(values.max())
 
 
 # ---------------------------------------------------------------------------

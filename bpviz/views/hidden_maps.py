@@ -22,6 +22,7 @@ from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Slot
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from ..engine.datasets import finite_range
 from ..engine.predict import predict_layers
 from .colors import DIVERGING_MAP, scaled_font
 from .formulas import neuron_number
@@ -53,11 +54,10 @@ def plane_extent(dataset) -> tuple[float, float, float, float]:
     """The input plane the maps cover: the data's range, padded (as the Output view's)."""
     if dataset is None or dataset.n_inputs != 2:
         return (-1.0, 1.0, -1.0, 1.0)
-    X = np.concatenate([dataset.X_train, dataset.X_test])
-    X = X[np.all(np.isfinite(X), axis=1)]
-    if X.size == 0:
+    ranges = [finite_range((dataset.X_train, dataset.X_test), c) for c in (0, 1)]
+    if None in ranges:
         return (-1.0, 1.0, -1.0, 1.0)
-    lo, hi = X.min(axis=0), X.max(axis=0)
+    lo, hi = np.array(ranges).T
     pad = np.maximum(np.maximum(hi - lo, 1e-6) * 0.12, 0.1)
     lo, hi = lo - pad, hi + pad
     return (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))

@@ -31,6 +31,7 @@ from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QFontMetricsF, QPalette
 from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
+from ..engine.datasets import finite_range
 from ..engine.predict import predict_layers
 from .colors import DIVERGING_MAP, SymmetricScale, scaled_font
 from .formulas import neuron_number
@@ -52,6 +53,30 @@ MIN_HEIGHT_FOR_THUMBS = 420
 #: At most this many training points, and as many test points, are drawn; a
 #: larger set is drawn as a random sample of this size, and the plot says so.
 MAX_DRAWN_POINTS = 5000
+
+
+#: Colour-bar values larger than this (in magnitude) are given to pyqtgraph divided by a
+#: power of two (exact), so that its differences (hi − lo, v − lo) and the products it
+#: forms with them stay finite for targets near ±1e308; the ticks still read true values.
+SAFE_MAGNITUDE = 1e300
+
+
+def _bar_scale(lo: float, hi: float) -> float:
+    """1, or the power of two that brings ``lo`` and ``hi`` within ±:data:`SAFE_MAGNITUDE`."""
+    m = max(abs(lo), abs(hi))
+    if m <= SAFE_MAGNITUDE:
+        return 1.0
+    return 2.0 ** math.ceil(math.log2(m / SAFE_MAGNITUDE))
+
+
+def _tick_values(lo: float, hi: float, n: int = 5) -> list[float]:
+    """``n`` evenly spaced values from ``lo`` to ``hi``, both exact, free of overflow.
+
+    ``np.linspace`` forms hi − lo, which overflows for −1e308 … 1e308; a weighted
+    mean of the two ends never leaves their range.
+    """
+    inner = [lo * (1 - k / (n - 1)) + hi * (k / (n - 1)) for k in range(1, n - 1)]
+    return [lo, *(min(max(v, lo), hi) for v in inner), hi]
 
 
 def _shared(colors: list[QColor], make) -> list:
@@ -328,19 +353,31 @@ class OutputView(QWidget):
         return True
 
     def _levels(self) -> tuple[float, float]:
+        """The colour bar's range: 0 … 1 for classification, else the targets' range.
+
+        Remembered per dataset and output (a 10⁶-sample set is read once, not at
+        every render).
+        """
         if self._is_classification():
             return 0.0, 1.0
         ds, j = self._dataset, self._output_index
-        if ds is not None:
-            y = np.concatenate([ds.Y_train[:, j], ds.Y_test[:, j]]) if j < ds.n_outputs else []
-            y = np.asarray(y, dtype=np.float64)
-            y = y[np.isfinite(y)]
-            if y.size:
-                lo, hi = float(y.min()), float(y.max())
-                if hi <= lo + 1e-9:  # (hi − lo would overflow for ±1e308)
-                    lo, hi = lo - 0.5, hi + 0.5
-                return lo, hi
-        return 0.0, 1.0
+        key = (id(ds), j)
+        cached = getattr(self, "_levels_for", None)
+        if cached is not None and cached[0] == key and cached[1] is ds:
+            return cached[2]
+        levels = 0.0, 1.0
+        found = (
+            None if ds is None or j >= ds.n_outputs else finite_range((ds.Y_train, ds.Y_test), j)
+        )
+        if found is not None:
+            lo, hi = found
+            if hi <= lo + 1e-9:  # (hi − lo would overflow for ±1e308)
+                # Around the one value; wide enough not to vanish in rounding at 1e308.
+                pad = max(0.5, abs(lo) * 1e-6)
+                lo, hi = lo - pad, hi + pad
+            levels = lo, hi
+        self._levels_for = (key, ds, levels)
+        return levels
 
     def _cmap(self) -> pg.ColorMap:
         """The map in full colour: the data points."""
@@ -372,13 +409,14 @@ class OutputView(QWidget):
             return
         self._stack.setCurrentIndex(0)
         lo, hi = self._levels()
+        scale = _bar_scale(lo, hi)
         self._colorbar.setColorMap(self.region_cmap())
-        self._colorbar.setLevels((lo, hi))
+        self._colorbar.setLevels((lo / scale, hi / scale))
         n_out = int(cfg["sizes"][-1])
         name = "ŷ" if n_out == 1 else f"ŷ{self._output_index + 1}"
         self._colorbar.axis.setLabel(name, **self._label_style())
         # Explicit ticks: pyqtgraph drops labels on a short bar with a large font.
-        ticks = [(float(v), f"{v:.3g}") for v in np.linspace(lo, hi, 5)]
+        ticks = [(v / scale, f"{v:.3g}") for v in _tick_values(lo, hi)]
         axis = self._colorbar.axis
         axis.setTicks([ticks])
         # Its width is fixed by ColorBarItem: make room for the labels and the title.
@@ -400,12 +438,11 @@ class OutputView(QWidget):
         if ds is None or ds.n_inputs != 2:
             self._extent = (-1.0, 1.0, -1.0, 1.0)
         else:
-            X = np.concatenate([ds.X_train, ds.X_test])
-            X = X[np.all(np.isfinite(X), axis=1)]
-            if X.size == 0:
+            ranges = [finite_range((ds.X_train, ds.X_test), c) for c in (0, 1)]
+            if None in ranges:
                 self._extent = (-1.0, 1.0, -1.0, 1.0)
             else:
-                lo, hi = X.min(axis=0), X.max(axis=0)
+                lo, hi = np.array(ranges).T
                 span = np.maximum(hi - lo, 1e-6)
                 pad = np.maximum(span * 0.12, 0.1)
                 lo, hi = lo - pad, hi + pad
@@ -509,8 +546,12 @@ class OutputView(QWidget):
         heat = np.asarray(y_hat[:, j], dtype=np.float64).reshape(GRID, GRID)
         self._heat = heat
         lo, hi = self._levels()
+        scale = _bar_scale(lo, hi)
         shown = np.where(np.isfinite(heat), heat, lo / 2 + hi / 2)  # no overflow at ±1e308
-        self._image.setImage(shown, autoLevels=False, levels=(lo, hi))
+        # The heat map clipped to the bar's range, in the bar's units: the colours are
+        # the same, and pyqtgraph's v − lo cannot overflow.
+        shown = np.clip(shown, lo, hi) / scale
+        self._image.setImage(shown, autoLevels=False, levels=(lo / scale, hi / scale))
         x0, x1, y0, y1 = self._extent
         self._image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         # fmin/fmax skip NaN quietly (all NaN gives NaN, and no contour) where

@@ -348,3 +348,44 @@ def test_input_axes_show_true_values_without_si_scaling(qtbot):
         axis = view._pi.getAxis(name)
         assert axis.autoSIPrefixScale == 1.0
         assert "(x" not in axis.labelString()
+
+
+@pytest.mark.parametrize(
+    "targets",
+    [
+        (-1.7976931348623157e308, 1.7976931348623157e308),
+        (-1e308, 1e308),
+        (1e308, 1e308),  # one value: a bar of width 1 around it
+        (-1.7976931348623157e308, -1e308),
+    ],
+)
+def test_regression_targets_near_the_largest_float_draw_a_colour_bar_quietly(view, targets):
+    """(Warnings are errors in this suite.) The bar's range, ticks and the points' colours
+    come out of targets near ±1e308 without an overflow in NumPy or pyqtgraph."""
+    from bpviz.engine.datasets import Dataset
+
+    lo_t, hi_t = targets
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    Y = np.array([[lo_t], [hi_t], [lo_t / 2 + hi_t / 2], [hi_t]])
+    ds = Dataset("huge", X, Y, X[:0], Y[:0], "regression", ("x1", "x2"), ("y",), {})
+    net = Network([2, 3, 1], output_activation="linear", seed=0)
+    trainer = Trainer(net, X, np.zeros_like(Y), batch_size=4)
+    view.set_network(net.config())
+    view.set_data(ds)
+    view.show_snapshot(trainer.snapshot())
+    view.flush()
+    assert not view.grab().isNull()  # painting the bar and its ticks warns nothing either
+    lo, hi = view._colorbar.levels()  # in the bar's units (true values ÷ a power of two)
+    assert np.isfinite(lo) and np.isfinite(hi) and lo < hi
+    true_lo, true_hi = view._levels()
+    if lo_t < hi_t:
+        assert (true_lo, true_hi) == (lo_t, hi_t)  # the bar spans the targets themselves
+    else:
+        assert true_lo < lo_t < true_hi
+    assert true_lo / lo == true_hi / hi  # one exact scale for both ends
+    ticks = view._colorbar.axis._tickLevels[0]
+    assert len(ticks) == 5 and all(np.isfinite(v) for v, _ in ticks)
+    assert (ticks[0][0], ticks[-1][0]) == (lo, hi)
+    # The labels read the true values.
+    assert (ticks[0][1], ticks[-1][1]) == (f"{true_lo:.3g}", f"{true_hi:.3g}")
+    assert np.isfinite(view.heatmap()).all()
