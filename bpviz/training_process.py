@@ -10,7 +10,9 @@ over one duplex pipe:
 - reports come out as tuples ``(kind, payload)``: ``snapshot`` (an immutable
   :class:`~bpviz.engine.Snapshot`, at most about 60 a second while playing),
   ``playing``, ``rebuilt``, ``diverged``, ``failed``, ``gradcheck``,
-  ``setup_changed``, ``saved`` and ``sync`` (the answer to a barrier).
+  ``setup_changed``, ``saved``, ``progress`` (a :class:`Progress` while an
+  experiment is read and built, None when that is over) and ``sync`` (the
+  answer to a barrier).
 
 Because the arithmetic runs in another interpreter, nothing the window paints
 can hold it up: the GUI's Python and this one never wait for the same GIL.
@@ -31,19 +33,26 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from .engine import DivergenceError, Snapshot, gradient_check
 from .engine.compare import KeptRun
 from .engine.datasets import Dataset, DatasetError
-from .engine.experiment import Setup, build
-from .engine.experiment_io import load_experiment, restore_trainer, save_experiment
+from .engine.experiment import Setup, build, load_dataset
+from .engine.experiment_io import (
+    ExperimentError,
+    load_experiment,
+    restore_trainer,
+    save_experiment,
+)
 from .engine.loss_csv import export_csv
 from .engine.trainer import Trainer
 
 __all__ = [
     "COMMANDS",
+    "Progress",
     "Rebuilt",
     "TrainingLoop",
     "TrainingProcess",
@@ -77,7 +86,40 @@ class Rebuilt:
     comparisons: tuple[KeptRun, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Sent while an experiment is read and built: which stage is under way.
+
+    ``step`` of ``total`` stages has begun (1-based); ``text`` says what it
+    does, e.g. "generating the spiral data (1,000,000 samples)". A report
+    of ``None`` follows when the work is over, whether it succeeded or not.
+    """
+
+    step: int
+    total: int
+    text: str
+    #: The file being opened, if any (its name goes in the window's message).
+    file: str | None = None
+
+
 Send = Callable[[str, Any], None]
+
+
+def _data_text(setup: Setup) -> str:
+    if setup.dataset == "csv":
+        return f"reading the data from {Path(setup.csv_path or '').name}"
+    return f"generating the {setup.dataset} data ({setup.n_samples:,} samples)"
+
+
+def _build_text(setup: Setup, n_in: int, n_out: int, n_samples: int) -> str:
+    sizes = "-".join(str(n) for n in (n_in, *setup.hidden, n_out))
+    return (
+        f"building the network {sizes} and its first forward pass "
+        f"(Err over all {n_samples:,} samples)"
+    )
+
+
+SENDING_TEXT = "handing the network and its data to the window"
 
 
 class TrainingLoop:
@@ -234,12 +276,28 @@ class TrainingLoop:
         """Load an experiment file; on any error the current session stays as it is."""
         self._set_playing(False)
         try:
-            experiment = load_experiment(path)
-            trainer, dataset = restore_trainer(experiment)
-        except Exception as exc:  # reported; nothing changed
-            self._send("failed", f"Could not open {path}: {exc}")
-            return
-        self._install(trainer, dataset, experiment.setup, experiment.comparisons)
+            try:
+                self._progress(1, 4, f"reading {Path(path).name}", path)
+                experiment = load_experiment(path)
+                data = experiment.dataset
+                if data is None:
+                    self._progress(2, 4, _data_text(experiment.setup), path)
+                    try:
+                        data = load_dataset(experiment.setup)
+                    except ValueError as exc:  # as restore_trainer reports it
+                        raise ExperimentError(str(exc), field="setup") from None
+                    experiment = replace(experiment, dataset=data)
+                n = len(data.X_train) + len(data.X_test)
+                text = _build_text(experiment.setup, data.n_inputs, data.n_outputs, n)
+                self._progress(3, 4, text, path)
+                trainer, dataset = restore_trainer(experiment)
+            except Exception as exc:  # reported; nothing changed
+                self._send("failed", f"Could not open {path}: {exc}")
+                return
+            self._progress(4, 4, SENDING_TEXT, path)
+            self._install(trainer, dataset, experiment.setup, experiment.comparisons)
+        finally:
+            self._send("progress", None)
 
     def save_experiment(self, path: str, comparisons: tuple[KeptRun, ...] = ()) -> None:
         """Save settings, weights and loss history (atomically), and the window's kept runs."""
@@ -326,15 +384,26 @@ class TrainingLoop:
 
     def _rebuild(self, setup: Setup) -> bool:
         try:
-            trainer, dataset = build(setup)
-        except DatasetError as exc:  # reported, the old trainer stays
-            self._send("failed", f"Could not load the data: {exc}")
-            return False
-        except Exception as exc:  # reported, the old trainer stays
-            self._send("failed", f"Could not build that network: {exc}")
-            return False
-        self._install(trainer, dataset, setup)
-        return True
+            try:
+                self._progress(1, 3, _data_text(setup))
+                data = load_dataset(setup)
+                n = len(data.X_train) + len(data.X_test)
+                self._progress(2, 3, _build_text(setup, data.n_inputs, data.n_outputs, n))
+                trainer, dataset = build(setup, data)
+            except DatasetError as exc:  # reported, the old trainer stays
+                self._send("failed", f"Could not load the data: {exc}")
+                return False
+            except Exception as exc:  # reported, the old trainer stays
+                self._send("failed", f"Could not build that network: {exc}")
+                return False
+            self._progress(3, 3, SENDING_TEXT)
+            self._install(trainer, dataset, setup)
+            return True
+        finally:
+            self._send("progress", None)
+
+    def _progress(self, step: int, total: int, text: str, file: str | None = None) -> None:
+        self._send("progress", Progress(step, total, text, file))
 
     def _install(
         self,

@@ -33,9 +33,10 @@ from PySide6.QtCore import (
 
 from .engine import Snapshot
 from .engine.experiment import Setup
-from .training_process import Rebuilt, TrainingProcess, serve, training_context
+from .training_process import Progress, Rebuilt, TrainingProcess, serve, training_context
 
 __all__ = [
+    "Progress",
     "Rebuilt",
     "TrainingSession",
     "TrainingWorker",
@@ -118,6 +119,10 @@ class TrainingWorker(QObject):
         After a live change of η, the batch size or the update rule.
     saved(str)
         A file was written (an experiment or the loss history as CSV).
+    progress(object)
+        A :class:`~bpviz.training_process.Progress` for each stage of reading
+        and building an experiment, then None when that is over (also when
+        the training process was lost meanwhile).
     """
 
     snapshot_ready = Signal(object)
@@ -128,6 +133,7 @@ class TrainingWorker(QObject):
     gradcheck_ready = Signal(object)
     setup_changed = Signal(object)
     saved = Signal(str)
+    progress = Signal(object)
 
     def __init__(self, setup: Setup | None = None) -> None:
         super().__init__()
@@ -356,6 +362,8 @@ class TrainingWorker(QObject):
             self.setup_changed.emit(payload)
         elif kind == "gradcheck":
             self.gradcheck_ready.emit(payload)
+        elif kind == "progress":
+            self.progress.emit(payload)
         elif kind in ("diverged", "failed", "saved"):
             getattr(self, kind).emit(payload)
 
@@ -368,6 +376,7 @@ class TrainingWorker(QObject):
         code = process.exitcode
         self._end_process()
         self.playing_changed.emit(False)
+        self.progress.emit(None)  # whatever it was building will not come
         how = (
             f"was killed by signal {-code}"
             if code is not None and code < 0

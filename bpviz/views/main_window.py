@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QProgressDialog,
     QPushButton,
     QScrollArea,
@@ -55,7 +56,7 @@ from ..engine.experiment import Setup
 from ..examples import example_paths, example_titles
 from ..export import export_png, export_svg, phase_png_path, render_widget_png
 from ..files import CSV_SUFFIX, EXPERIMENT_SUFFIX, file_kind
-from ..worker import Rebuilt, TrainingSession
+from ..worker import Progress, Rebuilt, TrainingSession
 from .animation_dialog import export_animation
 from .colors import scaled_font
 from .comparison import Comparisons
@@ -278,6 +279,23 @@ class MainWindow(QMainWindow):
         # -- status bar ------------------------------------------------------------
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label)
+        # While the training side reads and builds an experiment (issue 16): the stage, and
+        # step k of n; shown only when that takes longer than PROGRESS_DELAY_MS.
+        self.progress_label = QLabel()
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setTextVisible(False)
+        self.progress_bar.setFixedWidth(140)
+        self._progress_box = QWidget()
+        pl = QHBoxLayout(self._progress_box)
+        pl.setContentsMargins(4, 0, 4, 0)
+        pl.addWidget(self.progress_bar)
+        pl.addWidget(self.progress_label, 1)
+        self.statusBar().addWidget(self._progress_box, 1)
+        self._progress_box.hide()
+        self._busy = False
+        self._progress_delay = QTimer(self)
+        self._progress_delay.setSingleShot(True)
+        self._progress_delay.timeout.connect(lambda: self._set_busy(True))
 
         # Kept runs as ghosts in the Loss and Gradients plots (issue 21).
         self.comparisons = Comparisons(self.loss_plot, self.gradient_plot, self)
@@ -301,6 +319,7 @@ class MainWindow(QMainWindow):
         w.gradcheck_ready.connect(self._on_gradcheck)
         w.setup_changed.connect(self._on_setup_changed)
         w.saved.connect(self._on_saved)
+        w.progress.connect(self._on_progress)
 
         a = self.acts
         a.play_pause.triggered.connect(self.session.toggle)
@@ -769,6 +788,67 @@ class MainWindow(QMainWindow):
         else:
             self._rate = 0.0
         self._dirty = True
+
+    #: Reading and building that takes less than this (ms) shows no progress: no flicker.
+    PROGRESS_DELAY_MS = 300
+
+    @Slot(object)
+    def _on_progress(self, report: Progress | None) -> None:
+        """A stage of reading or building an experiment began (None: that work is over)."""
+        if self._closing:
+            return
+        if report is None:
+            self._progress_delay.stop()
+            self._set_busy(False)
+            return
+        self.progress_bar.setRange(0, report.total)
+        self.progress_bar.setValue(report.step - 1)  # the stages already done
+        what = f"Opening {Path(report.file).name}" if report.file else "Preparing the experiment"
+        self.progress_label.setText(
+            f"{what}, step {report.step} of {report.total}: {report.text}…"
+            "   Training controls wait until it is ready."
+        )
+        if self._busy:
+            return
+        if self.PROGRESS_DELAY_MS <= 0:
+            self._set_busy(True)
+        elif not self._progress_delay.isActive():
+            self._progress_delay.start(self.PROGRESS_DELAY_MS)
+
+    def _busy_actions(self) -> tuple:
+        """The actions that act on the trained network: they wait while another is built."""
+        a = self.acts
+        return (
+            a.play_pause,
+            a.step_back,
+            a.step_phase,
+            a.step_iteration,
+            a.reset,
+            a.set_start,
+            a.edit_start,
+            a.auto_advance,
+            a.gradient_check,
+            a.save_experiment,
+            a.export_loss_csv,
+            a.export_phases,
+            a.export_worked,
+        )
+
+    def _set_busy(self, busy: bool) -> None:
+        """Show the progress, and disable what cannot act until the new network is there."""
+        if busy == self._busy:
+            return
+        self._busy = busy
+        self._progress_box.setVisible(busy)
+        self.status_label.setVisible(not busy)  # its numbers are about the network going away
+        for action in self._busy_actions():
+            action.setEnabled(not busy)
+        self.controls.setEnabled(not busy)
+        self.network_view.setEnabled(not busy)  # no θ edits meant for the old network
+
+    def is_busy(self) -> bool:
+        """True while the window shows the progress of reading or building an experiment."""
+        return self._busy
 
     @Slot(str)
     def _on_diverged(self, message: str) -> None:

@@ -38,6 +38,7 @@ class InProcess:
             "playing": w._on_playing_changed,
             "saved": w._on_saved,
             "gradcheck": w._on_gradcheck,
+            "progress": w._on_progress,
         }
         self.failures: list[str] = []
         self.loop = TrainingLoop(self._send)
