@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import operator
 import os
@@ -584,10 +585,13 @@ def _read_text(path: str | os.PathLike) -> str:
         ) from None
 
 
-def _read_rows(reader, where: str, limit: int | None = None) -> list[tuple[int, list[str]]]:
+def _read_rows(
+    reader, where: str, limit: int | None = None, offset: int = 0
+) -> list[tuple[int, list[str]]]:
     """The rest of ``reader`` as ``(line_number, cells)`` pairs, blank lines dropped.
 
-    Stops after ``limit`` rows.
+    Stops after ``limit`` rows. ``offset`` is added to the reader's line numbers
+    (the lines of the file before the text the reader reads).
     """
     rows: list[tuple[int, list[str]]] = []
     last_line = reader.line_num
@@ -596,11 +600,11 @@ def _read_rows(reader, where: str, limit: int | None = None) -> list[tuple[int, 
             first_line, last_line = last_line + 1, reader.line_num
             if len(cells) <= 1 and not "".join(cells).strip():
                 continue  # blank line
-            rows.append((first_line, [cell.strip() for cell in cells]))
+            rows.append((first_line + offset, [cell.strip() for cell in cells]))
             if limit is not None and len(rows) >= limit:
                 break
     except csv.Error as exc:
-        line = reader.line_num
+        line = reader.line_num + offset
         raise DatasetError(
             f"{where}: line {line}: malformed CSV ({exc})", path=where, line=line
         ) from None
@@ -632,20 +636,29 @@ def _too_many_rows(where: str) -> DatasetError:
     )
 
 
-def _fast_values(text: str, skip: int, n_columns: int, where: str) -> np.ndarray | None:
-    """Every data row as numbers, read by NumPy's C reader; None if anything is unusual.
+#: Lines per block of the chunked reader (:func:`_chunked_values`).
+CSV_CHUNK_LINES = 2**16
 
-    ``skip`` is the number of lines up to and including the header. None (an
-    empty cell, a word, a ragged row, a non-finite number...) sends the
-    caller to the slow reader, which names the line, column and cell.
-    """
-    if text.count("\n") - skip > MAX_SAMPLES:
+
+def _check_row_count(text: str, skip: int, where: str) -> None:
+    """Refuse more than MAX_SAMPLES data rows (before any cell is looked at)."""
+    if text.count("\n") + text.count("\r") - skip > MAX_SAMPLES:
         # Possibly too many rows: count them (blank lines are not rows).
-        lines = io.StringIO(text)
+        lines = io.StringIO(text, newline="")
         for _ in range(skip):
             lines.readline()
         if sum(1 for line in lines if line.strip()) > MAX_SAMPLES:
             raise _too_many_rows(where)
+
+
+def _fast_values(text: str, skip: int, n_columns: int) -> np.ndarray | None:
+    """Every data row as numbers, read by NumPy's C reader; None if anything is unusual.
+
+    ``skip`` is the number of lines before the data (the header and the lines
+    before it). None (an empty cell, a word, a ragged row, a non-finite
+    number...) sends the caller to the precise reader, which names the line,
+    column and cell.
+    """
     try:
         with warnings.catch_warnings():
             # Blank lines are not rows (NumPy >= 1.23 says so once per call, harmlessly);
@@ -662,9 +675,15 @@ def _fast_values(text: str, skip: int, n_columns: int, where: str) -> np.ndarray
             )
     except ValueError:
         return None
-    if values.shape[1] != n_columns or values.shape[0] < 2 or not np.isfinite(values).all():
+    if values.shape[1] != n_columns or not np.isfinite(values).all():
         return None
     return values
+
+
+def _too_few_rows(n: int, where: str) -> DatasetError:
+    return DatasetError(
+        f"{where}: only {n} data row(s) after the header, need at least 2", path=where
+    )
 
 
 def _slow_values(reader, header: list[str], wanted: list[int], where: str) -> np.ndarray:
@@ -673,10 +692,58 @@ def _slow_values(reader, header: list[str], wanted: list[int], where: str) -> np
     if len(data_rows) > MAX_SAMPLES:
         raise _too_many_rows(where)
     if len(data_rows) < 2:
-        raise DatasetError(
-            f"{where}: only {len(data_rows)} data row(s) after the header, need at least 2",
-            path=where,
-        )
+        raise _too_few_rows(len(data_rows), where)
+    return _cell_values(data_rows, header, wanted, where)
+
+
+def _chunked_values(
+    text: str, skip: int, header: list[str], wanted: list[int], where: str
+) -> np.ndarray:
+    """The data rows in blocks of :data:`CSV_CHUNK_LINES` lines, each read by NumPy's C reader.
+
+    A block NumPy refuses (or reads as something unusual: a non-finite number,
+    another number of columns) is read again cell by cell by the precise
+    reader, which names the line, column and cell of the first bad one. Only
+    that block is read twice, so a huge file with a bad last cell is refused
+    about as fast as a good one loads. Only for text without quotes, whose
+    records are single lines (a block cannot cut a quoted field in two).
+    """
+    lines = io.StringIO(text, newline="")
+    for _ in range(skip):
+        lines.readline()
+    parts: list[np.ndarray] = []
+    n_rows = 0
+    first_line = skip  # lines before this block
+    while block_lines := list(itertools.islice(lines, CSV_CHUNK_LINES)):
+        block = "".join(block_lines)
+        values = _fast_values(block, 0, len(header))
+        if values is not None:
+            values = values[:, wanted]
+        else:
+            reader = csv.reader(io.StringIO(block, newline=""), skipinitialspace=True)
+            rows = _read_rows(reader, where, offset=first_line)
+            try:
+                values = _cell_values(rows, header, wanted, where) if rows else None
+            except DatasetError:
+                # As the precise reader of the whole file: too few rows comes first.
+                if n_rows + len(rows) < 2:
+                    rest = sum(1 for line in lines if line.strip())
+                    if n_rows + len(rows) + rest < 2:
+                        raise _too_few_rows(n_rows + len(rows) + rest, where) from None
+                raise
+        if values is not None and len(values):
+            parts.append(values)
+            n_rows += len(values)
+        first_line += len(block_lines)
+    if n_rows < 2:
+        raise _too_few_rows(n_rows, where)
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def _cell_values(
+    data_rows: list[tuple[int, list[str]]], header: list[str], wanted: list[int], where: str
+) -> np.ndarray:
+    """The wanted cells of ``data_rows`` as numbers; the first bad one is named."""
     values = np.empty((len(data_rows), len(wanted)))
     for r, (line, cells) in enumerate(data_rows):
         if len(cells) != len(header):
@@ -890,9 +957,17 @@ def load_csv(
             )
 
     wanted = inputs + outputs
-    fast = _fast_values(text, header_end, len(header), where)
-    values = fast[:, wanted] if fast is not None else _slow_values(reader, header, wanted, where)
-    del text, fast
+    _check_row_count(text, header_end, where)
+    if '"' not in text:
+        values = _chunked_values(text, header_end, header, wanted, where)
+    else:  # a quoted field may span lines: the whole file at once
+        fast = _fast_values(text, header_end, len(header))
+        if fast is not None and fast.shape[0] >= 2:
+            values = fast[:, wanted]
+        else:
+            values = _slow_values(reader, header, wanted, where)
+        del fast
+    del text
 
     X, Y = values[:, : len(inputs)], values[:, len(inputs) :]
     task = "classification" if np.all((Y == 0.0) | (Y == 1.0)) else "regression"

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bpviz.engine import datasets, experiment_io
 from bpviz.engine.datasets import DatasetError, load_csv
@@ -332,6 +334,90 @@ def test_precise_messages_survive_the_fast_reader(tmp_path, text, message):
     with pytest.raises(DatasetError) as info:
         load_csv(path)
     assert str(info.value) == f"{path}: {message}"
+
+
+def _whole_file_precise(path, monkeypatch) -> object:
+    """What the precise reader alone says of a file: its dataset or its message."""
+    with monkeypatch.context() as m:
+        m.setattr(datasets, "_fast_values", lambda *a: None)
+        m.setattr(datasets, "CSV_CHUNK_LINES", 10**9)  # one block: the whole file
+        try:
+            return load_csv(path, test_fraction=0.0)
+        except DatasetError as exc:
+            return str(exc)
+
+
+def _in_small_blocks(path, monkeypatch, lines: int) -> object:
+    with monkeypatch.context() as m:
+        m.setattr(datasets, "CSV_CHUNK_LINES", lines)
+        try:
+            return load_csv(path, test_fraction=0.0)
+        except DatasetError as exc:
+            return str(exc)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # The bad cell in a later block: its line is counted through the earlier ones.
+        ("x,y\n1,2\n3,4\n5,6\n7,8\n9,oops\n", "line 6, column 'y': 'oops' is not a number"),
+        ("x,y\n1,2\n\n\n3,4\n5,\n7,8\n", "line 6, column 'y': empty cell"),
+        ("x,y\n1,2\n3,4\n5,6\n7,1e999\n", "line 5, column 'y': '1e999' is not a finite number"),
+        ("x,y\r\n1,2\r\n3,4\r\n5,6\r\n7\r\n", "line 5 has 1 fields, header has 2"),
+        ("x,y\r1,2\r3,4\r5,6\r7,x\r", "line 5, column 'y': 'x' is not a number"),
+        ("x,y\n1,2\n3,4\n5,6\n7,8\n9,1\x002\n", "line 6, column 'y': '1\\x002' is not a number"),
+        # Too few rows comes before a bad cell, as in the precise reader of the whole file.
+        ("x,y\n\n\n\n\n\n1,oops\n\n\n", "only 1 data row(s) after the header, need at least 2"),
+        ("x,y\n1,oops\n\n\n\n\n\n\n\n", "only 1 data row(s) after the header, need at least 2"),
+        ("x,y\n\n\n\n\n\n\n", "only 0 data row(s) after the header, need at least 2"),
+    ],
+)
+def test_a_bad_cell_in_a_later_block_is_named_as_the_precise_reader_names_it(
+    tmp_path, monkeypatch, text, message
+):
+    """Large files are read in blocks: only a block NumPy refuses is read again cell by cell."""
+    path = tmp_path / "bad.csv"
+    path.write_bytes(text.encode("utf-8"))
+    assert _whole_file_precise(path, monkeypatch) == f"{path}: {message}"
+    for lines in (1, 2, 3, 4):
+        assert _in_small_blocks(path, monkeypatch, lines) == f"{path}: {message}"
+
+
+def test_good_files_read_in_blocks_equal_the_precise_reading(tmp_path, monkeypatch):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 2)).tolist()
+    rows = [f"{a!r}, {b!r} ,{int(a > b)}" for a, b in X]
+    rows[7] = "1_000,2,1"  # Python's float() reads it, NumPy's reader does not
+    rows.insert(20, "")
+    rows.insert(21, "   ")
+    path = tmp_path / "good.csv"
+    path.write_text("x1,x2,y\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    reference = _whole_file_precise(path, monkeypatch)
+    assert isinstance(reference, datasets.Dataset) and reference.X_train.shape == (50, 2)
+    assert 1000.0 in reference.X_train[:, 0]  # (the rows are shuffled)
+    for lines in (1, 3, 7, 16, 1000):
+        assert _in_small_blocks(path, monkeypatch, lines) == reference
+
+
+csv_lines = st.lists(
+    st.sampled_from(
+        ["1,2", "3.5,-1", " 4 , 0 ", "", "  ", "x,1", "1,", "1,2,3", "7", "inf,1", "1_0,1", "\x00"]
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(lines=csv_lines, block=st.integers(1, 5), crlf=st.booleans())
+def test_fuzz_reading_in_blocks_says_what_the_precise_reader_says(
+    tmp_path_factory, lines, block, crlf
+):
+    path = tmp_path_factory.getbasetemp() / "blocks.csv"
+    end = "\r\n" if crlf else "\n"
+    path.write_bytes(("a,b" + end + end.join(lines) + end).encode("utf-8"))
+    with pytest.MonkeyPatch.context() as m:
+        reference = _whole_file_precise(path, m)
+        assert _in_small_blocks(path, m, block) == reference
 
 
 def test_fast_and_slow_readers_agree(tmp_path, monkeypatch):
