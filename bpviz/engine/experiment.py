@@ -9,6 +9,7 @@ the built-in lecture examples, some with hand-set round-number weights.
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -21,17 +22,56 @@ from .trainer import HISTORY_BYTES, HISTORY_DEPTH, LossHistory, Trainer
 
 __all__ = [
     "MEMORY_BUDGET",
+    "MEMORY_SHARE",
     "PRESETS",
     "Setup",
     "build",
     "check_memory",
     "estimate_memory",
     "load_dataset",
+    "memory_budget",
+    "physical_memory",
 ]
 
-#: Memory a training run may need at most (estimated by :func:`estimate_memory`):
-#: half of a common 8 GB laptop, the rest left to the window and the system.
+#: Memory a training run may need at most on any machine (estimated by
+#: :func:`estimate_memory`): half of a common 8 GB laptop, the rest left to the
+#: window and the system. A machine with less memory gets less (:func:`memory_budget`).
 MEMORY_BUDGET = 4 * 2**30
+#: The share of the machine's physical memory a training run may need at most.
+MEMORY_SHARE = 0.5
+
+
+def physical_memory() -> int | None:
+    """This machine's physical memory in bytes; None where the system does not say.
+
+    ``os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")`` (Linux, macOS, the BSDs).
+    """
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES")
+        page_size = os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows), or no such name
+        return None
+    if pages <= 0 or page_size <= 0:
+        return None
+    return int(pages) * int(page_size)
+
+
+def memory_budget() -> tuple[int, str]:
+    """The memory a training run may need here, and how that was decided (for messages).
+
+    The smaller of :data:`MEMORY_BUDGET` and :data:`MEMORY_SHARE` of
+    :func:`physical_memory`; :data:`MEMORY_BUDGET` where the machine's memory is
+    not known. E.g. ``(4 GiB, "half of this machine's 15.5 GiB, at most 4 GiB")``.
+    """
+    ram = physical_memory()
+    if ram is None:
+        return (
+            MEMORY_BUDGET,
+            f"this machine's memory is unknown; at most {size_text(MEMORY_BUDGET)}",
+        )
+    share = "half" if MEMORY_SHARE == 0.5 else f"{MEMORY_SHARE:.0%}"
+    budget = min(MEMORY_BUDGET, int(ram * MEMORY_SHARE))
+    return budget, f"{share} of this machine's {size_text(ram)}, at most {size_text(MEMORY_BUDGET)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,14 +231,19 @@ def check_memory(
     momentum: bool = False,
     budget: int | None = None,
 ) -> None:
-    """Refuse a run whose :func:`estimate_memory` exceeds ``budget`` (:data:`MEMORY_BUDGET`).
+    """Refuse a run whose :func:`estimate_memory` exceeds ``budget`` (:func:`memory_budget`).
 
     Raises
     ------
     ValueError
-        One sentence with the estimate, its largest parts and the budget.
+        One sentence with the estimate, its largest parts and the budget (and
+        how the budget was decided).
     """
-    budget = MEMORY_BUDGET if budget is None else int(budget)
+    if budget is None:
+        budget, why = memory_budget()
+        why = f" ({why})"
+    else:
+        budget, why = int(budget), ""
     parts = estimate_memory(sizes, n_samples, batch_size, bias=bias, momentum=momentum)
     total = parts.pop("total")
     if total <= budget:
@@ -207,8 +252,8 @@ def check_memory(
     detail = ", ".join(f"{name} {size_text(n)}" for name, n in biggest)
     raise ValueError(
         f"the network {list(sizes)} on {n_samples:_} samples would need about "
-        f"{size_text(total)} of memory ({detail}), more than the budget of {size_text(budget)}; "
-        "use smaller hidden layers or fewer samples"
+        f"{size_text(total)} of memory ({detail}), more than the budget of "
+        f"{size_text(budget)}{why}; use smaller hidden layers or fewer samples"
     )
 
 

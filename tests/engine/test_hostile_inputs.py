@@ -27,6 +27,7 @@ from bpviz.engine.experiment_io import (
     ExperimentError,
     dumps_experiment,
     load_experiment,
+    parse_experiment,
     remove_stale_temp_files,
     save_experiment,
 )
@@ -250,7 +251,19 @@ def test_classification_targets_must_be_class_labels(tmp_path, label):
 # -- sizes that fit the machine --------------------------------------------------------------
 
 
-def test_a_network_that_would_not_fit_is_refused_with_the_estimate(tmp_path):
+@pytest.fixture
+def ram(monkeypatch):
+    """Pretend this machine has some physical memory (``ram(n_bytes)``; None: unknown)."""
+    from bpviz.engine import experiment
+
+    def pretend(n_bytes: int | None) -> None:
+        monkeypatch.setattr(experiment, "physical_memory", lambda: n_bytes)
+
+    pretend(64 * 2**30)
+    return pretend
+
+
+def test_a_network_that_would_not_fit_is_refused_with_the_estimate(tmp_path, ram):
     path = tmp_path / "huge.json"
     save_experiment(path, Setup(dataset="xor4", hidden=(2,)))
     doc = json.loads(path.read_text(encoding="utf-8"))
@@ -262,13 +275,63 @@ def test_a_network_that_would_not_fit_is_refused_with_the_estimate(tmp_path):
     assert "setup.hidden: the network [2, 7000, 7000, 1] on 200 samples would need about" in message
     assert f"{total / 2**30:,.1f} GiB of memory" in message
     assert message.endswith(
-        "more than the budget of 4 GiB; use smaller hidden layers or fewer samples"
+        "more than the budget of 4 GiB (half of this machine's 64 GiB, at most 4 GiB); "
+        "use smaller hidden layers or fewer samples"
     )
 
 
-def test_build_refuses_what_would_not_fit_too():
+def test_build_refuses_what_would_not_fit_too(ram):
     with pytest.raises(ValueError, match=r"would need about .* more than the budget of 4 GiB"):
         build(Setup(dataset="circle", n_samples=1_000_000, hidden=(300, 300)))
+
+
+def test_the_budget_is_half_the_machines_memory_at_most_4_gib(ram):
+    from bpviz.engine.experiment import memory_budget
+
+    ram(64 * 2**30)
+    assert memory_budget() == (MEMORY_BUDGET, "half of this machine's 64 GiB, at most 4 GiB")
+    ram(8 * 2**30)
+    assert memory_budget() == (4 * 2**30, "half of this machine's 8 GiB, at most 4 GiB")
+    ram(3 * 2**30)
+    assert memory_budget() == (3 * 2**29, "half of this machine's 3 GiB, at most 4 GiB")
+    ram(None)
+    assert memory_budget() == (MEMORY_BUDGET, "this machine's memory is unknown; at most 4 GiB")
+
+
+def test_a_small_machine_refuses_what_a_large_one_allows(ram):
+    setup = Setup(dataset="circle", n_samples=200, hidden=(3000, 3000))  # ~1.5 GiB
+    need = estimate_memory((2, 3000, 3000, 1), 200, 10)["total"]
+    assert 2**30 < need < 2 * 2**30
+    ram(16 * 2**30)
+    build(setup)  # fits half of 16 GiB (and 4 GiB)
+    ram(2 * 2**30)
+    with pytest.raises(ValueError) as info:
+        build(setup)
+    assert str(info.value).endswith(
+        "more than the budget of 1 GiB (half of this machine's 2 GiB, at most 4 GiB); "
+        "use smaller hidden layers or fewer samples"
+    )
+    # Loading a file says the same, naming the field.
+    with pytest.raises(ExperimentError, match=r"setup\.hidden: .* budget of 1 GiB \(half of"):
+        parse_experiment({"format": "bpviz-experiment", "version": 3, "setup": setup.to_dict()})
+
+
+def test_the_machines_memory_is_read_from_sysconf():
+    from bpviz.engine.experiment import physical_memory
+
+    expected = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert physical_memory() == expected > 0
+
+
+def test_without_sysconf_the_budget_is_the_constant(monkeypatch):
+    from bpviz.engine.experiment import memory_budget, physical_memory
+
+    def no_sysconf(name):
+        raise ValueError(f"unrecognized configuration name {name!r}")
+
+    monkeypatch.setattr(os, "sysconf", no_sysconf)
+    assert physical_memory() is None
+    assert memory_budget()[0] == MEMORY_BUDGET
 
 
 def test_the_estimate_grows_with_every_part():
