@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import (
     QCloseEvent,
@@ -839,12 +840,27 @@ class MainWindow(QMainWindow):
         if busy == self._busy:
             return
         self._busy = busy
+        before = QApplication.focusWidget()
         self._progress_box.setVisible(busy)
         self.status_label.setVisible(not busy)  # its numbers are about the network going away
         for action in self._busy_actions():
             action.setEnabled(not busy)
         self.controls.setEnabled(not busy)
         self.network_view.setEnabled(not busy)  # no θ edits meant for the old network
+        if busy:
+            # Disabling moved the focus (from the network view, say, which keeps Space for
+            # play/pause): it goes back afterwards unless the user put it elsewhere meanwhile.
+            self._focus_back = (before, QApplication.focusWidget())
+            return
+        was, moved_to = getattr(self, "_focus_back", (None, None))
+        self._focus_back = (None, None)
+        if (
+            was is not None
+            and shiboken6.isValid(was)
+            and was.isEnabled()
+            and QApplication.focusWidget() in (moved_to, None)
+        ):
+            was.setFocus()
 
     def is_busy(self) -> bool:
         """True while the window shows the progress of reading or building an experiment."""

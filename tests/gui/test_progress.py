@@ -58,6 +58,7 @@ class ProgressSeen(QObject):
                 "step": w.acts.step_phase.isEnabled(),
                 "save": w.acts.save_experiment.isEnabled(),
                 "controls": w.controls.isEnabled(),
+                "focus": w.network_view.hasFocus(),
             }
         )
         if report is None:
@@ -82,6 +83,8 @@ def test_opening_an_experiment_shows_each_stage_then_gives_the_controls_back(
 ):
     w = window
     w.PROGRESS_DELAY_MS = 0  # show at once: every stage is then visible when it arrives
+    w.activateWindow()
+    qtbot.waitUntil(w.network_view.hasFocus, timeout=TIMEOUT)  # where Space plays/pauses
     path = write_experiment(tmp_path / "big.json", Setup(dataset="xor", n_samples=400, hidden=(5,)))
     seen = ProgressSeen(w)
     with qtbot.waitSignal(seen.over, timeout=TIMEOUT):
@@ -106,6 +109,8 @@ def test_opening_an_experiment_shows_each_stage_then_gives_the_controls_back(
     end = seen.seen[-1]
     assert end["report"] is None and not end["busy"] and not end["bar"] and end["status"]
     assert end["play"] and end["step"] and end["save"] and end["controls"]
+    # Disabled meanwhile, the network view lost the focus; it has it back.
+    assert not stages[0]["focus"] and end["focus"]
     # The new experiment is the one shown, and training works again.
     assert tuple(w._config["sizes"]) == (2, 5, 1)
     w.acts.step_iteration.trigger()
