@@ -734,6 +734,8 @@ def _chunked_values(
         if values is not None and len(values):
             parts.append(values)
             n_rows += len(values)
+            if n_rows > MAX_SAMPLES:  # (counted before, by _check_row_count)
+                raise _too_many_rows(where)
         first_line += len(block_lines)
     if n_rows < 2:
         raise _too_few_rows(n_rows, where)

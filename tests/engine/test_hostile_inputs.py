@@ -360,6 +360,11 @@ def test_more_rows_than_samples_are_refused_with_the_limit(tmp_path, monkeypatch
         load_csv(path)
     path.write_text("x,y\n" + "1,0\n" * 5, encoding="utf-8")
     assert load_csv(path, test_fraction=0.0).X_train.shape == (5, 1)
+    # Lines ended by CR alone, read in blocks: the limit still comes before a bad cell.
+    monkeypatch.setattr(datasets, "CSV_CHUNK_LINES", 2)
+    path.write_bytes(b"x,y\r" + b"1,0\r" * 6 + b"oops,1\r")
+    with pytest.raises(DatasetError, match=r"more than 5 data rows"):
+        load_csv(path)
 
 
 def test_more_columns_than_layers_allow_are_refused_with_the_limit(tmp_path, monkeypatch):
