@@ -113,13 +113,10 @@ def _data_text(setup: Setup) -> str:
 
 def _build_text(setup: Setup, n_in: int, n_out: int, n_samples: int) -> str:
     sizes = "-".join(str(n) for n in (n_in, *setup.hidden, n_out))
-    return (
-        f"building the network {sizes} and its first forward pass "
-        f"(Err over all {n_samples:,} samples)"
-    )
+    return f"building {sizes}, first forward pass over {n_samples:,} samples"
 
 
-SENDING_TEXT = "handing the network and its data to the window"
+SENDING_TEXT = "handing the network and data to the window"
 
 
 class TrainingLoop:
@@ -277,7 +274,7 @@ class TrainingLoop:
         self._set_playing(False)
         try:
             try:
-                self._progress(1, 4, f"reading {Path(path).name}", path)
+                self._progress(1, 4, "reading the file", path)
                 experiment = load_experiment(path)
                 data = experiment.dataset
                 if data is None:

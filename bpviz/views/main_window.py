@@ -81,6 +81,8 @@ APP_TITLE = "bpviz — backpropagation, phase by phase"
 #: The first window's size on a large screen (smaller screens: see :func:`first_geometry`).
 PREFERRED_SIZE = QSize(1600, 1000)
 
+#: A longer file name is shortened (in its middle) in the status bar's progress.
+PROGRESS_NAME_CHARS = 32
 #: Repaint rate of the views (snapshots may arrive faster; only the latest is drawn).
 FRAME_MS = 16
 #: Each Larger/Smaller text step scales the text by this factor ...
@@ -804,10 +806,19 @@ class MainWindow(QMainWindow):
             return
         self.progress_bar.setRange(0, report.total)
         self.progress_bar.setValue(report.step - 1)  # the stages already done
-        what = f"Opening {Path(report.file).name}" if report.file else "Preparing the experiment"
-        self.progress_label.setText(
-            f"{what}, step {report.step} of {report.total}: {report.text}…"
-            "   Training controls wait until it is ready."
+        what = "Preparing the experiment"
+        if report.file:
+            name = Path(report.file).name
+            if len(name) > PROGRESS_NAME_CHARS:  # the stage is what matters: keep it in view
+                half = PROGRESS_NAME_CHARS // 2
+                name = f"{name[: half - 1]}…{name[-half:]}"
+            what = f"Opening {name}"
+        text = f"{what}, step {report.step} of {report.total}: {report.text}…"
+        self.progress_label.setText(f"{text}   Training controls wait until it is ready.")
+        whole = f"Opening {report.file}" if report.file else what
+        self.progress_label.setToolTip(
+            f"{whole}\nStep {report.step} of {report.total}: {report.text}…\n"
+            "Play, Step, Reset, Save and the controls wait until it is ready."
         )
         if self._busy:
             return

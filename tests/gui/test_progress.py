@@ -53,6 +53,7 @@ class ProgressSeen(QObject):
                 "bar": w.progress_bar.isVisible(),
                 "value": (w.progress_bar.value(), w.progress_bar.maximum()),
                 "text": w.progress_label.text(),
+                "tip": w.progress_label.toolTip(),
                 "status": w.status_label.isVisible(),
                 "play": w.acts.play_pause.isEnabled(),
                 "step": w.acts.step_phase.isEnabled(),
@@ -93,17 +94,17 @@ def test_opening_an_experiment_shows_each_stage_then_gives_the_controls_back(
     assert [s["report"].step for s in stages] == [1, 2, 3, 4]
     assert all(s["report"].total == 4 for s in stages)
     expected = [
-        "reading big.json",
+        "reading the file",
         "generating the xor data (400 samples)",
-        "building the network 2-5-1 and its first forward pass (Err over all 400 samples)",
-        "handing the network and its data to the window",
+        "building 2-5-1, first forward pass over 400 samples",
+        "handing the network and data to the window",
     ]
     for k, (s, text) in enumerate(zip(stages, expected, strict=True), start=1):
         assert s["report"].text == text
         assert s["busy"] and s["bar"] and not s["status"]
         assert s["value"] == (k - 1, 4)
         assert s["text"].startswith(f"Opening big.json, step {k} of 4: {text}…")
-        assert "Training controls wait until it is ready" in s["text"]
+        assert s["text"].endswith("Training controls wait until it is ready.")
         # What would act on the network being replaced says it cannot, by being disabled.
         assert not (s["play"] or s["step"] or s["save"] or s["controls"])
     end = seen.seen[-1]
@@ -115,6 +116,21 @@ def test_opening_an_experiment_shows_each_stage_then_gives_the_controls_back(
     assert tuple(w._config["sizes"]) == (2, 5, 1)
     w.acts.step_iteration.trigger()
     qtbot.waitUntil(lambda: w._latest.iteration == 1, timeout=TIMEOUT)
+
+
+def test_a_long_file_name_is_shortened_in_the_middle(window, qtbot, tmp_path):
+    w = window
+    w.PROGRESS_DELAY_MS = 0
+    name = "a lecture experiment with a rather long descriptive name for the spiral.json"
+    path = write_experiment(tmp_path / name, Setup(dataset="xor", n_samples=40, hidden=(3,)))
+    seen = ProgressSeen(w)
+    with qtbot.waitSignal(seen.over, timeout=TIMEOUT):
+        w.open_experiment(path)
+    text = seen.seen[0]["text"]
+    assert text.startswith(
+        "Opening a lecture exper… the spiral.json, step 1 of 4: reading the file…"
+    )
+    assert name in seen.seen[0]["tip"]  # the whole name in the tooltip
 
 
 def test_a_refused_file_ends_the_progress_too(window, qtbot, tmp_path):
