@@ -189,7 +189,8 @@ def test_a_replay_of_a_playing_run_goes_on_playing_from_the_same_start(window, q
     qtbot.waitUntil(lambda: 0 in seen[mark:], timeout=TIMEOUT)
     restart = mark + seen[mark:].index(0)
     qtbot.waitUntil(lambda: max(seen[restart:]) > 20, timeout=TIMEOUT)
-    assert w._setup.lr == 0.3 and w.session_playing
+    # (seen fills in the worker's thread, ahead of the window's queued handlers: wait for them.)
+    qtbot.waitUntil(lambda: w._setup.lr == 0.3 and w.session_playing, timeout=TIMEOUT)
     assert w.comparisons.labels() == ["η = 0.5"]
     w.session.pause()
 
