@@ -483,8 +483,9 @@ class OutputView(QWidget):
         n_drawn = len(X_train) + len(X_test)
         self._drawn_points = n_drawn
         if n_drawn < n_all:
+            # Short enough for a 720p dock (about 230 px at 10 pt).
             self._pi.setTitle(
-                f"showing a random {n_drawn:,} of the {n_all:,} samples",
+                f"random {n_drawn:,} of {n_all:,} shown",
                 color=self._fg.name(),
                 size=f"{10 * self._font_scale:g}pt",
             )

@@ -317,7 +317,7 @@ def test_a_million_samples_are_drawn_as_a_stated_sample(view, qtbot):
     view.flush()
     assert view.drawn_point_count() == 2 * MAX_DRAWN_POINTS
     title = view._pi.titleLabel
-    assert title.isVisible() and title.text == "showing a random 10,000 of the 1,000,000 samples"
+    assert title.isVisible() and title.text == "random 10,000 of 1,000,000 shown"
     x, _ = view._train_points.getData()
     assert len(x) == MAX_DRAWN_POINTS
     # The sample is the data's own points, the same each time.
