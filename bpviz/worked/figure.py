@@ -46,8 +46,12 @@ __all__ = [
 
 #: Edge labels are written only when the network has at most this many θ.
 MAX_LABELS = 24
-POSITIVE = "#1558b0"
-NEGATIVE = "#b3400a"
+#: θ ≥ 0 and θ < 0 in a handout's picture: the two ends of the app's diverging map (red
+#: positive, blue negative, as the network view and its legend show them).
+POSITIVE = "#c00206"
+NEGATIVE = "#2151db"
+#: What the two colours mean, for captions.
+SIGN_KEY = "red θ ≥ 0, blue θ < 0, as in the app"
 INK = "#1b1b1b"
 BIAS_FILL = "#eeeeee"
 
@@ -337,7 +341,7 @@ def to_latex_picture(lay: Layout) -> str:
         rf"\begin{{picture}}({lay.width:.0f},{lay.height:.0f})",
         r"\put(0,0){\pdfliteral{" + "\n".join(ops) + "}}",
     ]
-    colors = {"#1558b0": "bpforward", "#b3400a": "bpbackward"}
+    colors = {POSITIVE: "bppositive", NEGATIVE: "bpnegative"}
     for n in lay.nodes:
         size = rf"\fontsize{{{lay.font:.1f}}}{{{lay.font + 1:.1f}}}\selectfont"
         out.append(rf"\put({n.x:.1f},{h - n.y:.1f}){{\makebox(0,0){{{size} {n.label}}}}}")

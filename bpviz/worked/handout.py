@@ -325,10 +325,10 @@ def build(
 
     # -- the network and θ before --
     lay = figure.layout(sizes, snap.old_weights, snap.old_biases if w.bias else None)
-    cap = "The network with θ before the update on its edges (blue ≥ 0, orange < 0)."
+    cap = f"The network with θ before the update on its edges ({figure.SIGN_KEY})."
     if not lay.labelled:
         cap = (
-            "The network before the update: blue θ ≥ 0, orange θ < 0, width ∝ |θ| "
+            f"The network before the update: {figure.SIGN_KEY}, width ∝ |θ| "
             "(the values are in the table)."
         )
     if w.bias:
@@ -733,6 +733,8 @@ def to_latex(doc: Doc) -> str:
         r"\resizebox{\linewidth}{!}{\usebox{\bpbox}}\else\usebox{\bpbox}\fi}",
         r"\definecolor{bpforward}{HTML}{1558B0}",
         r"\definecolor{bpbackward}{HTML}{B3400A}",
+        rf"\definecolor{{bppositive}}{{HTML}}{{{figure.POSITIVE[1:].upper()}}}",
+        rf"\definecolor{{bpnegative}}{{HTML}}{{{figure.NEGATIVE[1:].upper()}}}",
         r"\setlength{\parindent}{0pt}",
         r"\setlength{\parskip}{4pt}",
         r"\allowdisplaybreaks[0]",

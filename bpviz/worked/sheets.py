@@ -192,7 +192,7 @@ def sheet_doc(sheet: Sheet, title: str = "") -> H.Doc:
     B.append(H.Table((*x_syms, *y_syms), (row,)))
     B.append(H.Heading(2, "The network"))
     lay = figure.layout(sizes, snap.old_weights, snap.old_biases if w.bias else None)
-    cap = "θ on the edges (blue ≥ 0, orange < 0)."
+    cap = f"θ on the edges ({figure.SIGN_KEY})."
     if w.bias:
         cap += " The grey nodes 0 are the bias inputs, constant 1."
     B.append(H.Figure(lay, cap))

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from bpviz.engine import Network, Trainer, UpdateRule
-from bpviz.worked import handout
+from bpviz.worked import figure, handout
 from bpviz.worked.figure import NEUTRAL, diverging_lut, network_picture, value_colors
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,6 +88,19 @@ def test_edge_colour_and_width_follow_theta():
     level = 64 + round(-0.8 * 64)  # of 129, 64 being 0
     assert weight.color == "#" + "".join(f"{round(c * 255):02x}" for c in diverging_lut()[level])
     assert weight.width > bias.width
+
+
+def test_handout_pictures_colour_the_sign_of_theta_as_the_app_does():
+    """Red θ ≥ 0, blue θ < 0: the ends of the app's map, in every handout and sheet picture."""
+    lut = diverging_lut()
+    hex_of = lambda rgb: "#" + "".join(f"{round(c * 255):02x}" for c in rgb)  # noqa: E731
+    assert (hex_of(lut[0]), hex_of(lut[-1])) == (figure.NEGATIVE, figure.POSITIVE)
+    weights = [np.array([[0.5, -0.5]])]
+    lay = figure.layout([2, 1], weights, None)
+    assert [e.color for e in lay.edges] == [figure.POSITIVE, figure.NEGATIVE]
+    tex = figure.to_latex_picture(lay)
+    assert r"\color{bppositive}" in tex and r"\color{bpnegative}" in tex
+    assert "red θ ≥ 0, blue θ < 0" in figure.SIGN_KEY
 
 
 def test_displaying_imports_no_qt():
