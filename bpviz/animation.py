@@ -211,6 +211,7 @@ class FrameRenderer(QWidget):
         self.output_view.set_data(dataset)
         self.phase_indicator = PhaseIndicator()
         self.inspector = Inspector()
+        self.inspector.hints = False  # a frame is a picture: nothing to click or press
         self.inspector.set_config(config)
         self.caption = QLabel(title)
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)

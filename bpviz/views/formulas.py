@@ -167,10 +167,18 @@ def _color(text: str, color: str) -> str:
 class _Html:
     """Builds one explanation with a palette."""
 
-    def __init__(self, high_contrast: bool, narrow: bool = False, dark: bool = False) -> None:
+    def __init__(
+        self, high_contrast: bool, narrow: bool = False, dark: bool = False, hints: bool = True
+    ) -> None:
         self.p = palette(high_contrast, dark)
         self.narrow = narrow
+        self.hints = hints
         self.parts: list[str] = []
+
+    def hint(self, text: str) -> None:
+        """What to press or click next: on screen only, not in a picture of it."""
+        if self.hints:
+            self.para(self.muted(text))
 
     # -- pieces --
     def muted(self, text: str) -> str:
@@ -634,7 +642,7 @@ def _phase_forward(h: _Html, v: Worked, l: int) -> None:
         rows.append([f"u{I} =", calc, "=" if calc else "", h.value(eu.value, p.forward)])
         rows.append([f"o{I} =", _q(eo.substituted), "=", h.value(eo.value, p.forward)])
     h.lines(_elide_rows(rows, "neurons", per_item=2))
-    h.para(h.muted("Click a neuron to see its sum term by term."))
+    h.hint("Click a neuron to see its sum term by term.")
 
 
 def _phase_error(h: _Html, v: Worked) -> None:
@@ -706,7 +714,7 @@ def _phase_hidden_delta(h: _Html, v: Worked, l: int) -> None:
             [f"{_q(eq.quantity)} =", calc, "=" if calc else "", h.value(eq.value, p.backward)]
         )
     h.lines(_elide_rows(rows, "neurons"))
-    h.para(h.muted("Click a neuron of this layer to see its sum term by term."))
+    h.hint("Click a neuron of this layer to see its sum term by term.")
 
 
 def _largest(entries: list[tuple[int, int, int]], size: dict) -> list[tuple[int, int, int]]:
@@ -743,7 +751,7 @@ def _phase_gradients(h: _Html, v: Worked) -> None:
     which = f"The {len(top)} largest of {len(entries)}" if len(top) < len(entries) else "All"
     h.para(h.muted(f"{which}:"))
     h.lines(rows)
-    h.para(h.muted("Click an edge to see its gradient and its update."))
+    h.hint("Click an edge to see its gradient and its update.")
 
 
 def _phase_update(h: _Html, v: Worked) -> None:
@@ -766,7 +774,7 @@ def _phase_update(h: _Html, v: Worked) -> None:
     )
     h.para(h.muted(f"{which}:"))
     h.lines(rows)
-    h.para(h.muted("Click an edge to see its update."))
+    h.hint("Click an edge to see its update.")
 
 
 def explain_phase(
@@ -777,6 +785,7 @@ def explain_phase(
     high_contrast: bool = False,
     narrow: bool = False,
     dark: bool = False,
+    hints: bool = True,
 ) -> str:
     """Rich text: what the current phase (``snapshot.phase``) computed, as a compact table.
 
@@ -786,14 +795,16 @@ def explain_phase(
 
     ``narrow`` puts each result on its own line under its calculation (for
     large fonts in a narrow panel); ``high_contrast`` uses the light-on-black
-    palette, ``dark`` the one for a dark desktop theme.
+    palette, ``dark`` the one for a dark desktop theme. ``hints=False`` leaves out
+    what to press or click (a picture of the panel: an animation's frames).
     """
     v = _view(snapshot, config, sample)
-    h = _Html(high_contrast, narrow, dark)
+    h = _Html(high_contrast, narrow, dark, hints)
     ph = v.phase
     if ph is None:
         h.heading("Between iterations", h.p.text)
-        h.para("Press → to walk the next iteration phase by phase.")
+        if h.hints:
+            h.para("Press → to walk the next iteration phase by phase.")
         if v.has_data and snapshot.err is not None:
             h.para(h.muted(f"Err of the last iteration's batch: {fmt(snapshot.err)}"))
         _loss_line(h, v.loss)

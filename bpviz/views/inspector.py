@@ -56,6 +56,8 @@ class Inspector(QWidget):
         self._html = ""
         self._narrow = False
         self._scrolled_for: object = ()
+        #: Whether the text says what to press or click (off for an animation's frames).
+        self.hints = True
 
         self._header = QLabel(self)
         self._header.setTextFormat(Qt.TextFormat.RichText)
@@ -334,7 +336,7 @@ class Inspector(QWidget):
             return formulas.explain_neuron(snap, config, sel[1], sel[2], sample, **kw)
         if sel is not None and sel[0] == "edge":
             return formulas.explain_edge(snap, config, sel[1], sel[2], sel[3], sample, **kw)
-        return formulas.explain_phase(snap, config, sample, **kw)
+        return formulas.explain_phase(snap, config, sample, hints=self.hints, **kw)
 
     def _available_width(self) -> int:
         """Width the label's text may use without a horizontal scroll bar."""

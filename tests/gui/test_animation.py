@@ -19,6 +19,7 @@ from bpviz.animation import (
     FrameRenderer,
     check_output,
     training_schedule,
+    walk_frames,
     write_animation,
 )
 from bpviz.engine.experiment import Setup
@@ -75,6 +76,17 @@ def test_frames_are_the_apps_views_and_the_same_input_gives_the_same_frames(qapp
     assert frames[0].shape == (180, 320, 3) and frames[0].dtype == np.uint8
     assert np.array_equal(frames[0], frames[1])
     assert frames[0].std() > 10  # a picture, not a blank frame
+
+
+def test_walk_frames_say_nothing_about_clicking_or_pressing(qapp):
+    trainer, dataset = _trainer()
+    r = FrameRenderer(trainer.net.config(), dataset, 320, 180, walk=True)
+    texts = []
+    for _, _held in walk_frames(trainer, r, AnimationOptions(walk=True, width=320, height=180))[1]:
+        texts.append(r.inspector.text())
+    r.close()
+    assert len(texts) > 5 and "u_" in "".join(texts).replace("<sub>", "_")
+    assert not [t for t in texts if "Click" in t or "Press" in t]
 
 
 # ---------------------------------------------------------------------------

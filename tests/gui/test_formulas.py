@@ -541,6 +541,21 @@ def test_narrow_layout_puts_results_on_their_own_line():
     assert numbers(nb[1]) == [u]
 
 
+def test_without_hints_no_phase_says_what_to_press_or_click():
+    """An animation's frames show the panel without instructions that nobody can follow."""
+    trainer = make_trainer(CASES[1])
+    cfg = trainer.net.config()
+    said = set()
+    for snap in [trainer.snapshot(), *walk(trainer, 1)]:
+        on_screen = explain_phase(snap, cfg)
+        said |= {w for w in ("Click", "Press →") if w in on_screen}
+        picture = explain_phase(snap, cfg, hints=False)
+        assert "Click" not in picture and "Press" not in picture
+        # Everything else is the same text.
+        assert set(lines(picture)) <= set(lines(on_screen))
+    assert said == {"Click", "Press →"}  # the window's panel does guide
+
+
 def test_high_contrast_uses_the_light_on_black_palette():
     trainer = make_trainer(CASES[0])
     cfg = trainer.net.config()
