@@ -228,6 +228,11 @@ class FrameRenderer(QWidget):
         right.addWidget(self.loss_plot)
         right.addWidget(self.output_view)
         right.setSizes([height // 2, height // 2])
+        if walk:
+            # One iteration is one point of the loss curve: the walk's frames give its room
+            # to the output map and the formulas.
+            self.loss_plot.hide()
+        self.loss_plot.set_log_toggle_visible(False)  # a picture has nothing to tick
         middle = QHBoxLayout()
         middle.setContentsMargins(0, 0, 0, 0)
         middle.addWidget(self.network_view, 3)
@@ -243,7 +248,7 @@ class FrameRenderer(QWidget):
             self.phase_indicator.hide()
         lay.addLayout(middle, 5)
         if walk:
-            lay.addWidget(self.inspector, 4)
+            lay.addWidget(self.inspector, 5)
         else:
             self.inspector.hide()
         self.show()  # offscreen: lays out and polishes, nothing appears on screen

@@ -769,6 +769,10 @@ class LossPlot(QWidget):
         self._font_scale = max(float(f), 0.5)
         self._apply_fonts()
 
+    def set_log_toggle_visible(self, on: bool) -> None:
+        """Show or hide the "log scale" tick box (a picture of the plot has none)."""
+        self._log_box.setVisible(on)
+
     def readout_text(self) -> str:
         """The text of the hover/latest-value readout (plain spaces)."""
         return self.readout.text().replace("\u00a0", " ")

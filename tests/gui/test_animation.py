@@ -78,6 +78,20 @@ def test_frames_are_the_apps_views_and_the_same_input_gives_the_same_frames(qapp
     assert frames[0].std() > 10  # a picture, not a blank frame
 
 
+def test_a_walk_frame_of_the_lecture_example_shows_every_line_of_every_phase(qapp):
+    """At 1280×720 the formulas fit without a scroll bar (the loss plot, one point in a
+    walk, gives them its room) and the frame has no tick box to tick."""
+    trainer, dataset = _trainer("lecture")
+    r = FrameRenderer(trainer.net.config(), dataset, 1280, 720, walk=True)
+    bar = r.inspector._scroll.verticalScrollBar()
+    overflow = []
+    for _, _held in walk_frames(trainer, r, AnimationOptions(walk=True))[1]:
+        overflow.append(bar.maximum())
+    assert not r.loss_plot.isVisible() and not r.loss_plot._log_box.isVisible()
+    r.close()
+    assert len(overflow) == 8 and max(overflow) == 0, overflow
+
+
 def test_walk_frames_say_nothing_about_clicking_or_pressing(qapp):
     trainer, dataset = _trainer()
     r = FrameRenderer(trainer.net.config(), dataset, 320, 180, walk=True)
