@@ -20,6 +20,7 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
+    QFontMetricsF,
     QGuiApplication,
     QPageLayout,
     QPageSize,
@@ -90,24 +91,34 @@ def _draw_figure(p: QPainter, lay: figure.Layout, x0: float, y0: float, scale: f
         p.drawText(
             QRectF(n.x - n.r, n.y - n.r, 2 * n.r, 2 * n.r), Qt.AlignmentFlag.AlignCenter, n.label
         )
-    font.setPixelSize(8)
-    p.setFont(font)
-    metrics_pad = 2.0
     for e in lay.edges:
-        if not e.label:
-            continue
-        w = 6.0 * len(e.label)
-        rect = QRectF(e.lx - w / 2, e.ly - 12, w, 11)
-        bounds = p.boundingRect(rect, Qt.AlignmentFlag.AlignCenter, e.label)
-        p.fillRect(bounds.adjusted(-metrics_pad, 0, metrics_pad, 0), QColor("#ffffff"))
-        p.setPen(QColor(e.color))
-        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, e.label)
+        if e.label:
+            _draw_edge_label(p, e, font)
     font.setPixelSize(9)
     p.setFont(font)
     p.setPen(QColor("#7a7a7a"))
     for x, name in lay.layer_names:
         p.drawText(QRectF(x - 50, 2, 100, 12), Qt.AlignmentFlag.AlignCenter, name)
     p.restore()
+
+
+def _draw_edge_label(p: QPainter, e: figure.EdgeArt, font: QFont) -> None:
+    """θ31 = −0.5 centred on (e.lx, e.ly), the indices as a subscript (as the SVG draws it)."""
+    name, _, value = e.label.partition(" = ")
+    sub = QFont(font)
+    font.setPixelSize(8)
+    sub.setPixelSize(6)
+    parts = [(font, "θ", 0.0), (sub, name[1:], 2.0), (font, f"\u00a0= {value}", 0.0)]
+    widths = [QFontMetricsF(f, p.device()).horizontalAdvance(text) for f, text, _ in parts]
+    x = e.lx - sum(widths) / 2
+    base = e.ly - 3.0
+    pad = 2.0
+    p.fillRect(QRectF(x - pad, base - 9.0, sum(widths) + 2 * pad, 12.0), QColor("#ffffff"))
+    p.setPen(QColor(e.color))
+    for (f, text, drop), w in zip(parts, widths, strict=True):
+        p.setFont(f)
+        p.drawText(QPointF(x, base + drop), text)
+        x += w
 
 
 def write_pdf(doc: Doc, path: str | os.PathLike) -> None:
