@@ -957,8 +957,20 @@ def make(
             "clip_value": rule.clip_value,
             "clip_norm": rule.clip_norm,
         },
-        epoch_note=f"the batch the engine drew for this iteration ({trainer.n_train} training "
-        f"samples, {trainer.epoch} epoch{'s' if trainer.epoch != 1 else ''} completed)",
+        epoch_note=_epoch_note(trainer.n_train, trainer.epoch),
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _epoch_note(n_train: int, epochs_after: int) -> str:
+    """Where the batch came from; the trainer has already walked the iteration, so its
+    epoch count is the one after it."""
+    return (
+        f"the batch the engine drew for this iteration ({_plural(n_train, 'training sample')}; "
+        f"{_plural(epochs_after, 'epoch')} completed after this iteration)"
     )
 
 

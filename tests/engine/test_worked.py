@@ -204,6 +204,8 @@ def test_lecture_markdown_has_the_notes_numbers():
     ) in md
     assert r"\frac{1}{1 + e^{-0.25}} = 0.5622" in md
     assert "Err of this batch fell by" in md
+    # The trainer counts epochs after walking the iteration: the note says so, in the singular.
+    assert "(1 training sample; 1 epoch completed after this iteration)" in md
     assert "![" in md and "(f.svg)" in md
 
 
