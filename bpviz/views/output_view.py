@@ -55,6 +55,9 @@ MIN_HEIGHT_FOR_THUMBS = 420
 MAX_DRAWN_POINTS = 5000
 
 
+#: The values a bounded output σ produces: the colour bar of a regression covers them.
+OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+
 #: Colour-bar values larger than this (in magnitude) are given to pyqtgraph divided by a
 #: power of two (exact), so that its differences (hi − lo, v − lo) and the products it
 #: forms with them stay finite for targets near ±1e308; the ticks still read true values.
@@ -361,7 +364,8 @@ class OutputView(QWidget):
         if self._is_classification():
             return 0.0, 1.0
         ds, j = self._dataset, self._output_index
-        key = (id(ds), j)
+        out_act = (self._config or {}).get("output_activation")
+        key = (id(ds), j, out_act)
         cached = getattr(self, "_levels_for", None)
         if cached is not None and cached[0] == key and cached[1] is ds:
             return cached[2]
@@ -371,6 +375,11 @@ class OutputView(QWidget):
         )
         if found is not None:
             lo, hi = found
+            # ŷ of a bounded output σ can be anywhere in its range: the bar covers it too
+            # (one target y = 1 with a sigmoid output is 0 … 1, not 0.5 … 1.5).
+            bounded = OUTPUT_RANGES.get(out_act)
+            if bounded is not None:
+                lo, hi = min(lo, bounded[0]), max(hi, bounded[1])
             if hi <= lo + 1e-9:  # (hi − lo would overflow for ±1e308)
                 # Around the one value; wide enough not to vanish in rounding at 1e308.
                 pad = max(0.5, abs(lo) * 1e-6)

@@ -141,6 +141,23 @@ def test_regression_uses_a_sequential_map_with_data_levels(view):
     assert not view.grab().isNull()
 
 
+@pytest.mark.parametrize(("out_act", "expected"), [("sigmoid", (0.0, 1.0)), ("tanh", (-1.0, 1.0))])
+def test_a_bounded_output_sigma_keeps_its_whole_range_on_the_colour_bar(view, out_act, expected):
+    """The lecture example: one target y = 1, a sigmoid output. ŷ = 0.48 must not be drawn
+    as the bottom of a 0.5 … 1.5 bar (a sigmoid never reaches 1.5)."""
+    from bpviz.engine.datasets import Dataset
+
+    X = np.array([[1.0, 0.5]])
+    Y = np.array([[1.0]])
+    ds = Dataset("one", X, Y, X[:0], Y[:0], "regression", ("x1", "x2"), ("y",), {})
+    net = Network([2, 2, 1], output_activation=out_act, seed=0)
+    view.set_network(net.config())
+    view.set_data(ds)
+    view.show_snapshot(Trainer(net, X, Y, batch_size=1).snapshot())
+    view.flush()
+    assert view._levels() == expected
+
+
 def test_presenter_font_scale(view, xor):
     ds, net, snap = xor
     view.set_network(net.config())
