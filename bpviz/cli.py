@@ -156,12 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train an experiment without a window; write loss.csv, loss.png, "
         "loss.svg and the trained experiment.json into DIR.",
     )
-    train.add_argument(
-        "experiment", nargs="?", metavar="EXPERIMENT.json", help="an experiment file"
-    )
-    train.add_argument(
-        "--example", metavar="NAME", help="a built-in example instead of a file (see 'examples')"
-    )
+    _add_source_arguments(train)
     train.add_argument(
         "--steps", type=_count, required=True, metavar="N", help="iterations to train"
     )
@@ -241,14 +236,11 @@ def _open_window_on(args_list: list[str]) -> int | OpenFile | None:
         _error(f"{exc} (see 'bpviz --help')")
         return EXIT_USAGE
     if args.example is not None:
-        from .examples import example_paths
-
-        paths = example_paths()
-        if args.example not in paths:
-            names = ", ".join(paths) or "none installed"
-            _error(f"unknown example {args.example!r}; choose one of {names}")
+        try:
+            return OpenFile(str(_example_path(args.example)))
+        except _UsageError as exc:
+            _error(exc)
             return EXIT_USAGE
-        return OpenFile(str(paths[args.example]))
     if args.file is None:
         return None
     if not os.path.lexists(args.file) and not Path(args.file).suffix and os.sep not in args.file:
@@ -391,12 +383,26 @@ def _quiet_qt_messages() -> None:
     qInstallMessageHandler(handler)
 
 
+def _qt_app(widgets: bool) -> Any:
+    """The running application, else a new one (a QApplication if ``widgets``, else a
+    QGuiApplication) on the offscreen platform unless ``QT_QPA_PLATFORM`` says otherwise."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
+    if widgets:
+        from PySide6.QtWidgets import QApplication as App
+    else:
+        from PySide6.QtGui import QGuiApplication as App
+    _quiet_qt_messages()
+    return App.instance() or App(["bpviz"])
+
+
+def _reason(exc: BaseException) -> str:
+    """Why an output could not be written, on one line."""
+    return " ".join(str(getattr(exc, "strerror", None) or exc).split()) or type(exc).__name__
+
+
 def _export_plots(history: Any, out: Path, width: int, height: int, title: str) -> list[str]:
     """Draw the loss plot offscreen and write loss.png and loss.svg."""
-    from PySide6.QtWidgets import QApplication
-
-    _quiet_qt_messages()
-    app = QApplication.instance() or QApplication(["bpviz"])
+    app = _qt_app(widgets=True)
     from . import export
 
     plot = export.make_loss_plot(history, width, height, title)
@@ -412,30 +418,45 @@ def _export_plots(history: Any, out: Path, width: int, height: int, title: str) 
     return ["loss.png", "loss.svg"]
 
 
-def _load(args: argparse.Namespace) -> tuple[Any, str]:
-    """The experiment named on the command line, and a title for the plot."""
+def _example_path(name: str) -> Path:
+    """The file of the built-in example ``name``; _UsageError naming the choices if none."""
+    from .examples import example_paths
+
+    paths = example_paths()
+    if name not in paths:
+        names = ", ".join(paths) or "none installed"
+        raise _UsageError(f"unknown example {name!r}; choose one of {names}")
+    return paths[name]
+
+
+def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """The experiment a command works on: ``EXPERIMENT.json`` or ``--example NAME``."""
+    parser.add_argument(
+        "experiment", nargs="?", metavar="EXPERIMENT.json", help="an experiment file"
+    )
+    parser.add_argument(
+        "--example", metavar="NAME", help="a built-in example instead of a file (see 'examples')"
+    )
+
+
+def _load(args: argparse.Namespace, command: str) -> tuple[Any, str]:
+    """The experiment named on the command line and its name (the example's, else the
+    file's stem); _UsageError unless exactly one of EXPERIMENT.json and --example is given."""
     from .engine.experiment_io import load_experiment
 
     if (args.experiment is None) == (args.example is None):
-        raise _UsageError("train needs either EXPERIMENT.json or --example NAME (not both)")
+        raise _UsageError(f"{command} needs either EXPERIMENT.json or --example NAME (not both)")
     if args.example is not None:
-        from .examples import example_paths
-
-        paths = example_paths()
-        if args.example not in paths:
-            names = ", ".join(paths) or "none installed"
-            raise _UsageError(f"unknown example {args.example!r}; choose one of {names}")
-        experiment = load_experiment(paths[args.example])
-        return experiment, args.example
-    experiment = load_experiment(args.experiment)
-    return experiment, experiment.title or Path(args.experiment).stem
+        return load_experiment(_example_path(args.example)), args.example
+    return load_experiment(args.experiment), Path(args.experiment).stem
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from .engine.experiment_io import ExperimentError, restore_trainer, save_experiment
 
     try:
-        experiment, title = _load(args)
+        experiment, name = _load(args, "train")
+        title = args.example or experiment.title or name  # an example's plot is titled by name
         trainer, dataset = restore_trainer(experiment)
     except _UsageError as exc:
         _error(f"{exc} (see 'bpviz train --help')")
@@ -464,8 +485,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         try:
             write()
         except Exception as exc:  # any failure of one output is reported, then the next
-            reason = " ".join(str(getattr(exc, "strerror", None) or exc).split())
-            failed.append(f"{' and '.join(names)} ({reason or type(exc).__name__})")
+            failed.append(f"{' and '.join(names)} ({_reason(exc)})")
         else:
             written.extend(names)
 
@@ -529,12 +549,7 @@ def _add_handout_parser(sub: Any) -> None:
         "Err, every δ, every gradient and update, θ after. The format follows the suffix "
         "of FILE: .md (with FILE-network.svg beside it), .tex, .html or .pdf.",
     )
-    handout.add_argument(
-        "experiment", nargs="?", metavar="EXPERIMENT.json", help="an experiment file"
-    )
-    handout.add_argument(
-        "--example", metavar="NAME", help="a built-in example instead of a file (see 'examples')"
-    )
+    _add_source_arguments(handout)
     handout.add_argument(
         "--iteration",
         type=_positive,
@@ -556,26 +571,14 @@ def _add_handout_parser(sub: Any) -> None:
 
 def _cmd_handout(args: argparse.Namespace) -> int:
     from .engine import DivergenceError
-    from .engine.experiment_io import ExperimentError, load_experiment, restore_trainer
+    from .engine.experiment_io import ExperimentError, restore_trainer
     from .worked import handout
 
     out = Path(args.out)
     try:
         suffix = handout.check_suffix(out)
-        if (args.experiment is None) == (args.example is None):
-            raise _UsageError("handout needs either EXPERIMENT.json or --example NAME (not both)")
-        if args.example is not None:
-            from .examples import example_paths
-
-            paths = example_paths()
-            if args.example not in paths:
-                names = ", ".join(paths) or "none installed"
-                raise _UsageError(f"unknown example {args.example!r}; choose one of {names}")
-            experiment = load_experiment(paths[args.example])
-            title = experiment.title or args.example
-        else:
-            experiment = load_experiment(args.experiment)
-            title = experiment.title or Path(args.experiment).stem
+        experiment, name = _load(args, "handout")
+        title = experiment.title or name
         folder = out.parent
         if not folder.is_dir():
             raise _UsageError(f"{folder}: no such folder")
@@ -594,11 +597,7 @@ def _cmd_handout(args: argparse.Namespace) -> int:
         return EXIT_DIVERGED
     try:
         if suffix == ".pdf":
-            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
-            from PySide6.QtGui import QGuiApplication
-
-            _quiet_qt_messages()
-            _app = QGuiApplication.instance() or QGuiApplication(["bpviz"])
+            _app = _qt_app(widgets=False)
         written = handout.write(doc, out)
     except OSError as exc:
         _error(f"{out}: cannot write the handout ({exc.strerror or exc})")
@@ -622,12 +621,7 @@ def _add_animate_parser(sub: Any) -> None:
         "format follows the suffix of FILE: .gif, .apng or .mp4 (H.264; needs PyAV: "
         "pip install 'bpviz[video]').",
     )
-    animate.add_argument(
-        "experiment", nargs="?", metavar="EXPERIMENT.json", help="an experiment file"
-    )
-    animate.add_argument(
-        "--example", metavar="NAME", help="a built-in example instead of a file (see 'examples')"
-    )
+    _add_source_arguments(animate)
     what = animate.add_mutually_exclusive_group(required=True)
     what.add_argument("--steps", type=_positive, metavar="N", help="animate N iterations")
     what.add_argument("--walk", action="store_true", help="animate the next iteration's phases")
@@ -664,18 +658,16 @@ def _cmd_animate(args: argparse.Namespace) -> int:
         )
         suffix = check_output(args.out)
         options.check(suffix)
-        experiment, title = _load(args)
+        experiment, name = _load(args, "animate")
+        title = args.example or experiment.title or name
         trainer, dataset = restore_trainer(experiment)
     except _UsageError as exc:
-        _error(f"{str(exc).replace('train needs', 'animate needs')} (see 'bpviz animate --help')")
+        _error(f"{exc} (see 'bpviz animate --help')")
         return EXIT_USAGE
     except (ExperimentError, ValueError) as exc:
         _error(exc)
         return EXIT_USAGE
-    from PySide6.QtWidgets import QApplication
-
-    _quiet_qt_messages()
-    _app = QApplication.instance() or QApplication(["bpviz"])
+    _app = _qt_app(widgets=True)
     from .animation import Cancelled, write_animation
 
     line = FrameProgress(sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
@@ -749,10 +741,7 @@ def _add_exercises_parser(sub: Any) -> None:
         "and sheet-NN.json (the experiment: open it in bpviz and step, or quiz). "
         "The same --seed gives the same files, byte for byte.",
     )
-    ex.add_argument("experiment", nargs="?", metavar="EXPERIMENT.json", help="an experiment file")
-    ex.add_argument(
-        "--example", metavar="NAME", help="a built-in example instead of a file (see 'examples')"
-    )
+    _add_source_arguments(ex)
     ex.add_argument("--count", type=_positive, default=1, metavar="N", help="how many sheets")
     ex.add_argument("--seed", type=_count, default=0, metavar="S", help="seed of the numbers")
     ex.add_argument("--out", required=True, metavar="DIR", help="the folder to write into")
@@ -763,23 +752,12 @@ def _add_exercises_parser(sub: Any) -> None:
 
 
 def _cmd_exercises(args: argparse.Namespace) -> int:
-    from .engine.experiment_io import ExperimentError, load_experiment
+    from .engine.experiment_io import ExperimentError
     from .worked import sheets
 
     out = Path(args.out)
     try:
-        if (args.experiment is None) == (args.example is None):
-            raise _UsageError("exercises needs either EXPERIMENT.json or --example NAME (not both)")
-        if args.example is not None:
-            from .examples import example_paths
-
-            paths = example_paths()
-            if args.example not in paths:
-                names = ", ".join(paths) or "none installed"
-                raise _UsageError(f"unknown example {args.example!r}; choose one of {names}")
-            experiment = load_experiment(paths[args.example])
-        else:
-            experiment = load_experiment(args.experiment)
+        experiment, _ = _load(args, "exercises")
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -793,11 +771,7 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
         _error(exc)
         return EXIT_USAGE
     if args.format == "pdf":
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
-        from PySide6.QtGui import QGuiApplication
-
-        _quiet_qt_messages()
-        _app = QGuiApplication.instance() or QGuiApplication(["bpviz"])
+        _app = _qt_app(widgets=False)
 
     def progress(done: int, total: int) -> None:
         if total > 1:
@@ -913,10 +887,7 @@ def _compare_figures(runs: list[Any], labels: list[str], args: Any) -> tuple[Any
 
 def _write_compare_plots(runs: list[Any], labels: list[str], out: Path, args: Any) -> list[str]:
     """compare_loss.png/.svg and compare_delta.png/.svg through bpviz.export."""
-    from PySide6.QtWidgets import QApplication
-
-    _quiet_qt_messages()
-    app = QApplication.instance() or QApplication(["bpviz"])
+    app = _qt_app(widgets=True)
 
     from . import export
 
@@ -996,8 +967,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         atomic_write_bytes(out / "compare.csv", _compare_csv(runs, labels).encode("utf-8"))
         written = ["compare.csv", *_write_compare_plots(runs, labels, out, args)]
     except Exception as exc:  # reported in one sentence
-        reason = " ".join(str(getattr(exc, "strerror", None) or exc).split())
-        _error(f"{out}: cannot write the comparison ({reason or type(exc).__name__})")
+        _error(f"{out}: cannot write the comparison ({_reason(exc)})")
         return EXIT_FAILED
     for lab, run in zip(labels, runs, strict=True):
         if run.diverged is not None:
