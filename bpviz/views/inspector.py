@@ -8,13 +8,11 @@ selected, as rich text in a scrollable, selectable label.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QPalette, QResizeEvent, QTextDocument
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QFont, QResizeEvent, QTextDocument
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
-    QScrollArea,
     QSpinBox,
     QStyle,
     QVBoxLayout,
@@ -24,15 +22,12 @@ from PySide6.QtWidgets import (
 from bpviz.engine.state import Snapshot
 
 from . import formulas
-from .colors import dark_theme, dark_theme_change
+from .formula_panel import BASE_POINT_SIZE, FormulaPanel
 
 __all__ = ["BASE_POINT_SIZE", "Inspector"]
 
-#: Font size of the formulas at scale 1; presenter mode multiplies it.
-BASE_POINT_SIZE = 13.0
 
-
-class Inspector(QWidget):
+class Inspector(FormulaPanel):
     """Rich-text explanation of the current phase or of the selected neuron or edge.
 
     Signals
@@ -50,9 +45,6 @@ class Inspector(QWidget):
         self._config: dict | None = None
         self._selection: tuple | None = None
         self._sample = 0
-        self._scale = 1.0
-        self._high_contrast = False
-        self._dark = dark_theme()  # follows the desktop's light/dark theme
         self._html = ""
         self._narrow = False
         self._scrolled_for: object = ()
@@ -97,11 +89,7 @@ class Inspector(QWidget):
         self._label.setContentsMargins(8, 4, 8, 8)
         self._label.setAutoFillBackground(True)
 
-        self._scroll = QScrollArea(self)
-        self._scroll.setWidget(self._label)
-        self._scroll.setWidgetResizable(True)
-        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self._scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._scroll = self._formula_scroll(self._label)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 
         layout = QVBoxLayout(self)
@@ -142,20 +130,6 @@ class Inspector(QWidget):
         """Show sample ``i`` (0-based) of the batch; does not emit :attr:`sample_changed`."""
         self._sample = max(0, int(i))
         self._update_sample_box()
-        self._refresh()
-
-    @Slot(float)
-    def set_font_scale(self, f: float) -> None:
-        """Scale the fonts (presenter mode: 2 or more for a projector)."""
-        self._scale = max(0.25, float(f))
-        self._apply_fonts()
-        self._refresh()
-
-    @Slot(bool)
-    def set_high_contrast(self, on: bool) -> None:
-        """Light text on black, with brighter stage colours."""
-        self._high_contrast = bool(on)
-        self._apply_colors()
         self._refresh()
 
     def text(self) -> str:
@@ -231,44 +205,12 @@ class Inspector(QWidget):
         head.setBold(True)
         self._header.setFont(head)
 
-    def changeEvent(self, event: QEvent) -> None:
-        """Follow the desktop theme: light formulas on dark grey in a dark one."""
-        super().changeEvent(event)
-        dark = dark_theme_change(event, self._dark)
-        if dark is not None and hasattr(self, "_scroll"):
-            self._dark = dark
-            self._apply_colors()
-            self._refresh()
-
     def _apply_colors(self) -> None:
-        p = formulas.palette(self._high_contrast, self._dark)
-        # The formulas' own background and text colour, in both modes.
-        pal = QPalette(self._label.palette())
-        for role, color in (
-            (QPalette.ColorRole.Window, p.background),
-            (QPalette.ColorRole.Base, p.background),
-            (QPalette.ColorRole.WindowText, p.text),
-            (QPalette.ColorRole.Text, p.text),
-        ):
-            pal.setColor(role, QColor(color))
-        self._label.setPalette(pal)
-        self._scroll.viewport().setAutoFillBackground(True)
-        self._scroll.viewport().setPalette(pal)
-        # High contrast: the whole panel black, its labels white. Only the
-        # Window role on the panel itself, so the spin box keeps its own look.
-        self.setAutoFillBackground(self._high_contrast)
-        panel = QPalette()
-        labels = QPalette()
-        if self._high_contrast:
-            panel.setColor(QPalette.ColorRole.Window, QColor(p.background))
-            labels.setColor(QPalette.ColorRole.WindowText, QColor(p.text))
-        self.setPalette(panel)
-        for w in (self._header, self._sample_label, self._sample_of):
-            w.setPalette(labels)
+        self._paint_formulas([self._label], [self._header, self._sample_label, self._sample_of])
 
     def _refresh(self) -> None:
         snap, config = self._snapshot, self._config
-        muted = formulas.palette(self._high_contrast, self._dark).muted
+        muted = self._colors().muted
         if config is None or snap is None:
             self._header.setText("Formulas")
             what = "network" if config is None else "snapshot"

@@ -19,15 +19,13 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QEvent, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QColor, QFont, QKeyEvent, QPalette
+from PySide6.QtGui import QAction, QFont, QKeyEvent
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMenu,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -37,12 +35,9 @@ from bpviz.worked import quiz
 from bpviz.worked.expr import HtmlPrinter, fmt
 
 from . import formulas
-from .colors import dark_theme, dark_theme_change
+from .formula_panel import BASE_POINT_SIZE, FormulaPanel
 
 __all__ = ["AnswerField", "QuizPanel"]
-
-#: Font size at scale 1, as the inspector's.
-BASE_POINT_SIZE = 13.0
 
 #: Keys the answer field keeps while a question waits (typing a number).
 _EDIT_KEYS = {
@@ -112,7 +107,7 @@ class AnswerField(QLineEdit):
         super().keyPressEvent(e)
 
 
-class QuizPanel(QWidget):
+class QuizPanel(FormulaPanel):
     """Asks the current phase's quantities; checks, names mistakes, keeps the score.
 
     Signals
@@ -129,9 +124,6 @@ class QuizPanel(QWidget):
         self.session: quiz.QuizSession | None = None
         self._active = False
         self._snapshot: Snapshot | None = None
-        self._scale = 1.0
-        self._high_contrast = False
-        self._dark = dark_theme()
         self._feedback = ""
         self._revealed: quiz.Question | None = None
         self._kinds = set(quiz.KINDS)
@@ -186,11 +178,7 @@ class QuizPanel(QWidget):
         row.setContentsMargins(8, 2, 8, 4)
         row.addLayout(left, 3)
         row.addWidget(self.given, 2)
-        self._scroll = QScrollArea(self)
-        self._scroll.setWidget(self._content)
-        self._scroll.setWidgetResizable(True)
-        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self._scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._scroll = self._formula_scroll(self._content)
         for w in (
             self.header,
             self.score_label,
@@ -257,17 +245,6 @@ class QuizPanel(QWidget):
         """Which kinds of quantity are asked (as the menu's check marks)."""
         for kind, a in self.kind_actions.items():
             a.setChecked(kind in set(kinds))
-
-    def set_font_scale(self, f: float) -> None:
-        self._scale = max(0.25, float(f))
-        self._apply_fonts()
-        self._refresh()
-
-    @Slot(bool)
-    def set_high_contrast(self, on: bool) -> None:
-        self._high_contrast = bool(on)
-        self._apply_colors()
-        self._refresh()
 
     # -- answering ------------------------------------------------------------
 
@@ -339,9 +316,6 @@ class QuizPanel(QWidget):
         self._feedback = ""
         self._refresh()
         self.changed.emit()
-
-    def _colors(self) -> formulas.Palette:
-        return formulas.palette(self._high_contrast, self._dark)
 
     def _say(self, text: str, tone: str) -> str:
         p = self._colors()
@@ -488,35 +462,8 @@ class QuizPanel(QWidget):
         head.setBold(True)
         self.header.setFont(head)
 
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        dark = dark_theme_change(event, self._dark)
-        if dark is not None and hasattr(self, "_scroll"):
-            self._dark = dark
-            self._apply_colors()
-            self._refresh()
-
     def _apply_colors(self) -> None:
-        p = self._colors()
-        pal = QPalette(self._content.palette())
-        for role, color in (
-            (QPalette.ColorRole.Window, p.background),
-            (QPalette.ColorRole.Base, p.background),
-            (QPalette.ColorRole.WindowText, p.text),
-            (QPalette.ColorRole.Text, p.text),
-        ):
-            pal.setColor(role, QColor(color))
-        self._content.setPalette(pal)
-        for w in (self.feedback, self.body, self.given):
-            w.setPalette(pal)
-        self._scroll.viewport().setAutoFillBackground(True)
-        self._scroll.viewport().setPalette(pal)
-        self.setAutoFillBackground(self._high_contrast)
-        panel = QPalette()
-        labels = QPalette()
-        if self._high_contrast:
-            panel.setColor(QPalette.ColorRole.Window, QColor(p.background))
-            labels.setColor(QPalette.ColorRole.WindowText, QColor(p.text))
-        self.setPalette(panel)
-        for w in (self.header, self.score_label, self.question):
-            w.setPalette(labels)
+        self._paint_formulas(
+            [self._content, self.feedback, self.body, self.given],
+            [self.header, self.score_label, self.question],
+        )
