@@ -451,6 +451,16 @@ def _load(args: argparse.Namespace, command: str) -> tuple[Any, str]:
     return load_experiment(args.experiment), Path(args.experiment).stem
 
 
+def _make_out_dir(out: Path) -> bool:
+    """Create the output directory ``out`` if needed; False, with the reason said, if not."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _error(f"{out}: cannot create the output directory ({exc.strerror or exc})")
+        return False
+    return True
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from .engine.experiment_io import ExperimentError, restore_trainer, save_experiment
 
@@ -465,10 +475,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         _error(exc)
         return EXIT_USAGE
     out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        _error(f"{out}: cannot create the output directory ({exc.strerror or exc})")
+    if not _make_out_dir(out):
         return EXIT_USAGE
 
     progress = Progress(args.steps, sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
@@ -953,10 +960,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         _error(f"{path}: {exc}")
         return EXIT_USAGE
     out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        _error(f"{out}: cannot create the output directory ({exc.strerror or exc})")
+    if not _make_out_dir(out):
         return EXIT_USAGE
     labels = run_labels([e.setup for e, _, _ in loaded])
     if labels[0] == "run 1":  # the same settings: name the files instead
