@@ -1,4 +1,5 @@
-"""Fixtures for the training worker: a started session, a recorder and a barrier.
+"""Fixtures for the training worker (a started session, a recorder and a barrier) and for
+the main window (:func:`make_window`).
 
 The worker's signals are emitted in its own thread. A plain Python callable
 connected to them runs *in that thread*, so the :class:`Recorder` is a QObject
@@ -9,6 +10,7 @@ app's views.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -19,8 +21,22 @@ from bpviz.engine import Snapshot
 from bpviz.engine.experiment import Setup
 from bpviz.worker import TrainingSession
 
+if TYPE_CHECKING:
+    from bpviz.views.main_window import MainWindow
+
 #: A tiny, fast experiment: XOR's four points, 2-3-1.
 SMALL = Setup(dataset="xor4", hidden=(3,), batch_size=4, lr=0.5, test_fraction=0.0)
+
+#: XOR one sample a batch, 2-2-1 sigmoid: the exports work out its iterations by hand.
+ONE_SAMPLE = Setup(
+    dataset="xor4",
+    hidden=(2,),
+    activation="sigmoid",
+    batch_size=1,
+    lr=0.5,
+    seed=3,
+    test_fraction=0.0,
+)
 
 #: Generous, because the two cores are shared with other processes.
 TIMEOUT_MS = 20_000
@@ -198,6 +214,50 @@ def small_setup() -> Setup:
 def settle() -> Callable[[TrainingSession, Recorder], Snapshot]:
     """The barrier: ``settle(session, rec)`` → a snapshot after every command sent so far."""
     return _settle
+
+
+@pytest.fixture
+def make_window(qtbot) -> Iterator[Callable[..., MainWindow]]:
+    """Open main windows: ``make_window(setup=SMALL, restore=False, size=(1400, 900))``.
+
+    Each is shown (resized to ``size`` unless ``size`` is None or it restores its saved
+    geometry) and has its network and first snapshot. At teardown each is closed and its
+    training thread must have stopped.
+    """
+    from bpviz.views.main_window import MainWindow
+
+    windows: list[MainWindow] = []
+
+    def make(
+        setup: Setup | None = SMALL,
+        restore: bool = False,
+        size: tuple[int, int] | None = (1400, 900),
+    ) -> MainWindow:
+        w = MainWindow(setup, restore=restore)
+        qtbot.addWidget(w)
+        if size is not None and not restore:
+            w.resize(*size)
+        w.show()
+        qtbot.waitUntil(lambda: w._latest is not None and bool(w._config), timeout=TIMEOUT_MS)
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        w.close()
+        assert not w.session.thread.isRunning()
+
+
+@pytest.fixture
+def window(make_window) -> MainWindow:
+    """A window on :data:`SMALL`, 1400 × 900."""
+    return make_window()
+
+
+@pytest.fixture
+def one_sample_window(make_window) -> MainWindow:
+    """A window on :data:`ONE_SAMPLE` at the size it opens with."""
+    return make_window(ONE_SAMPLE, size=None)
 
 
 def _dark_palette() -> QPalette:

@@ -22,7 +22,6 @@ from bpviz.animation import (
     walk_frames,
     write_animation,
 )
-from bpviz.engine.experiment import Setup
 from bpviz.engine.experiment_io import _umask, load_experiment, restore_trainer
 from bpviz.engine.trainer import phase_plan
 from bpviz.examples import example_paths
@@ -232,24 +231,8 @@ def test_progress_line_counts_frames():
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    w = MainWindow(
-        Setup(
-            dataset="xor4",
-            hidden=(2,),
-            activation="sigmoid",
-            batch_size=1,
-            lr=0.5,
-            seed=3,
-            test_fraction=0.0,
-        ),
-        restore=False,
-    )
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w._latest is not None and bool(w._config), timeout=TIMEOUT)
-    yield w
-    w.close()
+def window(one_sample_window) -> MainWindow:
+    return one_sample_window
 
 
 def test_window_exports_from_its_current_state_and_keeps_training_there(window, qtbot, tmp_path):

@@ -22,14 +22,8 @@ STEPS = 12
 
 
 @pytest.fixture
-def window(qtbot):
-    w = MainWindow(SMALL, restore=False)
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitUntil(lambda: w._latest is not None and bool(w._config), timeout=TIMEOUT)
-    yield w
-    w.close()
+def window(make_window) -> MainWindow:
+    return make_window(SMALL)
 
 
 def _train(qtbot, w: MainWindow, steps: int = STEPS) -> None:

@@ -43,26 +43,9 @@ TIMEOUT = 20_000
 
 
 @pytest.fixture
-def make_window(qtbot):
-    windows = []
-
-    def make(setup: Setup | None = SMALL, restore: bool = False) -> MainWindow:
-        w = MainWindow(setup, restore=restore)
-        qtbot.addWidget(w)
-        w.show()
-        qtbot.waitUntil(lambda: w._latest is not None and bool(w._config), timeout=TIMEOUT)
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        w.close()
-        assert not w.session.thread.isRunning()
-
-
-@pytest.fixture
 def window(make_window) -> MainWindow:
-    return make_window()
+    """A window on SMALL at the size it opens with (the first-window geometry is tested)."""
+    return make_window(SMALL, size=None)
 
 
 @pytest.fixture

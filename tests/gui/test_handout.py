@@ -185,24 +185,8 @@ def test_command_refuses_bad_outputs(tmp_path, capsys, name):
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    w = MainWindow(
-        Setup(
-            dataset="xor4",
-            hidden=(2,),
-            activation="sigmoid",
-            batch_size=1,
-            lr=0.5,
-            seed=3,
-            test_fraction=0.0,
-        ),
-        restore=False,
-    )
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w._latest is not None and bool(w._config), timeout=TIMEOUT)
-    yield w
-    w.close()
+def window(one_sample_window) -> MainWindow:
+    return one_sample_window
 
 
 def test_window_exports_the_iteration_its_next_step_computes(window, qtbot, tmp_path):

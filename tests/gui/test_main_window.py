@@ -22,31 +22,6 @@ SMALL = Setup(dataset="xor4", hidden=(3,), batch_size=4, lr=0.5, test_fraction=0
 TIMEOUT = 20_000
 
 
-@pytest.fixture
-def make_window(qtbot):
-    windows = []
-
-    def make(setup: Setup | None = SMALL, restore: bool = False) -> MainWindow:
-        w = MainWindow(setup, restore=restore)
-        qtbot.addWidget(w)
-        if not restore:
-            w.resize(1400, 900)
-        w.show()
-        qtbot.waitUntil(lambda: w._latest is not None and bool(w._config), timeout=TIMEOUT)
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        w.close()
-        assert w.session.thread.isFinished() or not w.session.thread.isRunning()
-
-
-@pytest.fixture
-def window(make_window) -> MainWindow:
-    return make_window()
-
-
 def wait_snapshot(qtbot, w: MainWindow, pred, timeout=TIMEOUT):
     qtbot.waitUntil(lambda: w._latest is not None and pred(w._latest), timeout=timeout)
     return w._latest

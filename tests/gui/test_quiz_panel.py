@@ -34,15 +34,8 @@ TIMEOUT = 20_000
 
 
 @pytest.fixture
-def window(qtbot):
-    w = MainWindow(SETUP, restore=False)
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitUntil(lambda: w._latest is not None and bool(w._config), timeout=TIMEOUT)
-    yield w
-    w.close()
-    assert not w.session.thread.isRunning()
+def window(make_window) -> MainWindow:
+    return make_window(SETUP)
 
 
 def step_to(qtbot, w, kind, layer=None):
