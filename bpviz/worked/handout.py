@@ -848,8 +848,8 @@ def html_blocks(doc: Doc, p: HtmlPrinter | None = None) -> list[tuple[Block, str
     return out
 
 
-def to_html(doc: Doc) -> str:
-    """One self-contained HTML file: inline CSS and SVG, no script, nothing fetched."""
+def _html_body(doc: Doc) -> list[str]:
+    """The blocks as HTML, each figure as inline SVG with its caption."""
     body = []
     for b, s in html_blocks(doc):
         if isinstance(b, Figure):
@@ -858,6 +858,12 @@ def to_html(doc: Doc) -> str:
                 "</figcaption></figure>"
             )
         body.append(s)
+    return body
+
+
+def to_html(doc: Doc) -> str:
+    """One self-contained HTML file: inline CSS and SVG, no script, nothing fetched."""
+    body = _html_body(doc)
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(doc.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
@@ -883,14 +889,7 @@ _NOTEBOOK_CSS = """
 
 def to_notebook_html(doc: Doc) -> str:
     """The handout as one HTML fragment for a notebook cell (scoped CSS, inline SVG)."""
-    body = []
-    for b, s in html_blocks(doc):
-        if isinstance(b, Figure):
-            s = (
-                f"<figure>{figure.to_svg(b.layout)}<figcaption>{html.escape(b.caption)}"
-                "</figcaption></figure>"
-            )
-        body.append(s)
+    body = _html_body(doc)
     return (
         f'<div class="bpviz-handout"><style>{_NOTEBOOK_CSS}</style>'
         f"<h2>{html.escape(doc.title)}</h2>\n" + "\n".join(body) + "</div>"
