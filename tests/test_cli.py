@@ -9,8 +9,6 @@ import math
 import os
 import signal
 import struct
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -20,25 +18,9 @@ import pytest
 from bpviz import __version__, cli
 from bpviz.engine.experiment import PRESETS, Setup
 from bpviz.engine.experiment_io import load_experiment, save_experiment
+from tests.helpers import REPO, run_cli
 
-REPO = Path(__file__).resolve().parents[1]
 SVG_NS = "{http://www.w3.org/2000/svg}"
-
-
-def run(*args: str, module: str = "bpviz.cli", cwd: Path | None = None, timeout: int = 180):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    env.pop("DISPLAY", None)
-    return subprocess.run(
-        [sys.executable, "-m", module, *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or REPO,
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def one_error_line(result) -> str:
@@ -66,20 +48,20 @@ def read_loss_csv(path: Path) -> tuple[list[str], list[list[str]]]:
 
 
 def test_version():
-    result = run("--version")
+    result = run_cli("--version")
     assert result.returncode == 0
     assert result.stdout.strip() == f"bpviz {__version__}"
 
 
 def test_help_lists_the_commands():
-    result = run("--help")
+    result = run_cli("--help")
     assert result.returncode == 0
     assert "train" in result.stdout and "examples" in result.stdout
     assert result.stderr == ""
 
 
 def test_train_help():
-    result = run("train", "--help")
+    result = run_cli("train", "--help")
     assert result.returncode == 0
     for option in ("--steps", "--out", "--example", "--quiet", "EXPERIMENT.json"):
         assert option in result.stdout
@@ -90,14 +72,14 @@ def test_no_arguments_means_open_the_window():
 
 
 def test_examples_are_listed():
-    result = run("examples")
+    result = run_cli("examples")
     assert result.returncode == 0
     names = [line.split()[0] for line in result.stdout.splitlines()]
     assert names == list(PRESETS)
 
 
 def test_python_m_bpviz_runs_the_command_line():
-    result = run("--version", module="bpviz", timeout=60)
+    result = run_cli("--version", module="bpviz", timeout=60)
     assert result.returncode == 0
     assert result.stdout.strip() == f"bpviz {__version__}"
 
@@ -109,7 +91,7 @@ def test_python_m_bpviz_runs_the_command_line():
 
 def test_train_an_example_for_500_steps(tmp_path):
     out = tmp_path / "out"
-    result = run("train", "--example", "xor4", "--steps", "500", "--out", str(out))
+    result = run_cli("train", "--example", "xor4", "--steps", "500", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "\r" not in result.stderr  # no progress bar when stderr is not a terminal
     assert result.stderr == ""
@@ -142,10 +124,11 @@ def test_train_an_example_for_500_steps(tmp_path):
 def test_train_a_file_continues_its_run(tmp_path):
     first = tmp_path / "first"
     assert (
-        run("train", "--example", "circle", "--steps", "120", "--out", str(first)).returncode == 0
+        run_cli("train", "--example", "circle", "--steps", "120", "--out", str(first)).returncode
+        == 0
     )
     second = tmp_path / "second"
-    result = run(
+    result = run_cli(
         "train",
         str(first / "experiment.json"),
         "--steps",
@@ -175,13 +158,15 @@ def test_train_a_csv_experiment(tmp_path):
     setup = Setup(dataset="csv", csv_path=str(data), hidden=(3,), batch_size=5, lr=0.2)
     save_experiment(tmp_path / "e.json", setup)
     data.unlink()  # the data travels in the experiment file
-    result = run("train", str(tmp_path / "e.json"), "--steps", "30", "--out", str(tmp_path / "o"))
+    result = run_cli(
+        "train", str(tmp_path / "e.json"), "--steps", "30", "--out", str(tmp_path / "o")
+    )
     assert result.returncode == 0, result.stderr
     assert load_experiment(tmp_path / "o" / "experiment.json").dataset.n_inputs == 1
 
 
 def test_zero_steps_exports_the_initial_state(tmp_path):
-    result = run("train", "--example", "lecture", "--steps", "0", "--out", str(tmp_path), "-q")
+    result = run_cli("train", "--example", "lecture", "--steps", "0", "--out", str(tmp_path), "-q")
     assert result.returncode == 0, result.stderr
     _, rows = read_loss_csv(tmp_path / "loss.csv")
     assert [r[0] for r in rows] == ["0"]
@@ -193,7 +178,7 @@ def test_zero_steps_exports_the_initial_state(tmp_path):
 def test_invalid_json_file(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "bpviz-experiment",\n "version": 1,,}', encoding="utf-8")
-    result = run("train", str(bad), "--steps", "10", "--out", str(tmp_path / "o"))
+    result = run_cli("train", str(bad), "--steps", "10", "--out", str(tmp_path / "o"))
     assert result.returncode == 2
     line = one_error_line(result)
     assert "bad.json: line 2, column 15: invalid JSON" in line
@@ -205,7 +190,7 @@ def test_invalid_field(tmp_path):
     doc["setup"]["hidden"] = [4, "x"]
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(doc), encoding="utf-8")
-    result = run("train", str(bad), "--steps", "10", "--out", str(tmp_path / "o"))
+    result = run_cli("train", str(bad), "--steps", "10", "--out", str(tmp_path / "o"))
     assert result.returncode == 2
     assert one_error_line(result).endswith(
         "bad.json: setup.hidden[1]: expected a positive integer up to 100_000, got 'x'"
@@ -213,7 +198,7 @@ def test_invalid_field(tmp_path):
 
 
 def test_nonexistent_file(tmp_path):
-    result = run("train", str(tmp_path / "nope.json"), "--steps", "10", "--out", str(tmp_path))
+    result = run_cli("train", str(tmp_path / "nope.json"), "--steps", "10", "--out", str(tmp_path))
     assert result.returncode == 2
     assert one_error_line(result).endswith("nope.json: file not found")
 
@@ -236,7 +221,7 @@ def test_nonexistent_file(tmp_path):
     ],
 )
 def test_usage_errors(tmp_path, args, message):
-    result = run(*args, cwd=tmp_path)
+    result = run_cli(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert message in one_error_line(result)
     assert result.stdout == ""
@@ -244,7 +229,7 @@ def test_usage_errors(tmp_path, args, message):
 
 def test_output_directory_that_is_a_file(tmp_path):
     (tmp_path / "f").write_text("x", encoding="utf-8")
-    result = run("train", "--example", "xor4", "--steps", "5", "--out", str(tmp_path / "f"))
+    result = run_cli("train", "--example", "xor4", "--steps", "5", "--out", str(tmp_path / "f"))
     assert result.returncode == 2
     assert "cannot create the output directory" in one_error_line(result)
 
@@ -263,7 +248,9 @@ def test_divergence_stops_reports_and_still_writes(tmp_path):
     )
     save_experiment(tmp_path / "boom.json", setup)
     out = tmp_path / "out"
-    result = run("train", str(tmp_path / "boom.json"), "--steps", "5000", "--out", str(out), "-q")
+    result = run_cli(
+        "train", str(tmp_path / "boom.json"), "--steps", "5000", "--out", str(out), "-q"
+    )
     assert result.returncode == 3, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("bpviz: ") and "diverged" in lines[0]
@@ -367,7 +354,7 @@ def test_training_runs_exactly_the_steps_asked():
 def test_a_fifo_is_refused_at_once(tmp_path):
     fifo = tmp_path / "pipe.json"
     os.mkfifo(fifo)
-    result = run("train", str(fifo), "--steps", "5", "--out", str(tmp_path / "o"))
+    result = run_cli("train", str(fifo), "--steps", "5", "--out", str(tmp_path / "o"))
     assert result.returncode == 2
     assert one_error_line(result).endswith("pipe.json: is a FIFO, not a regular file")
 
@@ -378,7 +365,7 @@ def test_a_lone_surrogate_in_the_title_is_refused_before_training(tmp_path):
     doc["title"] = "@T@"
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(doc).replace("@T@", "\\ud800"), encoding="utf-8")
-    result = run("train", str(bad), "--steps", "5", "--out", str(tmp_path / "o"))
+    result = run_cli("train", str(bad), "--steps", "5", "--out", str(tmp_path / "o"))
     assert result.returncode == 2
     assert one_error_line(result).endswith(
         "bad.json: title: not valid Unicode (lone surrogate U+D800)"
@@ -388,7 +375,7 @@ def test_a_lone_surrogate_in_the_title_is_refused_before_training(tmp_path):
 def test_an_output_that_cannot_be_written_does_not_stop_the_others(tmp_path):
     out = tmp_path / "o"
     (out / "loss.csv").mkdir(parents=True)  # a directory where loss.csv should go
-    result = run("train", "--example", "xor4", "--steps", "5", "--out", str(out))
+    result = run_cli("train", "--example", "xor4", "--steps", "5", "--out", str(out))
     assert result.returncode == 1
     line = one_error_line(result)
     assert "cannot write loss.csv (" in line

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 import struct
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -16,27 +13,11 @@ import numpy as np
 from bpviz.engine.compare import record_run
 from bpviz.engine.experiment import Setup, build
 from bpviz.engine.experiment_io import save_experiment
+from tests.helpers import run_cli
 
-REPO = Path(__file__).resolve().parents[1]
 SIG = Setup(
     dataset="xor4", hidden=(3, 3), activation="sigmoid", batch_size=4, lr=0.5, test_fraction=0.0
 )
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    env.pop("DISPLAY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "bpviz.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=180,
-        check=False,
-    )
 
 
 def _save(path: Path, setup: Setup) -> Path:
@@ -49,7 +30,9 @@ def test_two_runs_differing_in_sigma_give_columns_labelled_by_sigma(tmp_path):
     a = _save(tmp_path / "a.json", SIG)
     b = _save(tmp_path / "b.json", SIG.with_(activation="relu"))
     out = tmp_path / "out"
-    r = run("compare", str(a), str(b), "--steps", "40", "--points", "8", "--out", str(out), "-q")
+    r = run_cli(
+        "compare", str(a), str(b), "--steps", "40", "--points", "8", "--out", str(out), "-q"
+    )
     assert r.returncode == 0, r.stderr
     with open(out / "compare.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
@@ -82,7 +65,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
         ("compare", str(a), str(tmp_path / "missing.json"), "--steps", "5", "--out", "o"),
         ("compare", str(a), str(a), "--steps", "-1", "--out", str(tmp_path / "o")),
     ):
-        r = run(*args)
+        r = run_cli(*args)
         assert r.returncode == 2, (args, r.stderr)
         lines = r.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("bpviz: error: "), r.stderr

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import run_cli
 
 
-def run(*args: str, timeout: int = 300):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    env.pop("DISPLAY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "bpviz.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
+def run(*args: str):
+    """``bpviz *args`` in a child (sheets as PDF take longer than the other commands)."""
+    return run_cli(*args, timeout=300)
 
 
 def test_pdf_sheets_and_keys_are_reproducible_byte_for_byte(tmp_path):

@@ -2,34 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-QT_PREFIXES = ("PySide6", "shiboken6", "pyqtgraph")
-
-
-def modules_loaded_by(statement: str) -> list[str]:
-    """Run ``statement`` in a fresh interpreter and list the modules it loaded."""
-    code = f"import json, sys\n{statement}\nprint(json.dumps(sorted(sys.modules)))"
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+from tests.helpers import QT_PREFIXES, modules_loaded_by
 
 
 @pytest.mark.parametrize(
