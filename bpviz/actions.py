@@ -52,6 +52,8 @@ class Actions:
     text_smaller: QAction
     text_reset: QAction
     auto_advance: QAction
+    formulas_down: QAction
+    formulas_up: QAction
     auto_advance_interval: QAction
     show_values: QAction
     log_y: QAction
@@ -139,6 +141,13 @@ class Actions:
                 "Step one phase every few seconds (set the interval in the View menu)",
                 checkable=True,
             ),
+            formulas_down=act(
+                parent,
+                "Scroll formulas &down",
+                ("Down",),
+                "Show the formulas further down (a focused box keeps its own Up and Down)",
+            ),
+            formulas_up=act(parent, "Scroll formulas &up", ("Up",), "Show the formulas above"),
             auto_advance_interval=act(parent, "Auto-advance &interval…"),
             show_values=act(
                 parent, "Show &values", ("V",), "Show u, o and δ beside each neuron", True
@@ -195,6 +204,10 @@ class Actions:
     def all(self) -> list[QAction]:
         """Every action, in declaration order."""
         return [getattr(self, f.name) for f in fields(self)]
+
+    def yielding(self) -> list[QAction]:
+        """Actions whose keys a focused spin box, combo box or line edit keeps (Up, Down)."""
+        return [self.formulas_down, self.formulas_up]
 
     def keyboard(self) -> list[QAction]:
         """Actions whose shortcuts must work even when a spin box has focus."""

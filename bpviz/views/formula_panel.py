@@ -68,6 +68,26 @@ class FormulaPanel(QWidget):
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         return scroll
 
+    def scroll_lines(self, n: int) -> None:
+        """Scroll the formulas ``n`` lines down (negative: up); the Up and Down keys."""
+        bar = self._scroll.verticalScrollBar()
+        line = self._scroll.widget().fontMetrics().lineSpacing()
+        bar.setValue(bar.value() + n * line)
+
+    def wanted_height(self) -> int:
+        """The panel's height that shows all its formulas without scrolling."""
+        content = self._scroll.widget()
+        width = self._scroll.viewport().width()
+        if content.hasHeightForWidth():
+            need = content.heightForWidth(width)
+        else:
+            need = content.sizeHint().height()
+        frame = 2 * self._scroll.frameWidth()
+        hbar = self._scroll.horizontalScrollBar()
+        if hbar.isVisible():
+            frame += hbar.height()
+        return self.height() - self._scroll.height() + need + frame
+
     def _paint_formulas(self, content: Sequence[QWidget], labels: Sequence[QWidget]) -> None:
         """The formulas' background and text colour on ``content`` and the scroll area's
         viewport, in both modes. High contrast: the whole panel black and its ``labels``

@@ -35,9 +35,12 @@ class Inspector(FormulaPanel):
     sample_changed(int)
         The user picked another sample of the batch (0-based) in the spin box.
         :meth:`set_sample` does not emit it.
+    formulas_changed()
+        Other formulas are shown and laid out (presenter mode fits the panel to them).
     """
 
     sample_changed = Signal(int)
+    formulas_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -247,6 +250,7 @@ class Inspector(FormulaPanel):
         y = self._anchor_y(self._html, formulas.NOW_ANCHOR)
         bar = self._scroll.verticalScrollBar()
         bar.setValue(0 if y is None else max(0, int(y) - 4))
+        self.formulas_changed.emit()
 
     def _anchor_y(self, html: str, name: str) -> float | None:
         """Top of the block holding anchor ``name``, laid out like the label."""

@@ -111,7 +111,9 @@ class _ShortcutGuard(QObject):
     Qt first offers a key to the focused widget as a ShortcutOverride event; a
     spin box claims Space and the arrows, so Space would never play. For the
     keys of our transport actions we decline the override on the widget's
-    behalf, and Qt triggers the window's shortcut instead.
+    behalf, and Qt triggers the window's shortcut instead. The other way round
+    for Up and Down (scrolling the formulas): a focused box keeps them, so we
+    claim the override on its behalf.
 
     The guard filters only the window's input widgets, not the whole
     application: every event a Python filter sees needs the GIL, which the
@@ -127,6 +129,7 @@ class _ShortcutGuard(QObject):
         super().__init__(window)
         self._window = window
         self._keys = {seq.toString() for a in actions.keyboard() for seq in a.shortcuts()}
+        self._yield = {seq.toString() for a in actions.yielding() for seq in a.shortcuts()}
         self.guard_inputs()
 
     def guard_inputs(self) -> None:
@@ -142,9 +145,12 @@ class _ShortcutGuard(QObject):
             and obj.window() is self._window
             and not obj.property("bpviz_owns_keys")
         ):
-            combo = event.keyCombination()  # type: ignore[attr-defined]
-            if QKeySequence(combo).toString() in self._keys:
+            combo = QKeySequence(event.keyCombination()).toString()  # type: ignore[attr-defined]
+            if combo in self._keys:
                 event.ignore()
+                return True
+            if combo in self._yield:
+                event.accept()  # the box gets the key press, not the window's shortcut
                 return True
         return False
 
@@ -340,6 +346,11 @@ class MainWindow(QMainWindow):
         self._advance.timeout.connect(self.session.step_phase)
         a.auto_advance.toggled.connect(self.set_auto_advance)
         a.auto_advance_interval.triggered.connect(self._ask_auto_advance_interval)
+        a.formulas_down.triggered.connect(
+            lambda: self.formula_stack.currentWidget().scroll_lines(3)
+        )
+        a.formulas_up.triggered.connect(lambda: self.formula_stack.currentWidget().scroll_lines(-3))
+        self.inspector.formulas_changed.connect(self._fit_formulas)
         a.show_values.toggled.connect(self.network_view.set_show_values)
         a.log_y.toggled.connect(self.loss_plot.set_log_y)
         a.log_y.triggered.connect(self.loss_plot.choose_log_y)  # L or the menu: the user's
@@ -458,6 +469,8 @@ class MainWindow(QMainWindow):
         view.addAction(a.text_reset)
         view.addAction(a.auto_advance)
         view.addAction(a.auto_advance_interval)
+        view.addAction(a.formulas_down)
+        view.addAction(a.formulas_up)
         view.addAction(a.show_values)
         view.addAction(a.log_y)
         view.addAction(a.hidden_maps)
@@ -1355,15 +1368,20 @@ class MainWindow(QMainWindow):
             ):
                 dock.hide()
             self.inspector_dock.show()
+            # No title bar: the panel's own header says what it shows.
+            self.inspector_dock.setTitleBarWidget(QWidget())
             self.showFullScreen()
-            # The graph on top, the formulas below: a fair share of the screen each.
+            # The graph on top, the formulas below: a fair share of the screen each,
+            # then as much as this phase's formulas need (_fit_formulas).
             screen = self.screen().availableGeometry() if self.screen() else self.geometry()
             self.resizeDocks(
                 [self.inspector_dock], [int(screen.height() * 0.36)], Qt.Orientation.Vertical
             )
             self._presenting_comparison = False
             self._present_comparison()
+            QTimer.singleShot(0, self, self._fit_formulas)  # once full screen is laid out
         else:
+            self.inspector_dock.setTitleBarWidget(None)
             self.loss_plot.readout.show()
             state = getattr(self, "_pre_presenter_state", None)
             if state is not None:
@@ -1375,6 +1393,27 @@ class MainWindow(QMainWindow):
         self.inspector.set_high_contrast(on)
         self.quiz_panel.set_high_contrast(on)
         self.network_view.setFocus()
+
+    #: Presenter mode: the formulas may take up to this share of the window's height.
+    FORMULAS_MAX_SHARE = 0.6
+
+    @Slot()
+    def _fit_formulas(self) -> None:
+        """Presenter mode: make the formulas dock as tall as its formulas need.
+
+        Up to :attr:`FORMULAS_MAX_SHARE` of the window; it only grows while
+        presenting, so the graph does not jump at every phase (a walk settles
+        after its longest phase, the gradients or the update). Longer formulas
+        scroll, with the Up and Down keys too.
+        """
+        if not self.acts.presenter.isChecked() or not self.inspector_dock.isVisible():
+            return
+        dock = self.inspector_dock
+        panel = self.formula_stack.currentWidget()
+        need = panel.wanted_height() + dock.height() - self.formula_stack.height()
+        want = min(need, int(self.height() * self.FORMULAS_MAX_SHARE))
+        if want > dock.height():
+            self.resizeDocks([dock], [want], Qt.Orientation.Vertical)
 
     def _present_comparison(self) -> None:
         """In presenter mode, kept runs bring the Err and ‖δ‖ plots, one above the other.

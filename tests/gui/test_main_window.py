@@ -1024,3 +1024,66 @@ def test_status_bar_err_after_a_step_back_is_the_newest_evaluation_left(make_win
     qtbot.waitUntil(lambda: "iteration 15 " in w.status_label.text(), timeout=TIMEOUT)
     text = w.status_label.text()
     assert f"train Err {first[1]:.4g}" in text and "both at iteration 0" in text, text
+
+
+def _walk_to(qtbot, w: MainWindow, title: str) -> None:
+    """Step phases until the lecture walk stands on the phase called ``title``."""
+    for _ in range(20):
+        if w._latest.phase is not None and w._latest.phase.title.startswith(title):
+            return
+        n = w._latest.phase.index if w._latest.phase is not None else -1
+        w.acts.step_phase.trigger()
+        wait_snapshot(qtbot, w, lambda s, n=n: s.phase is not None and s.phase.index != n)
+    raise AssertionError(f"no phase {title!r}")
+
+
+def test_presenter_mode_fits_the_formulas_of_the_longest_phase(make_window, qtbot):
+    # On the lecture example the gradients and the update list six θ each: in presenter
+    # mode every line shows, the graph keeps the rest, and the panel does not shrink again.
+    from bpviz.examples import example_paths
+
+    w = make_window()
+    w.open_experiment(str(example_paths()["lecture"]))
+    wait_snapshot(qtbot, w, lambda s: w._config.get("bias") is False)
+    w.acts.presenter.trigger()
+    qtbot.waitUntil(w.isFullScreen, timeout=TIMEOUT)
+    assert w.inspector_dock.titleBarWidget() is not None  # the header names the panel
+    bar = w.inspector._scroll.verticalScrollBar()
+    for title in ("Gradients", "Update"):
+        _walk_to(qtbot, w, title)
+        with qtbot.waitSignal(w.inspector.formulas_changed, timeout=TIMEOUT):
+            pass
+        qtbot.waitUntil(lambda: bar.maximum() == 0, timeout=TIMEOUT)
+        assert "θ<sub>42</sub>" in w.inspector.text()
+        assert w.inspector_dock.height() <= 0.6 * w.height() + 1
+        assert w.network_view.height() >= 0.2 * w.height()
+    tall = w.inspector_dock.height()
+    w.acts.step_phase.trigger()  # the next iteration's forward pass: fewer lines
+    wait_snapshot(qtbot, w, lambda s: s.phase is not None and s.phase.index == 0)
+    assert w.inspector_dock.height() == tall
+    w.acts.presenter.trigger()
+    assert w.inspector_dock.titleBarWidget() is None
+
+
+def test_up_and_down_scroll_the_formulas_but_a_focused_box_keeps_them(make_window, qtbot):
+    from bpviz.examples import example_paths
+
+    w = make_window()
+    w.open_experiment(str(example_paths()["lecture"]))
+    wait_snapshot(qtbot, w, lambda s: w._config.get("bias") is False)
+    w.resizeDocks([w.inspector_dock], [120], Qt.Orientation.Vertical)
+    _walk_to(qtbot, w, "Gradients")
+    bar = w.inspector._scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=TIMEOUT)
+    bar.setValue(0)
+    assert [s.toString() for s in w.acts.formulas_down.shortcuts()] == ["Down"]
+    w.acts.formulas_down.trigger()
+    assert bar.value() > 0
+    w.acts.formulas_up.trigger()
+    assert bar.value() == 0
+    # A focused spin box or combo box keeps its own Up and Down.
+    for widget in (w.controls.lr, w.controls.findChild(QComboBox)):
+        for key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+            event = QKeyEvent(QEvent.Type.ShortcutOverride, key, Qt.KeyboardModifier.NoModifier)
+            QApplication.sendEvent(widget, event)
+            assert event.isAccepted()
