@@ -16,6 +16,8 @@ __all__ = ["DEFAULTS", "read", "read_setup", "write", "write_setup"]
 DEFAULTS: dict[str, Any] = {
     "window/geometry": QByteArray(),
     "window/state": QByteArray(),
+    # The window's size when its state (dock sizes) was saved, "WIDTHxHEIGHT".
+    "window/state_size": "",
     "setup": "",
     "pace": 0.0,
     "show_values": True,

@@ -586,6 +586,10 @@ class MainWindow(QMainWindow):
         state = settings.read("window/state")
         if not state.isEmpty() and self.restoreState(state):
             self._docks_to_size = False
+            # Dock sizes are pixels: for a window of another size (last week's laptop,
+            # today's projector) they are given proportions again once it is shown.
+            w, _, h = settings.read("window/state_size").partition("x")
+            self._state_size = QSize(int(w), int(h)) if w.isdigit() and h.isdigit() else None
         pace = settings.read("pace")
         self.controls.set_pace(pace)
         self.session.set_pace(pace)
@@ -599,6 +603,7 @@ class MainWindow(QMainWindow):
             self.set_presenter_mode(False)
         settings.write("window/geometry", self.saveGeometry())
         settings.write("window/state", self.saveState())
+        settings.write("window/state_size", f"{self.width()}x{self.height()}")
         settings.write_setup(self._setup)
         settings.write("show_values", self.acts.show_values.isChecked())
 
@@ -644,9 +649,21 @@ class MainWindow(QMainWindow):
         ):
             self._title_file = None  # no longer trained on that CSV file
         self._update_title()
-        if self._docks_to_size and self.isVisible():
+        if self.isVisible() and (self._docks_to_size or self._restored_for_another_size()):
             self._docks_to_size = False
             QTimer.singleShot(0, self, self._size_first_docks)
+
+    _state_size: QSize | None = None
+
+    def _restored_for_another_size(self) -> bool:
+        """True once, if the restored dock sizes were saved for a window 10 % larger or smaller."""
+        saved, self._state_size = self._state_size, None
+        if saved is None or saved.isEmpty():
+            return False
+        return (
+            abs(self.width() - saved.width()) > 0.1 * saved.width()
+            or abs(self.height() - saved.height()) > 0.1 * saved.height()
+        )
 
     def _update_title(self) -> None:
         """The window title names the file the session came from."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -492,6 +493,22 @@ def test_a_window_left_on_last_weeks_projector_comes_back_onto_the_laptop(tmp_pa
     assert contains(list(laptop), seen["window"]), seen["window"]
     for title, dock in seen["docks"].items():
         assert dock["visible"] and contains(seen["inner"], dock["rect"]), title
+
+
+def test_docks_saved_in_a_small_window_get_proportions_in_a_larger_one(tmp_path):
+    # Dock sizes are saved in pixels. Restored into a window of another size (here the
+    # geometry is not restored, so the window opens at its preferred size on a large
+    # screen), the plots' column must not stay as narrow as it was on the small one.
+    small = probe(tmp_path, [(0, 0, 1024, 600)])
+    narrow = small["sizes"]["output"][0]
+    conf = next((tmp_path / "settings").rglob("*.conf"))
+    text = conf.read_text()
+    conf.write_text(re.sub(r"(?m)^geometry=.*\n", "", text))
+    assert "state=" in conf.read_text() and "geometry=" not in conf.read_text()
+    seen = probe(tmp_path, [(0, 0, 1920, 1080)])
+    width = seen["window"][2]
+    assert width > 1.4 * small["window"][2]
+    assert seen["sizes"]["output"][0] >= max(0.2 * width, narrow + 60), (narrow, seen["sizes"])
 
 
 # -- the loss plot in the window ------------------------------------------------------------------
