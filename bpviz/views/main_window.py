@@ -615,6 +615,7 @@ class MainWindow(QMainWindow):
             return
         self._setup = info.setup
         self._config = info.config
+        self._stopped_by_divergence = False
         self._selection = None
         self._sample = 0
         self.controls.set_outputs(info.dataset.n_outputs)
@@ -811,10 +812,14 @@ class MainWindow(QMainWindow):
         self.status_label.setText("   ·   ".join(parts))
 
     session_playing = False
+    #: The run diverged (until it plays again or another run is built): a replay plays.
+    _stopped_by_divergence = False
 
     @Slot(bool)
     def _on_playing_changed(self, playing: bool) -> None:
         self.session_playing = playing
+        if playing:
+            self._stopped_by_divergence = False
         self.acts.play_pause.setText("&Pause" if playing else "&Play")
         if playing:
             self._rate_mark = None
@@ -909,6 +914,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_diverged(self, message: str) -> None:
+        self._stopped_by_divergence = True
         self.show_banner(f"<b>Training diverged.</b> {message}")
 
     @Slot(str)
@@ -1315,11 +1321,13 @@ class MainWindow(QMainWindow):
         Same seeds; the start θ is kept unless the initialiser or the
         architecture changes, so the comparison with the kept run is fair.
         A run that was playing goes on playing from its new start, so the
-        comparison draws itself beside the ghost.
+        comparison draws itself beside the ghost; so does a run that diverged
+        (it cannot be walked on, and the exploding example's remedy is meant to
+        be seen training).
         """
         net = {"hidden", "bias", "init", "seed", "dataset", "csv_path", "output_activation"}
         keep = {} if net & changes.keys() else {"params": self._setup.params}
-        was_playing = self.session_playing
+        was_playing = self.session_playing or self._stopped_by_divergence
         self.set_auto_advance(False)
         self.load_setup(self._setup.with_(**changes, **keep))
         if was_playing:

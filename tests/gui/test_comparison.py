@@ -210,6 +210,30 @@ def test_replay_keys_follow_the_exploding_example(qtbot):
     w.close()
 
 
+def test_c_after_the_exploding_run_diverged_plays_the_clipped_replay(qtbot):
+    # The exploding example diverges within a few iterations, which stops training; C keeps
+    # the run and the replay with clipping trains at once (no Space needed to see it).
+    from bpviz.engine.experiment import PRESETS
+
+    w = MainWindow(PRESETS["exploding"][1], restore=False)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w._latest is not None and bool(w._config), timeout=TIMEOUT)
+    diverged: list[str] = []
+    w.session.worker.diverged.connect(diverged.append)
+    w.session.play()
+    qtbot.waitUntil(lambda: bool(diverged) and not w.session_playing, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: "Training diverged" in w.banner.text(), timeout=TIMEOUT)
+    seen: list[int] = []
+    w.session.worker.snapshot_ready.connect(lambda snap: seen.append(snap.iteration))
+    clip = next(a for a, _c in w.comparisons._replay_entries() if a.shortcut().toString() == "C")
+    clip.trigger()  # C: compare with clipping
+    qtbot.waitUntil(lambda: w._setup.clip_norm == 1.0 and w.session_playing, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: 0 in seen and max(seen[seen.index(0) :]) > 20, timeout=TIMEOUT)
+    assert w.comparisons.labels() == ["no clipping"]
+    w.session.pause()
+    w.close()
+
+
 def _save(qtbot, w: MainWindow, path: str) -> None:
     """File ▸ Save experiment to ``path``; returns once the training process wrote it."""
     saved: list[str] = []
