@@ -361,7 +361,9 @@ PRESETS: dict[str, tuple[str, Setup]] = {
             activation="linear",
             output_activation="linear",
             init="large",
-            lr=1e-9,
+            # Diverges at the third iteration; small enough that both remedies learn
+            # (clipping ‖g‖ ≤ 1: Err 7.8e9 → 36 in 20,000 iterations; Xavier: 217 → 0).
+            lr=1e-4,
         ),
     ),
 }

@@ -931,7 +931,7 @@ def test_example_file_matches_its_preset_and_builds(name):
     assert exp.title == label == example_titles()[name]
     assert not exp.has_state
     trainer, _ = restore_trainer(exp)
-    trainer.run(3)
+    trainer.run(2)  # (the exploding example diverges at its third iteration)
 
 
 def test_experiment_files_examples_and_the_command_line_load_no_qt():

@@ -839,10 +839,10 @@ def test_softmax_on_two_class_data_is_refused_whole_with_the_reason(make_window,
 
 def test_the_exploding_example_shows_its_eta_and_touching_the_box_keeps_it_near(make_window, qtbot):
     w = make_window(PRESETS["exploding"][1])
-    assert w.controls.lr.text() == "1e-09" and w.controls.lr.value() == 1e-9
+    assert w.controls.lr.text() == "0.0001" and w.controls.lr.value() == 1e-4
     w.controls.lr.stepBy(1)
-    wait_snapshot(qtbot, w, lambda s: s.lr == 2e-9)
-    assert w.controls.lr.text() == "2e-09"
+    wait_snapshot(qtbot, w, lambda s: s.lr == 2e-4)
+    assert w.controls.lr.text() == "0.0002"
 
 
 def test_an_eta_typed_out_of_range_is_reported_and_not_applied(window, qtbot):
