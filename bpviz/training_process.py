@@ -23,6 +23,7 @@ process outlives the app, even one killed with SIGKILL.
 
 from __future__ import annotations
 
+import collections
 import multiprocessing
 import multiprocessing.forkserver
 import multiprocessing.popen_forkserver
@@ -565,6 +566,33 @@ COMMANDS = frozenset(
 )
 
 
+def coalesce_configures(
+    changes: dict[str, Any], commands: queue.SimpleQueue, pending: collections.deque
+) -> dict[str, Any]:
+    """``changes``, or the last of the configure commands of the same settings waiting after it.
+
+    A spin box held down, or dragged, sends a configure per value, each of which
+    would rebuild the network and send the window a ``rebuilt`` report to lay
+    out. A later value of the same settings supersedes an earlier one, so only
+    the last of a run already waiting is applied. A configure of other settings
+    ends the run (it is done on its own, and a refusal names only it); the first
+    command that is not merged stays in ``pending``, to be done next, in order.
+    """
+    keys = changes.keys()
+    while True:
+        if not pending:
+            try:
+                pending.append(commands.get_nowait())
+            except queue.Empty:
+                return changes
+        nxt = pending[0]
+        if not (nxt[0] == "configure" and len(nxt) == 2 and isinstance(nxt[1], dict)):
+            return changes
+        if nxt[1].keys() != keys:
+            return changes
+        changes = pending.popleft()[1]
+
+
 def serve(conn, setup: Setup) -> None:
     """The training process's main loop: commands from ``conn``, reports to it.
 
@@ -594,12 +622,18 @@ def serve(conn, setup: Setup) -> None:
         conn.send((kind, payload))
 
     loop = TrainingLoop(send)
+    pending: collections.deque = collections.deque()  # taken off the queue, not yet done
     try:
         loop.start(setup)
         while not loop.stopped:
             try:
                 wait = loop.wait_time()
-                command = commands.get_nowait() if wait == 0 else commands.get(timeout=wait)
+                if pending:
+                    command = pending.popleft()
+                elif wait == 0:
+                    command = commands.get_nowait()
+                else:
+                    command = commands.get(timeout=wait)
             except queue.Empty:
                 loop.tick()
                 continue
@@ -607,6 +641,8 @@ def serve(conn, setup: Setup) -> None:
             if name not in COMMANDS:
                 send("failed", f"Unknown command {name!r} for the training process")
                 continue
+            if name == "configure" and len(args) == 1 and isinstance(args[0], dict):
+                args = [coalesce_configures(args[0], commands, pending)]
             try:
                 getattr(loop, name)(*args)
             except (BrokenPipeError, ConnectionResetError):

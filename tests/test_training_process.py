@@ -239,3 +239,49 @@ def test_a_paused_loop_trains_nothing_however_long_it_waits():
     assert h.loop.tick() == 0
     assert h.iteration == before
     assert len(h.sent) == n
+
+
+# -- configure commands that queued up are applied at once ---------------------------------
+
+
+def test_configure_commands_of_one_setting_waiting_in_a_row_become_one_rebuild():
+    import collections
+    import queue
+
+    from bpviz.training_process import coalesce_configures
+
+    h = Harness()
+    commands: queue.SimpleQueue = queue.SimpleQueue()
+    for command in (
+        ("configure", {"hidden": (5,)}),
+        ("configure", {"hidden": (6,)}),
+        ("configure", {"lr": 0.3}),  # another setting: done on its own, next
+        ("configure", {"hidden": (7,)}),
+    ):
+        commands.put(command)
+    pending: collections.deque = collections.deque()
+    # A held-down spin box: only its last value waiting is applied, in one rebuild.
+    merged = coalesce_configures({"hidden": (4,)}, commands, pending)
+    assert merged == {"hidden": (6,)}
+    assert list(pending) == [("configure", {"lr": 0.3})]
+    assert coalesce_configures(pending.popleft()[1], commands, pending) == {"lr": 0.3}
+    assert list(pending) == [("configure", {"hidden": (7,)})]
+    h.sent.clear()
+    h.loop.configure(merged)
+    assert [kind for _t, kind, _p in h.sent].count("rebuilt") == 1
+    assert h.loop._setup.hidden == (6,)
+
+
+def test_other_commands_between_configures_keep_their_order():
+    import collections
+    import queue
+
+    from bpviz.training_process import coalesce_configures
+
+    commands: queue.SimpleQueue = queue.SimpleQueue()
+    for command in (("play",), ("configure", {"hidden": (6,)})):
+        commands.put(command)
+    pending: collections.deque = collections.deque()
+    assert coalesce_configures({"hidden": (5,)}, commands, pending) == {"hidden": (5,)}
+    assert list(pending) == [("play",)]
+    assert commands.get_nowait() == ("configure", {"hidden": (6,)})
