@@ -1419,24 +1419,26 @@ class MainWindow(QMainWindow):
         self.quiz_panel.set_high_contrast(on)
         self.network_view.setFocus()
 
-    #: Presenter mode: the formulas may take up to this share of the window's height.
-    FORMULAS_MAX_SHARE = 0.6
+    #: Presenter mode: the graph (with its colour bars) keeps at least this share of the
+    #: window's height when the formulas grow.
+    GRAPH_MIN_SHARE = 1 / 3
 
     @Slot()
     def _fit_formulas(self) -> None:
         """Presenter mode: make the formulas dock as tall as its formulas need.
 
-        Up to :attr:`FORMULAS_MAX_SHARE` of the window; it only grows while
-        presenting, so the graph does not jump at every phase (a walk settles
-        after its longest phase, the gradients or the update). Longer formulas
-        scroll, with the Up and Down keys too.
+        It grows into the graph's height down to :attr:`GRAPH_MIN_SHARE` of the
+        window, and only grows while presenting, so the graph does not jump at
+        every phase (a walk settles after its longest phase, the gradients or
+        the update). Longer formulas scroll, with the Up and Down keys too.
         """
         if not self.acts.presenter.isChecked() or not self.inspector_dock.isVisible():
             return
         dock = self.inspector_dock
         panel = self.formula_stack.currentWidget()
         need = panel.wanted_height() + dock.height() - self.formula_stack.height()
-        want = min(need, int(self.height() * self.FORMULAS_MAX_SHARE))
+        spare = self.network_view.height() - round(self.height() * self.GRAPH_MIN_SHARE)
+        want = min(need, dock.height() + max(0, spare))
         if want > dock.height():
             self.resizeDocks([dock], [want], Qt.Orientation.Vertical)
 
