@@ -104,9 +104,9 @@ def test_train_an_example_for_500_steps(tmp_path):
     ]
     # loss.csv: one row per iteration, plus iteration 0 (the initial evaluation).
     header, rows = read_loss_csv(out / "loss.csv")
-    assert header == ["iteration", "batch_err", "train_err", "test_err"]
+    assert header[:4] == ["iteration", "batch_n", "batch_err_sum", "batch_err_per_sample"]
     assert [int(r[0]) for r in rows] == list(range(501))
-    batch = [r[1] for r in rows[1:]]
+    batch = [r[2] for r in rows[1:]]
     assert len(batch) == 500 and all(b != "" for b in batch)
     # The trained experiment loads, and its history is the CSV's.
     exp = load_experiment(out / "experiment.json")

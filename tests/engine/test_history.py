@@ -188,10 +188,22 @@ def test_the_csv_of_a_long_run_says_it_holds_ranges(small, tmp_path):
     assert all(b + 1 == a for a, b in zip(first[1:], last[:-1], strict=True))  # no gaps
     assert last[-1] == 2500
     h = trainer.history
+    col = {c: i for i, c in enumerate(rows[0])}
     tail = rows[-len(h.batch_err) :]
-    assert [float(r[2]) for r in tail] == h.batch_err.tolist() == [float(r[3]) for r in tail]
+    lo, hi = col["batch_err_sum_min"], col["batch_err_sum_max"]
+    assert [float(r[lo]) for r in tail] == h.batch_err.tolist() == [float(r[hi]) for r in tail]
+    assert [int(r[col["batch_n_min"]]) for r in tail] == h.batch_sizes.tolist()
     # xor4 is evaluated every iteration: each exact row holds its own training Err.
-    assert float(tail[-1][4]) == float(tail[-1][5]) == h.train_err[-1]
+    lo, hi = col["train_err_sum_min"], col["train_err_sum_max"]
+    assert float(tail[-1][lo]) == float(tail[-1][hi]) == h.train_err[-1]
+    each = float(tail[-1][col["train_err_per_sample_max"]])
+    assert each == h.train_err[-1] / 4 and tail[-1][col["train_n"]] == "4"
+    # The folded rows: the batch's range of N and of Err per sample.
+    env = h.batch_envelope
+    row = rows[2]  # the first bucket (row 1 is the initial evaluation)
+    assert int(row[col["iteration_first"]]) == env.first[0]
+    assert float(row[col["batch_err_per_sample_min"]]) == env.lo[0, 2]
+    assert int(row[col["batch_n_max"]]) == env.hi[0, 1]
 
 
 def test_envelope_pairs_follow_peak_order():
