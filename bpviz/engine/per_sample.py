@@ -52,19 +52,20 @@ def _g4(x: float) -> str:
 def err_text(
     name: str, err: float, n: float, mean: bool = False, fmt: Callable[[float], str] = _g4
 ) -> str:
-    """One Err with its N and its value per sample, e.g. "training Err = 19.7 (N = 160; per
-    sample 0.1231)".
+    """One Err with its N and its value per sample: "training Err/N = 19.7/160 = 0.1231".
 
-    ``name`` is what the Err is of ("batch", "training", "test"; "" for none).
-    With N = 1 the sum is the value per sample: "batch Err = 0.52 (N = 1)". A
-    loss that is a mean already: "batch Err = 0.05 (mean over N = 8)".
+    The engine's Err (a sum over N samples) over N is what the loss curves
+    draw. ``name`` says what the Err is of ("batch", "training", "test"; ""
+    for none). With N = 1 Err/N is Err: "batch Err = 0.52 (N = 1)". A loss
+    that is a mean already: "batch Err = 0.05 (mean over N = 8)".
     """
     head = f"{name} Err" if name else "Err"
     if mean:
         return f"{head} = {fmt(err)} (mean over {n_text(n)})"
     if n == 1:
         return f"{head} = {fmt(err)} ({n_text(n)})"
-    return f"{head} = {fmt(err)} ({n_text(n)}; per sample {fmt(per_sample(err, n))})"
+    n_str = str(int(n)) if math.isfinite(n) else "?"
+    return f"{head}/N = {fmt(err)}/{n_str} = {fmt(per_sample(err, n))}"
 
 
 def err_range_text(
@@ -75,16 +76,19 @@ def err_range_text(
     mean: bool = False,
     fmt: Callable[[float], str] = _g4,
 ) -> str:
-    """A range of Err (an old stretch of a long run kept as its min and max), with N and
-    the range per sample, e.g. "batch Err from 0.4 to 0.9 (N = 8; per sample from 0.05 to
-    0.11)". ``err``, ``n`` and ``each`` are (min, max) of the sums, of N and per sample."""
+    """A range (an old stretch of a long run kept as its min and max), e.g. "batch Err/N from
+    0.05 to 0.11 (Err from 0.4 to 0.9, N = 8)".
+
+    ``err``, ``n`` and ``each`` are (min, max) of the sums, of N and per
+    sample (each its own min and max: they need not come from one iteration).
+    """
     head = f"{name} Err" if name else "Err"
-    span = f"{head} from {fmt(err[0])} to {fmt(err[1])}"
+    sums = f"from {fmt(err[0])} to {fmt(err[1])}"
     if mean:
-        return f"{span} (mean over {n_text(*n)})"
+        return f"{head} {sums} (mean over {n_text(*n)})"
     if n[0] == n[1] == 1:
-        return f"{span} ({n_text(*n)})"
-    return f"{span} ({n_text(*n)}; per sample from {fmt(each[0])} to {fmt(each[1])})"
+        return f"{head} {sums} ({n_text(*n)})"
+    return f"{head}/N from {fmt(each[0])} to {fmt(each[1])} (Err {sums}, {n_text(*n)})"
 
 
 def axis_label(all_one: bool, mean: bool = False) -> str:
