@@ -21,7 +21,23 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["axis_label", "err_range_text", "err_text", "n_text", "per_sample"]
+__all__ = [
+    "CURVE_NAMES",
+    "axis_label",
+    "curve_label",
+    "err_range_text",
+    "err_text",
+    "n_text",
+    "per_sample",
+]
+
+#: What each loss curve is of, for legends: (full, compact). The compact names leave out
+#: what the plot's title and axis already say, to fit a dock on a 720-pixel screen.
+CURVE_NAMES = {
+    "batch": ("batch (per iteration)", "batch"),
+    "train": ("training set", "train"),
+    "test": ("test set", "test"),
+}
 
 
 def per_sample(err, n, mean: bool = False):
@@ -89,6 +105,17 @@ def err_range_text(
     if n[0] == n[1] == 1:
         return f"{head} {sums} ({n_text(*n)})"
     return f"{head}/N from {fmt(each[0])} to {fmt(each[1])} (Err {sums}, {n_text(*n)})"
+
+
+def curve_label(key: str, n: float | None, n_hi: float | None = None, compact: bool = False) -> str:
+    """A loss curve's legend entry with its N: "training set, N = 160" (compact: "train
+    N=160"); the batch's a range if its batches differ ("batch (per iteration), N = 4–32").
+    Without a known N, the name alone."""
+    base = CURVE_NAMES[key][1 if compact else 0]
+    if n is None or not math.isfinite(n):
+        return base
+    text = n_text(n, n_hi)
+    return f"{base} {text.replace(' ', '')}" if compact else f"{base}, {text}"
 
 
 def axis_label(all_one: bool, mean: bool = False) -> str:

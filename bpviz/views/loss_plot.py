@@ -48,7 +48,14 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from ..engine import history
-from ..engine.per_sample import axis_label, err_range_text, err_text, n_text, per_sample
+from ..engine.per_sample import (
+    CURVE_NAMES,
+    axis_label,
+    curve_label,
+    err_range_text,
+    err_text,
+    per_sample,
+)
 from .auto_range import RangeHint, nice_ceil_fine, nice_step
 from .colors import (
     fit_legend_columns,
@@ -83,14 +90,10 @@ AUTO_LOG_SPAN = 100.0
 COMPACT_LEGEND_BELOW = 360
 #: Columns of the legend under the plot, at most (fewer when the plot is narrow).
 LEGEND_COLUMNS = 4
-#: Legend labels: (full, compact), each followed by its N (", N = 160"). Compact ones leave
-#: out what the title and the y axis already say, so that a kept run's entry still fits
-#: beside them at 720p.
-_LEGEND_LABELS = {
-    "batch": ("batch (per iteration)", "batch"),
-    "train": ("training set", "train"),
-    "test": ("test set", "test"),
-}
+#: Legend labels: (full, compact), each followed by its N (:func:`~bpviz.engine.per_sample.
+#: curve_label`). Compact ones leave out what the title and the y axis already say, so
+#: that a kept run's entry still fits beside them at 720p.
+_LEGEND_LABELS = CURVE_NAMES
 
 
 def _y_extent(y: np.ndarray) -> tuple[float, float, float, float]:
@@ -558,7 +561,8 @@ class LossPlot(QWidget):
         self._train_curve = pi.plot(name=_LEGEND_LABELS["train"][0])
         self._test_head = pi.plot()
         self._test_curve = pi.plot(name=_LEGEND_LABELS["test"][0])
-        self._legend_n: dict[str, str] = {"batch": "", "train": "", "test": ""}
+        # Each curve's N as (min, max) (None: not known yet).
+        self._legend_n: dict[str, tuple[float, float] | None] = dict.fromkeys(_LEGEND_LABELS)
         self._batch_lines = _HeadTail(self._batch_head, self._batch_curve, BLOCK)
         self._train_lines = _HeadTail(self._train_head, self._train_curve, EVAL_BLOCK, True)
         self._test_lines = _HeadTail(self._test_head, self._test_curve, EVAL_BLOCK, True)
@@ -1016,12 +1020,8 @@ class LossPlot(QWidget):
         super().changeEvent(event)
 
     def _legend_label(self, key: str) -> str:
-        n = self._legend_n[key]
-        if self._compact_legend:  # "training N=160": short, and still each curve's N
-            base = _LEGEND_LABELS[key][1]
-            return f"{base} {n.replace(' ', '')}" if n else base
-        base = _LEGEND_LABELS[key][0]
-        return f"{base}, {n}" if n else base
+        n = self._legend_n[key] or (None, None)
+        return curve_label(key, *n, compact=self._compact_legend)  # "train N=160" when compact
 
     def _update_labels(self) -> None:
         """Legend entries with each curve's N, and the y axis, for the data held."""
@@ -1029,9 +1029,9 @@ class LossPlot(QWidget):
         lo, hi = sizes.extent()[:2] if sizes.n else (math.nan, math.nan)
         n_train, n_test = self._n_train, self._n_test
         legend_n = {
-            "batch": n_text(lo, hi) if math.isfinite(lo) else "",
-            "train": n_text(n_train) if math.isfinite(n_train) else "",
-            "test": n_text(n_test) if n_test > 0 else "",
+            "batch": (lo, hi) if math.isfinite(lo) else None,
+            "train": (n_train, n_train) if math.isfinite(n_train) else None,
+            "test": (n_test, n_test) if n_test > 0 else None,
         }
         # One sample everywhere (the lecture's example): Err per sample is Err.
         all_one = n_train == 1 and not n_test > 1 and not hi > 1

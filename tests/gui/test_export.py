@@ -384,3 +384,30 @@ def test_export_csv_is_atomic_and_overwrites(tmp_path):
     export.export_csv(trained("xor4", 3).history, path)
     assert path.read_text(encoding="utf-8").startswith("iteration,batch_n,batch_err_sum")
     assert [p.name for p in tmp_path.iterdir()] == ["loss.csv"]
+
+
+def test_the_loss_figure_draws_err_per_sample_and_names_each_n(qtbot, circle_trainer):
+    h = circle_trainer.history
+    n_batch, n_train, n_test = int(h.batch_sizes.max()), h.n_train, h.n_test
+    plot = export.make_loss_plot(h, 640, 400)
+    qtbot.addWidget(plot)
+    item = plot.getPlotItem()
+    assert item.getAxis("left").labelText == "Err / N (per sample)"
+    assert not item.getAxis("left").autoSIPrefix  # 0.25 reads 0.25, not "250 (x0.001)"
+    curves = {c.name(): c.getOriginalDataset()[1] for c in item.listDataItems()}
+    batch = f"batch (per iteration), N = {n_batch}"
+    train, test = f"training set, N = {n_train}", f"test set, N = {n_test}"
+    assert [label.text for _, label in item.legend.items] == [batch, train, test]
+    np.testing.assert_array_equal(curves[batch], h.batch_err / h.batch_sizes)
+    np.testing.assert_array_equal(curves[train], h.train_err / n_train)
+    np.testing.assert_array_equal(curves[test], h.test_err / n_test)
+
+
+def test_the_loss_figure_of_one_sample_reads_err(qtbot):
+    h = trained("lecture", 5).history
+    plot = export.make_loss_plot(h, 640, 400)
+    qtbot.addWidget(plot)
+    item = plot.getPlotItem()
+    assert item.getAxis("left").labelText == "Err"
+    names = [label.text for _, label in item.legend.items]
+    assert names == ["batch (per iteration), N = 1", "training set, N = 1"]
