@@ -17,7 +17,8 @@
 
 ``train`` loads an experiment file (or a built-in example), trains it with
 the engine for N iterations and writes into DIR (created if needed):
-``loss.csv`` (every iteration's Err, see :func:`bpviz.export.export_csv`),
+``loss.csv`` (every iteration's Err with its N and Err/N, see
+:func:`bpviz.export.export_csv`),
 ``loss.png``, ``loss.svg`` and ``experiment.json`` (the trained experiment,
 loadable in the window). Qt is imported only to draw the plot, on the
 offscreen platform unless ``QT_QPA_PLATFORM`` says otherwise.
