@@ -24,8 +24,8 @@ outwards to "nice" values by an invisible item
 then rather than with every new point: between
 changes the axes keep their cached pictures and the settled curves keep
 their clipped, downsampled copies. The readout above the plot (the
-iteration's batch Err on one line, the full-set Errs on the next) changes
-at most every :data:`READOUT_MS` ms.
+iteration, then a line per curve: its Err, N and Err/N) changes at most
+every :data:`READOUT_MS` ms.
 
 The Err axis turns logarithmic by itself once the Err held spans more than
 :data:`AUTO_LOG_SPAN` (two decades): on a linear axis a curve that fell from
@@ -1193,12 +1193,9 @@ class LossPlot(QWidget):
             at = int(self._train.x[e])
             if not head:
                 head = f"iteration {at}"
-            elif at != int(it):
-                note = (
-                    f"training and test at iteration {at}"
-                    if len(rows) > 2
-                    else f"at iteration {at}"
-                )
+            elif at != int(it):  # evaluated once an epoch: say for which θ
+                sets = " and ".join(r.name for r in rows if r.name != "batch")
+                note = f"{sets} at iteration {at}"
         return _Reading(prefix + head, rows, note)
 
     def _text_at(self, x: float | None) -> str:

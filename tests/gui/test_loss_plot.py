@@ -221,6 +221,9 @@ def test_hover_readout_names_iteration_and_err(plot, trainer):
     err5 = trainer.history.batch_err[4]
     assert f"batch Err/N = {format_number(err5)}/8 = {format_number(err5 / 8)}" in text
     assert "training Err/N = " in text and "test Err/N = " in text
+    # Evaluated once an epoch (6 batches of 8): the readout says for which θ.
+    assert text.endswith(" (training and test at iteration 6)")
+    assert "(training and test at iteration 6)" in plot.readout.table.text()
     latest = plot.hover_at(None)
     assert latest.startswith("latest: iteration 12")
 
