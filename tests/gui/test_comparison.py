@@ -327,6 +327,7 @@ def test_presenter_mode_shows_the_plots_while_runs_are_kept(window, qtbot):
     assert w.loss_dock.geometry().bottom() <= w.gradient_dock.geometry().top()
     assert _on_screen(w.inspector_dock) and w.network_view.isVisible()
     assert not w.loss_plot.readout.isVisible()
+    assert not w.loss_plot.readout.table.isVisible()  # its lines of Err, N and Err/N too
     for plot_item, ghost in (
         (w.loss_plot.plot_item, w.comparisons.loss_items()[0]),
         (w.gradient_plot.plot.getPlotItem(), w.comparisons.delta_items()[0]),
@@ -350,7 +351,7 @@ def test_presenter_mode_shows_the_plots_while_runs_are_kept(window, qtbot):
     # Leaving presenter mode gives the window its own layout back: Loss and Gradients tabbed.
     w.acts.presenter.trigger()
     qtbot.waitUntil(lambda: not w.isFullScreen(), timeout=TIMEOUT)
-    assert w.loss_plot.readout.isVisible()
+    assert w.loss_plot.readout.isVisible() and w.loss_plot.readout.table.isVisible()
     assert w.gradient_dock in w.tabifiedDockWidgets(w.loss_dock)
 
 
