@@ -314,10 +314,15 @@ def _frame_count(options: AnimationOptions, pictures: int | None) -> int:
 
 
 def _caption(title: str, trainer: Any) -> str:
-    err = trainer.history.batch_err
+    """ "iteration 1,234   batch Err/N = 0.52/10 = 0.052": the last batch's Err as the
+    loss plot below it draws it, per sample (see :mod:`bpviz.engine.per_sample`)."""
+    from .engine.per_sample import err_text
+
+    h = trainer.history
+    err = h.batch_err
     text = f"iteration {trainer.iteration:,}"
     if len(err):
-        text += f"   Err {float(err[-1]):.4g}"
+        text += "   " + err_text("batch", float(err[-1]), float(h.batch_sizes[-1]), h.mean)
     return f"{title} — {text}" if title else text
 
 

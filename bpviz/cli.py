@@ -17,7 +17,8 @@
 
 ``train`` loads an experiment file (or a built-in example), trains it with
 the engine for N iterations and writes into DIR (created if needed):
-``loss.csv`` (every iteration's Err, see :func:`bpviz.export.export_csv`),
+``loss.csv`` (every iteration's Err with its N and Err/N, see
+:func:`bpviz.export.export_csv`),
 ``loss.png``, ``loss.svg`` and ``experiment.json`` (the trained experiment,
 loadable in the window). Qt is imported only to draw the plot, on the
 offscreen platform unless ``QT_QPA_PLATFORM`` says otherwise.
@@ -299,8 +300,13 @@ class Progress:
         self.shown = False
         self.drawn = 0
 
-    def update(self, done: int, err: float) -> None:
-        """Redraw if it is time to (and always at the end, once shown)."""
+    def update(self, done: int, err: float, n: float = 1, mean: bool = False) -> None:
+        """Redraw if it is time to (and always at the end, once shown).
+
+        ``err`` is the last batch's Err, a sum over its ``n`` samples: shown per
+        sample, as the loss plot draws it ("Err/N 0.05213"; "Err" when N is 1 or
+        the loss is a mean already).
+        """
         if not self.enabled:
             return
         now = time.monotonic()
@@ -312,9 +318,12 @@ class Progress:
         filled = round(frac * self.width)
         rate = done / max(now - self.start, 1e-9)
         bar = "#" * filled + "-" * (self.width - filled)
+        from .engine.per_sample import per_sample
+
+        shown = "Err" if mean or n == 1 else "Err/N"
         line = (
             f"training [{bar}] {100 * frac:3.0f}% {done}/{self.total} "
-            f"{rate:,.0f} it/s  Err {err:.4g}"
+            f"{rate:,.0f} it/s  {shown} {per_sample(err, n, mean):.4g}"
         )
         self.drawn = max(self.drawn, len(line))
         self.stream.write("\r" + line.ljust(self.drawn))
@@ -364,11 +373,18 @@ def _train(trainer: Any, steps: int, progress: Progress) -> tuple[int, str | Non
                 return trainer.iteration - start, str(exc), False
             dt = time.perf_counter() - t0
             chunk = max(1, min(100_000, int(n * 0.05 / max(dt, 1e-6))))
-            progress.update(trainer.iteration - start, err)
+            progress.update(trainer.iteration - start, err, *_last_batch(trainer))
         return trainer.iteration - start, None, bool(stop)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+
+
+def _last_batch(trainer: Any) -> tuple[float, bool]:
+    """N of the last batch Err and whether the loss is a mean already (1, False if unknown)."""
+    h = getattr(trainer, "history", None)
+    sizes = getattr(h, "batch_sizes", ())
+    return (float(sizes[-1]) if len(sizes) else 1.0), bool(getattr(h, "mean", False))
 
 
 def _quiet_qt_messages() -> None:
@@ -529,10 +545,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if interrupted:
         print(f"bpviz: interrupted after {done} iterations", file=sys.stderr)
     if not args.quiet:
+        from .engine.per_sample import err_text
+
         train_err, test_err = trainer.evaluate()
-        errs = f"Err {train_err:.6g} on the training set"
+        mean = trainer.net.loss.mean
+
+        def g6(x: float) -> str:
+            return f"{x:.6g}"
+
+        # The engine's Err over its N and per sample, as the loss plot and the CSV give it.
+        errs = err_text("training", train_err, trainer.n_train, mean, g6)
         if not math.isnan(test_err):
-            errs += f", {test_err:.6g} on the test set"
+            errs += ", " + err_text("test", test_err, trainer.n_test, mean, g6)
         print(
             f"bpviz: trained {done} iterations (now at {trainer.iteration}); {errs}; "
             f"wrote {', '.join(written)} to {out}"
@@ -863,8 +887,18 @@ def _compare_figures(runs: list[Any], labels: list[str], args: Any) -> tuple[Any
     import pyqtgraph as pg
     from PySide6.QtCore import Qt
 
+    from .engine.per_sample import axis_label, n_text
+
     n = len(runs)
-    loss = _compare_plot(args.width, args.height, "Err on the training set", "Err", False, n)
+    # Per sample, as the window draws it: runs on different numbers of samples compare.
+    all_one = all(run.n == 1 for run in runs)
+    mean = all(run.mean for run in runs)
+    title = "Err on the training set" if all_one or mean else "Err per sample on the training set"
+    # Each run's N: in the title when they share one, else beside each run's name.
+    counts = {run.n for run in runs}
+    if len(counts) == 1:
+        title += f" ({n_text(counts.pop())})"
+    loss = _compare_plot(args.width, args.height, title, axis_label(all_one, mean), False, n)
     delta = _compare_plot(
         args.width,
         args.height,
@@ -876,7 +910,11 @@ def _compare_figures(runs: list[Any], labels: list[str], args: Any) -> tuple[Any
     for i, (run, label) in enumerate(zip(runs, labels, strict=True)):
         colour = COMPARE_COLOURS[i % len(COMPARE_COLOURS)]
         loss.plot(
-            run.iterations, run.err, pen=pg.mkPen(colour, width=3), name=label, connect="finite"
+            run.iterations,
+            run.per_sample(),
+            pen=pg.mkPen(colour, width=3),
+            name=label if len({r.n for r in runs}) == 1 else f"{label}, {n_text(run.n)}",
+            connect="finite",
         )
         n_layers = run.delta.shape[0]
         for l in range(n_layers):
@@ -915,18 +953,24 @@ def _write_compare_plots(runs: list[Any], labels: list[str], out: Path, args: An
 
 
 def _compare_csv(runs: list[Any], labels: list[str]) -> str:
-    """One row per measured iteration; ``Err [label]`` per run, then ``‖δ_l‖ [label]``."""
+    """One row per measured iteration: per run the engine's ``Err sum [label]`` on the
+    training set, its ``N [label]`` and ``Err per sample [label]`` (what the figure draws),
+    then ``‖δ_l‖ [label]``. A loss that is a mean already has ``Err mean`` columns."""
     import csv
     import io
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    head = ["iteration"] + [f"Err [{lab}]" for lab in labels]
-    for run, lab in zip(runs, labels, strict=True):
+    pairs = list(zip(runs, labels, strict=True))
+    head = ["iteration"] + [f"Err {'mean' if r.mean else 'sum'} [{lab}]" for r, lab in pairs]
+    head += [f"N [{lab}]" for lab in labels] + [f"Err per sample [{lab}]" for lab in labels]
+    for run, lab in pairs:
         head += [f"delta layer {l + 1} [{lab}]" for l in range(run.delta.shape[0])]
     w.writerow(head)
+    each = [r.per_sample() for r in runs]
     for j, it in enumerate(runs[0].iterations):
         row = [f"{int(it)}"] + [repr(float(r.err[j])) for r in runs]
+        row += [str(int(r.n)) for r in runs] + [repr(float(e[j])) for e in each]
         for r in runs:
             row += [repr(float(v)) for v in r.delta[:, j]]
         w.writerow(row)
@@ -943,6 +987,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         load_experiment,
         restore_trainer,
     )
+    from .engine.per_sample import err_text
 
     if len(args.experiments) < 2:
         _error("compare needs at least two experiment files (see 'bpviz compare --help')")
@@ -978,7 +1023,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             print(f"bpviz: {lab}: {' '.join(run.diverged.split())}", file=sys.stderr)
     if not args.quiet:
         ends = "; ".join(
-            f"{lab}: Err {run.err[np.isfinite(run.err)][-1]:.4g}"
+            f"{lab}: {err_text('training', run.err[np.isfinite(run.err)][-1], run.n, run.mean)}"
             if np.isfinite(run.err).any()
             else f"{lab}: diverged"
             for lab, run in zip(labels, runs, strict=True)

@@ -37,6 +37,7 @@ from .engine.loss_csv import (  # noqa: F401 - re-exported: the CSV is part of t
     export_csv,
     history_rows,
 )
+from .engine.per_sample import axis_label, curve_label, per_sample
 
 __all__ = [
     "CSV_COLUMNS",
@@ -357,11 +358,25 @@ def make_loss_plot(
 ) -> pg.PlotWidget:
     """A white-background PlotWidget of the loss history (not shown).
 
-    The batch Err per iteration (thin, light) and the Err over the training
-    and test sets at each evaluation. Long histories are downsampled for
-    display ("peak" mode keeps spikes); the CSV keeps every value.
+    As the window draws it: Err per sample, Err/N (see
+    :mod:`bpviz.engine.per_sample`), of the batch per iteration (thin,
+    light; each over its own batch's N) and of the training and test sets at
+    each evaluation, the legend naming each N. ``history`` is a
+    :class:`~bpviz.engine.trainer.LossHistory`. Long histories are
+    downsampled for display ("peak" mode keeps spikes); the CSV keeps every
+    value, the engine's Err beside its N.
     """
-    plot = white_plot(width, height, "Err")
+    h = history
+    mean = h.mean
+    env = getattr(h, "batch_envelope", None)
+    sizes = [np.asarray(h.batch_sizes, dtype=np.float64)]
+    if env is not None and len(env):
+        sizes += [env.lo[:, 1], env.hi[:, 1]]
+    sizes = np.concatenate(sizes)
+    n_lo, n_hi = (float(sizes.min()), float(sizes.max())) if sizes.size else (math.nan,) * 2
+    all_one = h.n_train == 1 and h.n_test <= 1 and not n_hi > 1
+    # No "(x0.001)": Err per sample is mostly below 1, and the axis reads as the window's.
+    plot = white_plot(width, height, axis_label(all_one, mean), si_prefix=False)
     item = plot.getPlotItem()
     if title:
         item.setTitle(title, color="k")
@@ -371,26 +386,25 @@ def make_loss_plot(
     legend = item.addLegend(offset=(-10, 10), labelTextColor="k")
     legend.setBrush(pg.mkBrush(255, 255, 255, 200))
     x, batch = _with_envelope(
-        getattr(history, "batch_envelope", None),
-        np.arange(1, len(history.batch_err) + 1, dtype=np.float64)
-        + getattr(history, "batch_from", 0),
-        history.batch_err,
-        0,
+        env,
+        np.arange(1, len(h.batch_err) + 1, dtype=np.float64) + h.batch_from,
+        h.batch_per_sample,
+        2,  # the engine's own range of Err per sample in each bucket
     )
     if batch.size:
-        item.plot(x, batch, pen=pg.mkPen((120, 150, 200), width=1), name="batch Err")
-    for c, (values, colour, name) in enumerate(
+        name = curve_label("batch", n_lo, n_hi)
+        item.plot(x, batch, pen=pg.mkPen((120, 150, 200), width=1), name=name)
+    for c, (values, colour, key, n) in enumerate(
         (
-            (history.train_err, (20, 60, 160), "training Err"),
-            (history.test_err, (220, 110, 20), "test Err"),
+            (h.train_err, (20, 60, 160), "train", h.n_train),
+            (h.test_err, (220, 110, 20), "test", h.n_test),
         )
     ):
-        x, y = _with_envelope(
-            getattr(history, "eval_envelope", None), history.eval_iteration, values, c
-        )
+        x, y = _with_envelope(getattr(h, "eval_envelope", None), h.eval_iteration, values, c)
+        y = np.asarray(per_sample(y, n, mean), dtype=np.float64)  # one N: extremes stay extremes
         ok = np.isfinite(y)
         if ok.any():
-            item.plot(x[ok], y[ok], pen=pg.mkPen(colour, width=2), name=name)
+            item.plot(x[ok], y[ok], pen=pg.mkPen(colour, width=2), name=curve_label(key, n))
     return plot
 
 

@@ -96,6 +96,8 @@ def test_train_an_example_for_500_steps(tmp_path):
     assert "\r" not in result.stderr  # no progress bar when stderr is not a terminal
     assert result.stderr == ""
     assert "trained 500 iterations" in result.stdout
+    # xor4: 4 training samples, no test set; Err over N as the loss plot gives it.
+    assert "; training Err/N = " in result.stdout and "/4 = " in result.stdout
     assert sorted(p.name for p in out.iterdir()) == [
         "experiment.json",
         "loss.csv",
@@ -104,9 +106,9 @@ def test_train_an_example_for_500_steps(tmp_path):
     ]
     # loss.csv: one row per iteration, plus iteration 0 (the initial evaluation).
     header, rows = read_loss_csv(out / "loss.csv")
-    assert header == ["iteration", "batch_err", "train_err", "test_err"]
+    assert header[:4] == ["iteration", "batch_n", "batch_err_sum", "batch_err_per_sample"]
     assert [int(r[0]) for r in rows] == list(range(501))
-    batch = [r[1] for r in rows[1:]]
+    batch = [r[2] for r in rows[1:]]
     assert len(batch) == 500 and all(b != "" for b in batch)
     # The trained experiment loads, and its history is the CSV's.
     exp = load_experiment(out / "experiment.json")
@@ -291,6 +293,17 @@ def test_progress_bar_redraws_at_most_ten_times_a_second(monkeypatch):
     assert text.endswith("\n")
     last = text.rstrip("\n").split("\r")[-1]
     assert "1000" in last and "Err 0.5" in last and len(last) < 80
+
+
+def test_progress_bar_gives_the_batch_err_per_sample(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(cli.time, "monotonic", clock)
+    stream = io.StringIO()
+    bar = cli.Progress(10, stream, enabled=True)
+    clock.t += 1.0
+    bar.update(10, 0.5, 10)  # a batch of 10 samples: Err 0.5, 0.05 per sample
+    bar.close()
+    assert stream.getvalue().rstrip("\n").endswith("Err/N 0.05")
 
 
 def test_progress_bar_is_silent_for_short_runs_and_when_disabled(monkeypatch):

@@ -37,13 +37,24 @@ def test_two_runs_differing_in_sigma_give_columns_labelled_by_sigma(tmp_path):
     with open(out / "compare.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
     head = rows[0]
-    assert head[:3] == ["iteration", "Err [σ = sigmoid]", "Err [σ = ReLU]"]
+    assert head[:7] == [
+        "iteration",
+        "Err sum [σ = sigmoid]",
+        "Err sum [σ = ReLU]",
+        "N [σ = sigmoid]",
+        "N [σ = ReLU]",
+        "Err per sample [σ = sigmoid]",
+        "Err per sample [σ = ReLU]",
+    ]
     assert "delta layer 1 [σ = sigmoid]" in head and "delta layer 3 [σ = ReLU]" in head
     assert [int(r[0]) for r in rows[1:]] == [0, 5, 10, 15, 20, 25, 30, 35, 40]
     # The numbers are the engine's: the same run in-process gives the same Err.
     trainer, data = build(SIG)
     rec = record_run(trainer, data.X_train, data.Y_train, 40, 8)
     assert [float(r[1]) for r in rows[1:]] == rec.err.tolist()
+    assert {r[3] for r in rows[1:]} == {"4"}  # xor4's 4 training samples
+    assert [float(r[5]) for r in rows[1:]] == (rec.err / 4).tolist()
+    assert "training Err/N = " not in r.stdout  # -q: nothing on stdout
     for stem in ("compare_loss", "compare_delta"):
         head_png = (out / f"{stem}.png").read_bytes()[:24]
         assert head_png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -53,6 +64,9 @@ def test_two_runs_differing_in_sigma_give_columns_labelled_by_sigma(tmp_path):
         text = (out / f"{stem}.svg").read_text(encoding="utf-8")
         # Qt's SVG splits a label into runs of text ("σ = ", "sigmoid").
         assert "sigmoid</text>" in text and "ReLU</text>" in text
+    # Err per sample, as the window draws it; the runs share N = 4, which the title gives.
+    text = (out / "compare_loss.svg").read_text(encoding="utf-8")
+    assert "(per sample)" in text and "(N = 4)" in text
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path):
@@ -114,3 +128,24 @@ def test_the_legend_covers_no_curve_of_the_vanishing_example_against_relu(qtbot)
         qtbot.waitUntil(lambda legend=legend: legend.sceneBoundingRect().height() > 0)
         assert not legend.sceneBoundingRect().intersects(view.sceneBoundingRect())
         assert plot.sceneRect().contains(legend.sceneBoundingRect())  # on the figure, whole
+
+
+def test_runs_on_different_numbers_of_samples_are_drawn_per_sample_each_with_its_n(qapp):
+    from types import SimpleNamespace
+
+    from bpviz.cli import _compare_figures
+    from bpviz.engine.compare import RecordedRun
+
+    x = np.array([0.0, 10.0])
+    runs = [
+        RecordedRun(x, np.array([16.0, 8.0]), np.ones((1, 2)), n=160),
+        RecordedRun(x, np.array([4.0, 2.0]), np.ones((1, 2)), n=40),
+    ]
+    loss, delta = _compare_figures(runs, ["a", "b"], SimpleNamespace(width=600, height=400))
+    curves = {
+        c.name(): c.getOriginalDataset()[1].tolist() for c in loss.getPlotItem().listDataItems()
+    }
+    assert curves == {"a, N = 160": [0.1, 0.05], "b, N = 40": [0.1, 0.05]}
+    for plot in (loss, delta):
+        plot.close()
+        plot.deleteLater()

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from .experiment import Setup
+from .losses import get_loss
+from .per_sample import per_sample
 
 __all__ = [
     "MAX_KEPT",
@@ -140,9 +142,13 @@ def replay_options(setup: Setup) -> list[tuple[str, dict[str, Any]]]:
 class KeptRun:
     """A run frozen for comparison: its setup and the curves the window had drawn.
 
-    ``loss_x``/``loss_y``: iterations and Err (training Err on the full set
-    when it was evaluated, else the batch Err: ``loss_kind`` says which).
-    ``delta_x`` (n,) and ``delta`` (n_layers, n): ‖δ_l‖ per neuron layer.
+    ``loss_x``/``loss_y``: iterations and Err, the engine's sums (training Err
+    on the full set when it was evaluated, else the batch Err: ``loss_kind``
+    says which); ``loss_n``: N of each, the samples it is a sum over (NaN:
+    not known, e.g. a kept run of an old file trained on another CSV file).
+    The ghost is drawn per sample (:meth:`loss_per_sample`), as the live
+    curves are. ``delta_x`` (n,) and ``delta`` (n_layers, n): ‖δ_l‖ per
+    neuron layer.
     """
 
     setup: Setup
@@ -151,20 +157,34 @@ class KeptRun:
     delta_x: np.ndarray
     delta: np.ndarray
     loss_kind: str = "training Err"
+    loss_n: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        for name in ("loss_x", "loss_y", "delta_x", "delta"):
+        if self.loss_n is None:
+            object.__setattr__(self, "loss_n", np.full(np.shape(self.loss_x), np.nan))
+        for name in ("loss_x", "loss_y", "loss_n", "delta_x", "delta"):
             a = np.array(getattr(self, name), dtype=np.float64)
             a.setflags(write=False)
             object.__setattr__(self, name, a)
         if self.loss_x.shape != self.loss_y.shape or self.loss_x.ndim != 1:
             raise ValueError("a kept run's loss needs as many iterations as Err values")
+        if self.loss_n.shape != self.loss_x.shape:
+            raise ValueError("a kept run's loss needs one N per Err value")
         if self.delta.ndim != 2 or self.delta.shape[1] != self.delta_x.size:
             raise ValueError("a kept run's ‖δ‖ needs one row per layer, one column per iteration")
 
     def label(self, live: Setup) -> str:
         """What differs from the live run."""
         return difference_label(self.setup, live)
+
+    @property
+    def loss_mean(self) -> bool:
+        """The run's loss is a mean over the samples already (drawn as it is)."""
+        return get_loss(self.setup.loss).mean
+
+    def loss_per_sample(self) -> np.ndarray:
+        """Err/N of each point (Err for a loss that is a mean; NaN where N is not known)."""
+        return np.asarray(per_sample(self.loss_y, self.loss_n, self.loss_mean), dtype=np.float64)
 
     def delta_polyline(self) -> tuple[np.ndarray, np.ndarray]:
         """All layers' ‖δ‖ as one line broken by NaN between layers (one plot item)."""
@@ -192,13 +212,20 @@ class RecordedRun:
     """A run trained for comparison: Err on the training set and ‖δ_l‖ at the same iterations.
 
     ``iterations`` (n,), ``err`` (n,), ``delta`` (n_layers, n); NaN after a divergence
-    (``diverged`` then holds the engine's message).
+    (``diverged`` then holds the engine's message). ``err`` is the engine's Err,
+    a sum over the ``n`` training samples (a mean already when ``mean``).
     """
 
     iterations: np.ndarray
     err: np.ndarray
     delta: np.ndarray
     diverged: str | None = None
+    n: int = 1
+    mean: bool = False
+
+    def per_sample(self) -> np.ndarray:
+        """Err/N at each iteration (Err when the loss is a mean already)."""
+        return np.asarray(per_sample(self.err, self.n, self.mean), dtype=np.float64)
 
 
 def record_run(
@@ -225,4 +252,11 @@ def record_run(
             break
         err[j] = trainer.evaluate()[0]
         delta[:, j] = delta_norms(trainer.net, X, Y)
-    return RecordedRun(np.asarray(marks, dtype=np.float64), err, delta, diverged)
+    return RecordedRun(
+        np.asarray(marks, dtype=np.float64),
+        err,
+        delta,
+        diverged,
+        n=trainer.n_train,
+        mean=trainer.net.loss.mean,
+    )

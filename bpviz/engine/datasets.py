@@ -65,6 +65,7 @@ __all__ = [
     "finite_range",
     "load_csv",
     "make_dataset",
+    "split_counts",
     "text_problem",
 ]
 
@@ -280,6 +281,11 @@ def _check_split_args(test_fraction: object, seed: object) -> tuple[float, int]:
     return fraction, seed_int
 
 
+def _test_count(n: int, test_fraction: float) -> int:
+    """Test rows of a split of ``n`` rows: rounded, and at least one training row stays."""
+    return min(round(n * test_fraction), n - 1)
+
+
 def _split(
     X: np.ndarray, Y: np.ndarray, test_fraction: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -288,7 +294,7 @@ def _split(
     At least one row always stays in the training part.
     """
     n = X.shape[0]
-    n_test = min(round(n * test_fraction), n - 1)
+    n_test = _test_count(n, test_fraction)
     order = rng.permutation(n)
     test, train = order[:n_test], order[n_test:]
     return X[train], Y[train], X[test], Y[test]
@@ -549,6 +555,22 @@ def make_dataset(
             "seed": seed_int,
         },
     )
+
+
+def split_counts(name: str, n_samples: int, test_fraction: float) -> tuple[int, int]:
+    """(training, test) sample counts of :func:`make_dataset` with these arguments.
+
+    Without generating the data (the N of a kept run's Err, say). Raises
+    :class:`DatasetError` for an unknown name.
+    """
+    spec = _BUILT_INS.get(name)
+    if spec is None:
+        raise DatasetError(f"unknown dataset {name!r}; valid names: {', '.join(DATASET_NAMES)}")
+    if spec.generate is None:
+        return len(spec.fixed_X), 0
+    n = int(n_samples)
+    n_test = _test_count(n, float(test_fraction))
+    return n - n_test, n_test
 
 
 # ---------------------------------------------------------------------------

@@ -5,7 +5,8 @@ activations, loss, initialiser, seeds, hyperparameters, dataset by name and
 parameters), the data itself for CSV datasets, and optionally the state of a
 run: the current θ, the counters and the loss history. Pure Python and NumPy.
 
-Format (version 2; 3 with a long run's envelopes, 4 with kept runs)::
+Format (version 2; 3 with a long run's envelopes, 4 with kept runs, 5 with
+each batch's N or kept runs' N)::
 
     {
       "format": "bpviz-experiment",
@@ -16,21 +17,33 @@ Format (version 2; 3 with a long run's envelopes, 4 with kept runs)::
                          "X_train", "Y_train", "X_test", "Y_test", "params"},
       "state": null | {"iteration", "epoch", "params": [θ, flat],
                        "history": {"batch_err", "eval_iteration",
-                                   "train_err", "test_err"},
+                                   "train_err", "test_err",
+                                   "batch_sizes"},                (optional)
                        "shuffle": {"position", "order", "rng"},   (optional)
                        "velocity": [momentum's v, flat]}          (optional)
       "comparisons": [ {"setup": { ...Setup.to_dict()... },   (optional, at most 4)
                         "loss_kind": "training Err" | "batch Err",
                         "loss_iteration": [...], "loss_err": [...],
+                        "loss_n": [N of each Err ...],              (optional)
                         "delta_iteration": [...], "delta": [[‖δ_l‖ ...] per layer]} ]
     }
+
+Every Err is the engine's, a sum over its samples (see
+:mod:`bpviz.engine.per_sample`). ``batch_sizes`` gives each batch Err's N
+(the last batch of an epoch may be smaller); it is written only when it is
+not what the setup's batch size from the run's start gives (a run whose batch
+size changed midway), which is also how a file without it is read. A long
+run's ``batch_envelope`` has N and Err per sample beside Err from version 5
+on (``batch_size_min``, ``batch_err_per_sample_max``, …).
 
 ``comparisons`` holds the runs kept for comparison (see
 :class:`~bpviz.engine.compare.KeptRun`): each one's setup and the curves the
 window drew, so a lecture prepared at home opens with its ghosts. Their labels
 are not stored: they say what differs from the live run, worked out when shown.
 Err and ‖δ‖ that are NaN or ±inf (a diverged run) are written as ``null`` and
-read back as NaN (neither is drawn); iterations are finite and ≥ 0. At most
+read back as NaN (neither is drawn); iterations are finite and ≥ 0.
+``loss_n`` is the N of each ``loss_err`` (``null``: not known); a version 4
+file has none, and its kept runs' N is worked out from their setups. At most
 :data:`~bpviz.engine.compare.MAX_KEPT` runs of :data:`MAX_KEPT_POINTS` points
 per curve.
 
@@ -65,7 +78,7 @@ import re
 import tempfile
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +95,7 @@ from .datasets import (
     DatasetError,
     load_csv,
     make_dataset,
+    split_counts,
     text_problem,
 )
 from .experiment import Setup, build, check_memory
@@ -89,7 +103,7 @@ from .files import FileRefused, read_regular_file
 from .history import Envelope
 from .losses import LOSSES
 from .network import INITIALIZERS, MAX_LAYER_SIZE
-from .trainer import LossHistory, ResumeState, Trainer
+from .trainer import LossHistory, ResumeState, Trainer, epoch_batch_sizes
 
 __all__ = [
     "FORMAT_NAME",
@@ -109,7 +123,7 @@ __all__ = [
 ]
 
 FORMAT_NAME = "bpviz-experiment"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 #: Bounds for integers read from files (seeds, counters, batch sizes).
 #: Seeds up to 2³¹ − 1: what the window's seed boxes can hold (Qt spin boxes are 32-bit);
@@ -130,6 +144,8 @@ MAX_LISTED_ERRORS = 8
 MAX_KEPT_POINTS = 2**20
 #: How a kept run's Err was measured (see :class:`~bpviz.engine.compare.KeptRun`).
 _LOSS_KINDS = ("training Err", "batch Err")
+#: Columns of a saved batch envelope: Err, N, Err per sample (before version 5: Err only).
+_BATCH_COLUMNS = ("batch_err", "batch_size", "batch_err_per_sample")
 
 
 class ExperimentError(ValueError):
@@ -208,26 +224,33 @@ class _Collect:
 class History:
     """A loss history as read-only arrays (see :class:`~bpviz.engine.trainer.LossHistory`).
 
-    ``batch_err[m]`` is the batch Err of iteration ``batch_from + m + 1``;
-    the evaluations of the whole sets happened after ``eval_iteration[k]``
-    iterations. NaN marks a missing value (no test set). A long run's older
-    values are min/max buckets in ``batch_envelope`` and ``eval_envelope``
-    (see :mod:`bpviz.engine.history`); a short run has none.
+    ``batch_err[m]`` is the batch Err of iteration ``batch_from + m + 1``,
+    a sum over ``batch_sizes[m]`` samples; the evaluations of the whole sets
+    happened after ``eval_iteration[k]`` iterations. NaN marks a missing
+    value (no test set). A long run's older values are min/max buckets in
+    ``batch_envelope`` and ``eval_envelope`` (see :mod:`bpviz.engine.history`);
+    a short run has none.
+
+    Files written before bpviz recorded each batch's N have neither
+    ``batch_sizes`` (None) nor the N and per-sample columns of
+    ``batch_envelope`` (one column, Err); :func:`restore_trainer` assumes the
+    setup's batch size throughout for them (:func:`~bpviz.engine.trainer.epoch_batch_sizes`).
     """
 
     batch_err: np.ndarray = field(default_factory=lambda: _frozen(np.empty(0)))
     eval_iteration: np.ndarray = field(default_factory=lambda: _frozen(np.empty(0, dtype=np.int64)))
     train_err: np.ndarray = field(default_factory=lambda: _frozen(np.empty(0)))
     test_err: np.ndarray = field(default_factory=lambda: _frozen(np.empty(0)))
-    batch_envelope: Envelope = field(default_factory=lambda: Envelope.empty(1))
+    batch_envelope: Envelope = field(default_factory=lambda: Envelope.empty(3))
     eval_envelope: Envelope = field(default_factory=lambda: Envelope.empty(2))
+    batch_sizes: np.ndarray | None = None
 
     @classmethod
     def of(cls, history: Any) -> History:
-        """A frozen copy of a :class:`LossHistory` (or anything with the four arrays)."""
+        """A frozen copy of a :class:`LossHistory` (or anything with its arrays)."""
         envelopes = [
             getattr(history, name, None) or Envelope.empty(k)
-            for name, k in (("batch_envelope", 1), ("eval_envelope", 2))
+            for name, k in (("batch_envelope", 3), ("eval_envelope", 2))
         ]
         return cls(
             _frozen(np.array(history.batch_err, dtype=np.float64)),
@@ -235,6 +258,7 @@ class History:
             _frozen(np.array(history.train_err, dtype=np.float64)),
             _frozen(np.array(history.test_err, dtype=np.float64)),
             *(Envelope(*(_frozen(np.array(a)) for a in env)) for env in envelopes),
+            _frozen(np.array(history.batch_sizes, dtype=np.float64)),
         )
 
     def __len__(self) -> int:
@@ -746,22 +770,62 @@ def _parse_envelope(v: object, where: str, columns: Sequence[str], hi: int) -> E
     return Envelope(*(_frozen(a) for a in (first, last, ints["count"], lo, hi_)))
 
 
+def _widen_batch_envelope(env: Envelope, batch_size: int, n_train: int, mean: bool) -> Envelope:
+    """A batch envelope of a file from before version 5 (Err only) with N and Err per sample.
+
+    N as :func:`~bpviz.engine.trainer.epoch_batch_sizes` assumes it: each
+    bucket's smallest and largest batch. Err per sample is bounded by the
+    bucket's smallest Err over its largest N and its largest Err over its
+    smallest N: exact when a bucket's batches are all of one size, else a
+    range that holds the true one.
+    """
+    bs = max(1, min(int(batch_size), int(n_train)))
+    per_epoch = -(-int(n_train) // bs)
+    last_n = int(n_train) - (per_epoch - 1) * bs
+    first = np.asarray(env.first, dtype=np.int64)
+    width = np.asarray(env.last, dtype=np.int64) - first + 1
+    j0 = (first - 1) % per_epoch
+    has_last = j0 + width - 1 >= per_epoch - 1
+    only_last = (width == 1) & (j0 == per_epoch - 1)
+    n_lo = np.where(has_last, last_n, bs).astype(np.float64)
+    n_hi = np.where(only_last, last_n, bs).astype(np.float64)
+    err_lo, err_hi = env.lo[:, 0], env.hi[:, 0]
+    if mean:
+        each_lo, each_hi = err_lo, err_hi
+    else:
+        each_lo, each_hi = err_lo / n_hi, err_hi / n_lo
+    lo = np.column_stack([err_lo, n_lo, each_lo])
+    hi = np.column_stack([err_hi, n_hi, each_hi])
+    return Envelope(env.first, env.last, env.count, lo, hi)
+
+
 def _parse_history(v: object, iteration: int, where: str) -> History:
     d = _obj(v, where)
     _keys(
         d,
         where,
         ("batch_err", "eval_iteration", "train_err", "test_err"),
-        ("batch_envelope", "eval_envelope"),
+        ("batch_sizes", "batch_envelope", "eval_envelope"),
     )
-    batch_env = Envelope.empty(1)
+    batch_env = Envelope.empty(3)
     if d.get("batch_envelope") is not None:
         w = f"{where}.batch_envelope"
-        batch_env = _parse_envelope(d["batch_envelope"], w, ("batch_err",), iteration)
+        raw = _obj(d["batch_envelope"], w)
+        # Version 5 on: N and Err per sample beside Err; before, Err only.
+        columns = _BATCH_COLUMNS if "batch_size_min" in raw else _BATCH_COLUMNS[:1]
+        batch_env = _parse_envelope(raw, w, columns, iteration)
         if not np.array_equal(batch_env.count, batch_env.last - batch_env.first + 1) or (
             len(batch_env) and batch_env.first[0] != 1
         ):
             raise _fail(w, "buckets must cover iterations 1, 2, ... without gaps")
+        if len(columns) > 1:
+            sizes = np.concatenate([batch_env.lo[:, 1], batch_env.hi[:, 1]])
+            bad = np.flatnonzero(~((sizes >= 1) & (sizes <= MAX_BATCH) & (sizes % 1 == 0)))
+            if bad.size:
+                r, m = int(bad[0]) % len(batch_env), "min" if bad[0] < len(batch_env) else "max"
+                raise _fail(
+                    f"{w}.batch_size_{m}[{r}]", "expected a batch size (a whole number ≥ 1)"
+                )
     eval_env = Envelope.empty(2)
     if d.get("eval_envelope") is not None:
         w = f"{where}.eval_envelope"
@@ -792,7 +856,18 @@ def _parse_history(v: object, iteration: int, where: str) -> History:
                 f"expected {eval_it.shape[0]} values (one per evaluation), got {arr.shape[0]}",
             )
         out.append(arr)
-    return History(*(_frozen(a) for a in out), batch_env, eval_env)
+    sizes = None
+    if d.get("batch_sizes") is not None:
+        w = f"{where}.batch_sizes"
+        items = _list(d["batch_sizes"], w)
+        if len(items) != batch.shape[0]:
+            raise _fail(
+                w, f"expected {batch.shape[0]} values (one per batch Err), got {len(items)}"
+            )
+        sizes = _frozen(
+            np.array([_int(x, f"{w}[{i}]", 1, MAX_BATCH) for i, x in enumerate(items)], float)
+        )
+    return History(*(_frozen(a) for a in out), batch_env, eval_env, sizes)
 
 
 # ---------------------------------------------------------------------------
@@ -823,6 +898,7 @@ def _parse_kept(v: object, where: str) -> KeptRun:
         d,
         where,
         ("setup", "loss_kind", "loss_iteration", "loss_err", "delta_iteration", "delta"),
+        ("loss_n",),
     )
     found = _Collect()
     setup = kind = None
@@ -839,6 +915,17 @@ def _parse_kept(v: object, where: str) -> KeptRun:
                 f"{where}.loss_err",
                 f"expected {loss_x.size} values (one per iteration), got {loss_y.size}",
             )
+    loss_n = None
+    if d.get("loss_n") is not None:
+        with found.check():
+            w = f"{where}.loss_n"
+            loss_n = _points(d["loss_n"], w, allow_null=True)  # null: not known
+            if loss_x is not None and loss_n.shape != loss_x.shape:
+                raise _fail(w, f"expected {loss_x.size} values (one per Err), got {loss_n.size}")
+            with np.errstate(invalid="ignore"):
+                bad = np.flatnonzero(~np.isnan(loss_n) & ~((loss_n >= 1) & (loss_n % 1 == 0)))
+            if bad.size:
+                raise _fail(f"{w}[{bad[0]}]", "expected a number of samples (a whole number ≥ 1)")
     rows: list[np.ndarray] = []
     with found.check():
         delta_x = _iterations(d["delta_iteration"], f"{where}.delta_iteration")
@@ -857,7 +944,36 @@ def _parse_kept(v: object, where: str) -> KeptRun:
             rows.append(y)
     found.raise_any()
     delta = np.array(rows).reshape(len(rows), delta_x.size)
-    return KeptRun(setup, loss_x, loss_y, delta_x, delta, kind)
+    return KeptRun(setup, loss_x, loss_y, delta_x, delta, kind, loss_n)
+
+
+def _with_counts(run: KeptRun, live: Setup, live_data: Dataset | None) -> KeptRun:
+    """A kept run of a file from before version 5 (no ``loss_n``) with the N of its Err.
+
+    Training Err: the kept setup's training samples (the live data's when it
+    names the same CSV file; not known for another CSV file). Batch Err: as
+    :func:`~bpviz.engine.trainer.epoch_batch_sizes` assumes them for its batch size.
+    """
+    if not np.all(np.isnan(run.loss_n)) or run.loss_x.size == 0:
+        return run
+    kept = run.setup
+    n_train = None
+    if kept.dataset != "csv":
+        with contextlib.suppress(DatasetError):
+            n_train = split_counts(kept.dataset, kept.n_samples, kept.test_fraction)[0]
+    elif (
+        live_data is not None
+        and live.dataset == "csv"
+        and (kept.csv_path, kept.test_fraction) == (live.csv_path, live.test_fraction)
+    ):
+        n_train = int(live_data.X_train.shape[0])
+    if n_train is None:
+        return run
+    if run.loss_kind == "batch Err":
+        n = epoch_batch_sizes(np.maximum(run.loss_x, 1), kept.batch_size, n_train)
+    else:
+        n = np.full(run.loss_x.shape, n_train)
+    return replace(run, loss_n=n)
 
 
 def _parse_comparisons(v: object, found: _Collect) -> tuple[KeptRun, ...]:
@@ -878,6 +994,7 @@ def _kept_dict(run: KeptRun) -> dict[str, Any]:
         "loss_kind": run.loss_kind,
         "loss_iteration": run.loss_x.tolist(),
         "loss_err": _finite_or_none(run.loss_y),
+        "loss_n": [None if math.isnan(n) else int(n) for n in run.loss_n.tolist()],
         "delta_iteration": run.delta_x.tolist(),
         "delta": [_finite_or_none(row) for row in run.delta],
     }
@@ -956,6 +1073,7 @@ def _parse(doc: object) -> Experiment:
     found.raise_any()
     assert setup is not None and network is not None
     sizes, _, dataset = network
+    comparisons = tuple(_with_counts(run, setup, dataset) for run in comparisons)
     if parsed is None:
         return Experiment(
             setup=setup, sizes=sizes, dataset=dataset, title=title, comparisons=comparisons
@@ -1199,7 +1317,7 @@ def _dataset_dict(data: Dataset) -> dict[str, Any]:
     }
 
 
-def _state_dict(trainer: Trainer) -> dict[str, Any]:
+def _state_dict(trainer: Trainer, batch_size: int) -> dict[str, Any]:
     params = np.asarray(trainer.net.params, dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(params))
     if bad.size:
@@ -1216,7 +1334,7 @@ def _state_dict(trainer: Trainer) -> dict[str, Any]:
         "iteration": int(trainer.iteration),
         "epoch": int(trainer.epoch),
         "params": params.tolist(),
-        "history": _history_dict(h),
+        "history": _history_dict(h, batch_size),
         "shuffle": {"position": resume.position, "order": resume.order.tolist(), "rng": resume.rng},
         "velocity": None if resume.velocity is None else velocity.tolist(),
     }
@@ -1234,16 +1352,26 @@ def _envelope_dict(env: Envelope, columns: Sequence[str]) -> dict[str, Any]:
     return d
 
 
-def _history_dict(h: LossHistory) -> dict[str, Any]:
-    """The history; a long run's envelopes (format version 3) only when there are any."""
+def _history_dict(h: LossHistory, batch_size: int) -> dict[str, Any]:
+    """The history; a long run's envelopes only when there are any.
+
+    Each batch Err's N (``batch_sizes``, format version 5) only when it is not
+    what ``batch_size`` (the setup's) from the run's start gives, which is
+    what a file without them is read as: most files stay readable by older
+    bpviz.
+    """
     d: dict[str, Any] = {
         "batch_err": _nan_to_none(h.batch_err),
         "eval_iteration": [int(k) for k in h.eval_iteration],
         "train_err": _nan_to_none(h.train_err),
         "test_err": _nan_to_none(h.test_err),
     }
+    sizes = np.asarray(h.batch_sizes)
+    assumed = epoch_batch_sizes(h.batch_from + 1 + np.arange(sizes.shape[0]), batch_size, h.n_train)
+    if len(h.batch_envelope) or not np.array_equal(sizes, assumed):
+        d["batch_sizes"] = [int(n) for n in sizes]
     if len(h.batch_envelope):
-        d["batch_envelope"] = _envelope_dict(h.batch_envelope, ("batch_err",))
+        d["batch_envelope"] = _envelope_dict(h.batch_envelope, _BATCH_COLUMNS)
     if len(h.eval_envelope):
         d["eval_envelope"] = _envelope_dict(h.eval_envelope, ("train_err", "test_err"))
     return d
@@ -1324,16 +1452,17 @@ def dumps_experiment(
         doc["title"] = title
     doc["setup"] = setup.to_dict()
     doc["dataset"] = data_dict
-    doc["state"] = None if trainer is None else _state_dict(trainer)
-    if doc["state"] is not None and (
-        "batch_envelope" in doc["state"]["history"] or "eval_envelope" in doc["state"]["history"]
-    ):
+    doc["state"] = None if trainer is None else _state_dict(trainer, setup.batch_size)
+    history = doc["state"]["history"] if doc["state"] is not None else {}
+    if "batch_sizes" in history:
+        doc["version"] = 5  # each batch's N (and envelopes with it): older bpviz cannot read it
+    elif "eval_envelope" in history:
         doc["version"] = 3  # envelopes: older bpviz cannot read them
     else:
         doc["version"] = 2  # readable by every bpviz that reads version 2
     if comparisons:
         doc["comparisons"] = [_kept_dict(run) for run in comparisons]
-        doc["version"] = 4  # kept runs: older bpviz cannot read them
+        doc["version"] = 5  # kept runs with their N: older bpviz cannot read them
     try:
         text = _dumps(doc)
         text.encode("utf-8")
@@ -1514,13 +1643,26 @@ def restore_trainer(experiment: Experiment) -> tuple[Trainer, Dataset]:
     trainer.iteration = experiment.iteration
     trainer.epoch = experiment.epoch
     h = experiment.history
+    sizes, batch_env = h.batch_sizes, h.batch_envelope
+    if sizes is None:  # written before bpviz recorded them: the setup's batch size throughout
+        first = h.batch_from + 1
+        sizes = epoch_batch_sizes(
+            np.arange(first, first + h.batch_err.shape[0]), trainer.batch_size, trainer.n_train
+        )
+    mean = trainer.net.loss.mean
+    if batch_env.lo.shape[1] == 1:
+        batch_env = _widen_batch_envelope(batch_env, trainer.batch_size, trainer.n_train, mean)
     trainer.history = LossHistory.from_arrays(
         h.batch_err,
         h.eval_iteration,
         h.train_err,
         h.test_err,
-        h.batch_envelope,
+        batch_env,
         h.eval_envelope,
+        batch_sizes=sizes,
+        n_train=trainer.n_train,
+        n_test=trainer.n_test,
+        mean=mean,
     )
     if experiment.resume is not None:
         try:

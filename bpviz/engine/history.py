@@ -100,6 +100,8 @@ class CompactSeries:
         "_x",
         "_y",
         "_y0",
+        "_y1",
+        "_y2",
         "chunk",
         "exact",
         "k",
@@ -124,7 +126,7 @@ class CompactSeries:
         self._cap = min(1024, self.exact + self.chunk)
         self._x = np.empty(self._cap, dtype=np.int64)
         self._y = np.empty((self._cap, self.k), dtype=np.float64)
-        self._y0 = self._y[:, 0]
+        self._columns()
         self.n_exact = 0
         self.n_compacted = 0  # points in buckets
         self.n_buckets = 0
@@ -151,6 +153,13 @@ class CompactSeries:
         arrays = (self._x, self._y, self._b_first, self._b_last, self._b_count, self._b_lo)
         return sum(a.nbytes for a in arrays) + self._b_hi.nbytes
 
+    def _columns(self) -> None:
+        """Views of the first y columns (the per-iteration fast paths write through them)."""
+        k = self.k
+        self._y0 = self._y[:, 0]
+        self._y1 = self._y[:, 1] if k > 1 else None
+        self._y2 = self._y[:, 2] if k > 2 else None
+
     # -- adding ------------------------------------------------------------------
 
     def append1(self, x: int, y: float) -> None:
@@ -161,6 +170,18 @@ class CompactSeries:
             n = self.n_exact
         self._x[n] = x
         self._y0[n] = y
+        self.n_exact = n + 1
+
+    def append3(self, x: int, a: float, b: float, c: float) -> None:
+        """Add one point to a three-column series (the per-iteration fast path)."""
+        n = self.n_exact
+        if n == self._cap:
+            self._make_room()
+            n = self.n_exact
+        self._x[n] = x
+        self._y0[n] = a
+        self._y1[n] = b  # type: ignore[index]
+        self._y2[n] = c  # type: ignore[index]
         self.n_exact = n + 1
 
     def append(self, x: int, *y: float) -> None:
@@ -214,7 +235,7 @@ class CompactSeries:
             x[: self.n_exact] = self._x[: self.n_exact]
             y[: self.n_exact] = self._y[: self.n_exact]
             self._x, self._y, self._cap = x, y, cap
-            self._y0 = y[:, 0]
+            self._columns()
             return
         width = min(self.width, self.chunk)
         c = (self.n_exact - self.exact) // width * width

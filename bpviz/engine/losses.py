@@ -49,6 +49,10 @@ class Loss:
         The same computations as ``value`` and ``output_delta``, call for call,
         as bound NumPy calls into preallocated arrays (see :meth:`value_ops`
         and :meth:`delta_ops`). None: one call of ``value`` or ``output_delta``.
+    mean : bool
+        True when Err is a mean over the samples already (mse), False when it
+        is a sum over them (the loss curves then draw Err/N, see
+        :mod:`bpviz.engine.per_sample`).
     """
 
     name: str
@@ -60,6 +64,7 @@ class Loss:
     requires_output: str | None = None
     v_ops: Callable[..., Ops] | None = None
     d_ops: Callable[..., Ops] | None = None
+    mean: bool = False
 
     def value_ops(self, y, u, o, r: FloatArray, err: FloatArray) -> Ops:
         """Bound calls writing Err into the 0-d array ``err`` (and ŷ − y into ``r``).
@@ -183,6 +188,7 @@ LOSSES: dict[str, Loss] = {
             _mse_delta,
             "Err = (1/N)·Σ(y−ŷ)²",
             "δ_k = −(2/N)(y−ŷ)·σ′(u_k)",
+            mean=True,
         ),
         Loss(
             "half_sse",

@@ -147,20 +147,31 @@ class Snapshot:
     new_losses : array
         Batch Err of every iteration since the last snapshot; entry m is the
         Err of iteration ``losses_from + m + 1`` (none dropped, none repeated).
+    new_batch_sizes : array
+        N of each of ``new_losses``: the samples in that iteration's batch
+        (the last batch of an epoch may be smaller than the batch size).
     eval_from : int
         How many evaluations came before ``new_eval_iterations``.
     new_eval_iterations, new_train_err, new_test_err : arrays
         The full training and test Err evaluated since the last snapshot, and
         the iteration count at which each was taken.
+    n_train, n_test : int
+        N of the training and the test Err: the samples in each set.
+    loss_mean : bool
+        The loss is a mean over the samples already; else every Err is a sum
+        and the loss curves draw Err/N (see :mod:`bpviz.engine.per_sample`).
     new_batch_envelope, new_eval_envelope : Envelope or None
         Normally None. The trainer keeps only the newest values exactly and
         folds older ones into min/max buckets (:mod:`bpviz.engine.history`);
         values folded before any snapshot took them (a restored long run, or
         no snapshot for :data:`~bpviz.engine.history.EXACT` iterations)
         arrive here instead, as the buckets holding them, all before
-        ``losses_from`` (``eval_from``). A receiver that already holds some of
-        the first bucket's points (an earlier snapshot delivered them) keeps
-        them and the bucket alike: both describe the same values.
+        ``losses_from`` (``eval_from``). The batch buckets have three
+        columns: Err, N and Err per sample (see
+        :attr:`~bpviz.engine.trainer.LossHistory.batch_envelope`). A
+        receiver that already holds some of the first bucket's points (an
+        earlier snapshot delivered them) keeps them and the bucket alike:
+        both describe the same values.
         Each value thus arrives once, either exactly in ``new_losses`` or as
         part of a bucket.
     """
@@ -184,10 +195,14 @@ class Snapshot:
     lr: float
     losses_from: int
     new_losses: FloatArray
+    new_batch_sizes: FloatArray
     eval_from: int
     new_eval_iterations: FloatArray
     new_train_err: FloatArray
     new_test_err: FloatArray
+    n_train: int
+    n_test: int
+    loss_mean: bool
     new_batch_envelope: Envelope | None = None
     new_eval_envelope: Envelope | None = None
 

@@ -19,11 +19,19 @@ import numpy as np
 
 from .history import CHUNK, EXACT, MAX_BUCKETS, CompactSeries, Envelope
 from .network import Network, UpdateRule, Workspace, run_ops, train_step
+from .per_sample import per_sample
 from .state import STAGES, Phase, Snapshot, frozen_copy, frozen_tuple
 
 FloatArray = np.ndarray
 
-__all__ = ["DivergenceError", "LossHistory", "ResumeState", "Trainer", "phase_plan"]
+__all__ = [
+    "DivergenceError",
+    "LossHistory",
+    "ResumeState",
+    "Trainer",
+    "epoch_batch_sizes",
+    "phase_plan",
+]
 
 #: Memory the step-back history may use at most (it keeps at least 2 iterations).
 HISTORY_BYTES = 256 * 2**20
@@ -57,25 +65,54 @@ def phase_plan(n_layers: int) -> tuple[Phase, ...]:
     )
 
 
+def epoch_batch_sizes(iterations: np.ndarray, batch_size: int, n_train: int) -> np.ndarray:
+    """N of each iteration (1-based) of a run that kept one batch size from its start.
+
+    Each epoch's batches are consecutive slices of ``min(batch_size, n_train)``
+    samples; its last batch holds what is left, so it may be smaller (100
+    samples in batches of 32: 32, 32, 32, 4). Used for the history of files
+    written before bpviz recorded every batch's N.
+    """
+    bs = max(1, min(int(batch_size), int(n_train)))
+    per_epoch = -(-int(n_train) // bs)
+    j = (np.asarray(iterations, dtype=np.int64) - 1) % per_epoch
+    return np.minimum(bs, int(n_train) - j * bs)
+
+
 class LossHistory:
     """Every iteration's batch Err, and the full training/test Err when evaluated.
 
     Memory stays bounded (:mod:`bpviz.engine.history`): the newest
     :data:`~bpviz.engine.history.EXACT` values of each series are kept
     exactly, older ones as per-bucket min/max envelopes. ``batch_err[m]`` is
-    the Err of iteration ``batch_from + m + 1`` (before its update); the
-    iterations before were folded into :attr:`batch_envelope`. Likewise the
-    evaluations: the exact ones in ``eval_iteration``, ``train_err`` and
-    ``test_err``, the older ones in :attr:`eval_envelope` (columns: training,
-    test). A short run has no envelope and ``batch_from == 0``.
+    the Err of iteration ``batch_from + m + 1`` (before its update), a sum
+    over its batch of ``batch_sizes[m]`` samples (the last batch of an epoch
+    may be smaller); ``batch_per_sample[m]`` is that Err per sample (see
+    :mod:`bpviz.engine.per_sample`). The iterations before were folded into
+    :attr:`batch_envelope` (columns: Err, N, Err per sample, each bucket's
+    min and max of each). Likewise the evaluations: the exact ones in
+    ``eval_iteration``, ``train_err`` and ``test_err`` (sums over the
+    ``n_train`` and ``n_test`` samples of the whole sets), the older ones in
+    :attr:`eval_envelope` (columns: training, test). A short run has no
+    envelope and ``batch_from == 0``.
+
+    Parameters
+    ----------
+    n_train, n_test : int
+        Samples in the training and the test set (N of their Err).
+    mean : bool
+        The loss is a mean over the samples already (per sample = Err).
     """
 
     #: Memory the history takes at most (bytes): both series at their bounds.
-    MAX_BYTES = (EXACT + CHUNK) * (16 + 24) + 2 * MAX_BUCKETS * (24 + 16 + 24 + 32)
+    MAX_BYTES = (EXACT + CHUNK) * (32 + 24) + 2 * MAX_BUCKETS * (24 + 48 + 24 + 32)
 
-    def __init__(self) -> None:
-        self._batch = CompactSeries(1)
+    def __init__(self, n_train: int = 0, n_test: int = 0, mean: bool = False) -> None:
+        self._batch = CompactSeries(3)
         self._eval = CompactSeries(2)
+        self.n_train = int(n_train)
+        self.n_test = int(n_test)
+        self.mean = bool(mean)
 
     def __len__(self) -> int:
         """Iterations recorded (exact and in the envelope)."""
@@ -92,8 +129,18 @@ class LossHistory:
         return self._batch.y(0)
 
     @property
+    def batch_sizes(self) -> FloatArray:
+        """N of each exact batch Err: the samples its batch held (a view, float)."""
+        return self._batch.y(1)
+
+    @property
+    def batch_per_sample(self) -> FloatArray:
+        """Each exact batch Err per sample, Err/N (Err when the loss is a mean; a view)."""
+        return self._batch.y(2)
+
+    @property
     def batch_envelope(self) -> Envelope:
-        """Older batch Err as buckets (x: iterations; one y column)."""
+        """Older batch Err as buckets (x: iterations; columns: Err, N, Err per sample)."""
         return self._batch.envelope()
 
     @property
@@ -136,10 +183,10 @@ class LossHistory:
         """Bytes held."""
         return self._batch.nbytes + self._eval.nbytes
 
-    def append_batch(self, err: float) -> None:
-        """Record the next iteration's batch Err."""
+    def append_batch(self, err: float, n: int) -> None:
+        """Record the next iteration's batch Err, a sum over its ``n`` samples."""
         b = self._batch
-        b.append1(b.n_compacted + b.n_exact + 1, err)
+        b.append3(b.n_compacted + b.n_exact + 1, err, n, err if self.mean else err / n)
 
     def append_eval(self, iteration: int, train: float, test: float) -> None:
         """Record an evaluation of the full sets."""
@@ -159,31 +206,47 @@ class LossHistory:
         test_err: FloatArray,
         batch_envelope: Envelope | None = None,
         eval_envelope: Envelope | None = None,
+        *,
+        batch_sizes: FloatArray,
+        n_train: int,
+        n_test: int,
+        mean: bool = False,
     ) -> LossHistory:
-        """A history holding these values (envelopes first, as :class:`LossHistory` keeps them)."""
-        h = cls()
+        """A history holding these values (envelopes first, as :class:`LossHistory` keeps them).
+
+        ``batch_sizes``: N of each value of ``batch_err``; ``batch_envelope``
+        has the three columns of :attr:`batch_envelope`.
+        """
+        h = cls(n_train, n_test, mean)
         if batch_envelope is not None:
             h._batch.extend_envelope(batch_envelope)
         if eval_envelope is not None:
             h._eval.extend_envelope(eval_envelope)
         start = h._batch.n_compacted
         batch_err = np.asarray(batch_err, dtype=np.float64)
-        h._batch.extend(start + 1 + np.arange(batch_err.shape[0]), batch_err[:, None])
+        sizes = np.asarray(batch_sizes, dtype=np.float64)
+        if sizes.shape != batch_err.shape:
+            raise ValueError(f"expected {batch_err.size} batch sizes, got {sizes.size}")
+        h._batch.extend(
+            start + 1 + np.arange(batch_err.shape[0]),
+            np.column_stack([batch_err, sizes, per_sample(batch_err, sizes, mean)]),
+        )
         h._eval.extend(
             np.asarray(eval_iteration, dtype=np.int64),
             np.column_stack([np.asarray(train_err, float), np.asarray(test_err, float)]),
         )
         return h
 
-    def batch_since(self, n: int) -> tuple[Envelope, FloatArray]:
+    def batch_since(self, n: int) -> tuple[Envelope, FloatArray, FloatArray, FloatArray]:
         """Batch Err after the first ``n`` iterations: buckets (if folded), then exact values.
 
         The buckets are those holding any iteration after ``n`` (the first
-        may begin before it); the exact values start at iteration
-        ``max(n, batch_from) + 1``.
+        may begin before it); the exact values (Err, N, Err per sample) start
+        at iteration ``max(n, batch_from) + 1``.
         """
         b = self._batch
-        return b.envelope_from(n), b.y(0)[max(0, n - b.n_compacted) :]
+        k = max(0, n - b.n_compacted)
+        return b.envelope_from(n), b.y(0)[k:], b.y(1)[k:], b.y(2)[k:]
 
     def eval_since(self, n: int) -> tuple[Envelope, FloatArray, FloatArray, FloatArray]:
         """Evaluations after the first ``n``: buckets, then exact iterations, training, test Err."""
@@ -281,7 +344,7 @@ class Trainer:
             self._X_ext[:, 0] = 1.0
         self._X_ext[:, b:] = X_train
         self._eval_ws: dict[str, Workspace] = {}
-        self.history = LossHistory()
+        self.history = self.new_history()
         self._snap_batch = 0
         self._snap_eval = 0
         self._initial_params = net.params.copy()
@@ -294,6 +357,15 @@ class Trainer:
     def n_train(self) -> int:
         """Number of training samples."""
         return self._n_train
+
+    @property
+    def n_test(self) -> int:
+        """Number of test samples (0 without a test set)."""
+        return int(self.X_test.shape[0])
+
+    def new_history(self) -> LossHistory:
+        """An empty loss history for this trainer's data and loss (N of each Err)."""
+        return LossHistory(self.n_train, self.n_test, self.net.loss.mean)
 
     def set_batch_size(self, batch_size: int | None) -> None:
         """1 = one-sample SGD, n_train (or None) = full batch; takes effect at once."""
@@ -382,7 +454,7 @@ class Trainer:
     def reset(self) -> None:
         """Back to the start θ (as the trainer was made, or :meth:`set_start`), iteration 0."""
         np.copyto(self.net.params, self._initial_params)
-        self.history = LossHistory()
+        self.history = self.new_history()
         self._snap_batch = 0
         self._snap_eval = 0
         self._reset_state()
@@ -578,7 +650,7 @@ class Trainer:
         self.iteration += 1
         if self._pos >= self._n_train:
             self.epoch += 1
-        self.history.append_batch(err)
+        self.history.append_batch(err, ws.batch)
         self._last_ws = ws
         self._evaluate_if_due()
 
@@ -750,13 +822,14 @@ class Trainer:
         """
         net = self.net
         h = self.history
-        batch_env, batch_new = h.batch_since(self._snap_batch)
+        batch_env, batch_new, batch_sizes, _ = h.batch_since(self._snap_batch)
         eval_env, eval_it, train, test = h.eval_since(self._snap_eval)
         # Values folded into the envelope before any snapshot took them travel
         # as buckets; the exact values follow.
         losses_from = max(self._snap_batch, h.batch_from)
         eval_from = max(self._snap_eval, h.eval_from)
         new_losses = frozen_copy(batch_new)
+        new_sizes = frozen_copy(batch_sizes)
         new_eval_it = frozen_copy(eval_it)
         new_train = frozen_copy(train)
         new_test = frozen_copy(test)
@@ -823,10 +896,14 @@ class Trainer:
             lr=float(self.rule.lr),
             losses_from=losses_from,
             new_losses=new_losses,
+            new_batch_sizes=new_sizes,
             eval_from=eval_from,
             new_eval_iterations=new_eval_it,
             new_train_err=new_train,
             new_test_err=new_test,
+            n_train=h.n_train,
+            n_test=h.n_test,
+            loss_mean=h.mean,
             new_batch_envelope=_frozen_envelope(batch_env),
             new_eval_envelope=_frozen_envelope(eval_env),
         )

@@ -4,6 +4,9 @@
 and one ghost item per run in each plot. The data come from what the plots
 already hold (no request to the training process). Labels follow the live
 setup: keep a sigmoid run, switch to ReLU, and the ghost reads "σ = sigmoid".
+A ghost's Err is drawn per sample, Err/N, as the live curves are (see
+:mod:`bpviz.engine.per_sample`): a kept run on 200 samples and a live one on
+100 share the axis honestly.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ def _continues(old: KeptRun, new: KeptRun) -> bool:
         and n <= new.loss_x.size
         and np.array_equal(old.loss_x, new.loss_x[:n])
         and np.array_equal(old.loss_y, new.loss_y[:n], equal_nan=True)
+        and np.array_equal(old.loss_n, new.loss_n[:n], equal_nan=True)
     )
 
 
@@ -170,16 +174,23 @@ class Comparisons(QObject):
     def capture(self) -> KeptRun | None:
         """The live run as the plots hold it now (None when nothing has been drawn)."""
         self._gradient_plot.flush()
-        ex, train, _test = self._loss_plot.eval_data()
+        plot = self._loss_plot
+        ex, _train, _test = plot.eval_data()
         if ex.size >= 2:
-            lx, ly, kind = ex, train, "training Err"
+            # The engine's Err over the training set, and its N (one for every point).
+            ly, _ = plot.eval_sums()
+            lx, ln, kind = ex, np.full(ex.shape, plot.sample_counts()[0]), "training Err"
         else:
-            lx, ly = self._loss_plot.data()
-            kind = "batch Err"
+            x, _ = plot.data()
+            err, n = plot.batch_sums()
+            # The exact values: a long run's oldest are held as ranges only, whose Err,
+            # N and Err per sample need not come from one iteration.
+            k = plot.exact_from()
+            lx, ly, ln, kind = x[k:], err[k:], n[k:], "batch Err"
         dx, delta = self._gradient_plot.data()
         if lx.size == 0 and dx.size == 0:
             return None
-        return KeptRun(self._live, lx, ly, dx, delta, kind)
+        return KeptRun(self._live, lx, ly, dx, delta, kind, ln)
 
     def keep(self) -> KeptRun | None:
         """Keep the live run as a ghost (the oldest goes when :data:`MAX_KEPT` are kept)."""
@@ -244,7 +255,7 @@ class Comparisons(QObject):
     def _set_data(self, g: _Ghost, run: KeptRun) -> None:
         """Draw ``run``'s curves in ghost ``g``'s items."""
         g.run = run
-        g.loss_item.setData(run.loss_x, run.loss_y)
+        g.loss_item.setData(run.loss_x, run.loss_per_sample())  # as the live curves: Err/N
         x, y = run.delta_polyline()
         with np.errstate(invalid="ignore"):
             y = np.where(y > 0, y, np.nan)

@@ -1,4 +1,13 @@
-"""The live loss curve: batch Err per iteration, full training and test Err.
+"""The live loss curve: batch Err per iteration, full training and test Err, per sample.
+
+The engine's Err (the notes' Err = Σ(y−ŷ)²) is a sum over the samples it is
+computed on: the iteration's batch, the whole training set, the whole test
+set. Sums over different N cannot share an axis (a test set a quarter the
+size of the training set would look four times better), so every curve is
+drawn as Err/N (:mod:`bpviz.engine.per_sample`), the batch's each divided by
+its own batch's N (the last batch of an epoch may be smaller). The legend
+names each curve's N; the readout gives the engine's sum, its N and the
+value per sample.
 
 Follows strategy 2 of pyqtgraph's ``scrollingPlots.py``: NumPy buffers that
 double when full and ``setData`` on the filled slice, with peak
@@ -15,8 +24,8 @@ outwards to "nice" values by an invisible item
 then rather than with every new point: between
 changes the axes keep their cached pictures and the settled curves keep
 their clipped, downsampled copies. The readout above the plot (the
-iteration's batch Err on one line, the full-set Errs on the next) changes
-at most every :data:`READOUT_MS` ms.
+iteration, then a line per curve: its Err, N and Err/N) changes at most
+every :data:`READOUT_MS` ms.
 
 The Err axis turns logarithmic by itself once the Err held spans more than
 :data:`AUTO_LOG_SPAN` (two decades): on a linear axis a curve that fell from
@@ -30,14 +39,23 @@ from __future__ import annotations
 
 import math
 import time
+from typing import NamedTuple
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from ..engine import history
+from ..engine.per_sample import (
+    CURVE_NAMES,
+    axis_label,
+    curve_label,
+    err_range_text,
+    err_text,
+    per_sample,
+)
 from .auto_range import RangeHint, nice_ceil_fine, nice_step
 from .colors import (
     fit_legend_columns,
@@ -72,13 +90,10 @@ AUTO_LOG_SPAN = 100.0
 COMPACT_LEGEND_BELOW = 360
 #: Columns of the legend under the plot, at most (fewer when the plot is narrow).
 LEGEND_COLUMNS = 4
-#: Legend labels: (full, compact). Compact ones leave out the "Err" that the title and the
-#: y axis already say, so that a kept run's entry still fits beside them at 720p.
-_LEGEND_LABELS = {
-    "batch": ("batch Err (per iteration)", "batch"),
-    "train": ("training Err (full set)", "training set"),
-    "test": ("test Err", "test set"),
-}
+#: Legend labels: (full, compact), each followed by its N (:func:`~bpviz.engine.per_sample.
+#: curve_label`). Compact ones leave out what the title and the y axis already say, so
+#: that a kept run's entry still fits beside them at 720p.
+_LEGEND_LABELS = CURVE_NAMES
 
 
 def _y_extent(y: np.ndarray) -> tuple[float, float, float, float]:
@@ -102,6 +117,94 @@ def _merge(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
         float(np.fmin(a[2], b[2])),
         float(np.fmax(a[3], b[3])),
     )
+
+
+class _Row(NamedTuple):
+    """One line of the readout: an Err, its N and its value per sample, each as (min, max).
+
+    Exact values have min == max; an old stretch of a long run keeps ranges
+    (each quantity its own: they need not come from one iteration).
+    """
+
+    name: str
+    err: tuple[float, float]
+    n: tuple[float, float]
+    each: tuple[float, float]
+
+    @property
+    def exact(self) -> bool:
+        return self.err[0] == self.err[1] and self.n[0] == self.n[1]
+
+    def text(self, mean: bool, fmt=format_number) -> str:
+        if self.exact or (self.err[0] != self.err[0]):  # (NaN: no range to speak of)
+            return err_text(self.name, self.err[0], self.n[0], mean, fmt)
+        return err_range_text(self.name, self.err, self.n, self.each, mean, fmt)
+
+
+#: Readout row names' colours: those of the curves (the batch's is the muted text).
+_ROW_COLORS = {"training": TRAIN_COLOR, "test": TEST_COLOR}
+
+
+class _Reading(NamedTuple):
+    """What the readout says: which iteration(s), a row per curve, and a note."""
+
+    head: str
+    rows: list[_Row]
+    note: str
+
+    def text(self, mean: bool) -> str:
+        """Plain text: the batch on the head's line, the full sets on the next."""
+        lines = []
+        batch = [r for r in self.rows if r.name == "batch"]
+        sets = [r for r in self.rows if r.name != "batch"]
+        first = f"{self.head}:"
+        if batch:
+            lines.append(f"{first} {batch[0].text(mean)}")
+        evals = ", ".join(r.text(mean) for r in sets)
+        if evals and self.note:
+            evals += f" ({self.note})"
+        if evals:
+            lines.append(evals if lines else f"{first} {evals}")
+        return "\n".join(lines)
+
+    def html(self, mean: bool) -> str:
+        """A row per curve, worded as :meth:`text` words it, the names lined up.
+
+        "training  Err/N = 19.7/160 = 0.1231": the engine's Err over its N,
+        and the value per sample the curve draws.
+        """
+        out = ['<table cellspacing="0" cellpadding="0">']
+        for r in self.rows:
+            colour = _ROW_COLORS.get(r.name)
+            name = f'<span style="color: {colour}">{r.name}</span>' if colour else r.name
+            rest = r._replace(name="").text(mean)
+            out.append(f'<tr><td>{name}</td><td style="padding-left: 8px">{rest}</td></tr>')
+        out.append("</table>")
+        if self.note:
+            out.append(f"<div>({self.note})</div>")
+        return "".join(out)
+
+
+class _Readout(QLabel):
+    """The readout's first line (which iteration); ``table`` below follows its visibility.
+
+    The first line stays level with the log box; the table (a line per curve:
+    its Err, N and Err/N) takes the plot's whole width beneath both.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setMinimumWidth(50)
+        self.setWordWrap(True)
+        self.table = QLabel()
+        self.table.setTextFormat(Qt.TextFormat.RichText)
+        self.table.setMinimumWidth(50)
+
+    def setVisible(self, visible: bool) -> None:
+        """Show or hide the table with it (presenter mode hides the readout)."""
+        super().setVisible(visible)
+        self.table.setVisible(visible and bool(self.table.text()))
 
 
 def _quiet_bounds(item: pg.PlotDataItem) -> None:
@@ -316,6 +419,37 @@ class _Series:
         return self.y[: self.n]
 
 
+class _Columns:
+    """Series with the same x, folded alike: the one drawn and the ones the readout names.
+
+    Every operation goes to each series, so their buffers stay entry for
+    entry in step (the same x, the same buckets): entry j of the drawn
+    series (Err per sample) is entry j of the others (the engine's Err sum,
+    N). In a bucket each holds its own min and max.
+    """
+
+    __slots__ = ("series",)
+
+    def __init__(self, k: int) -> None:
+        self.series = tuple(_Series() for _ in range(k))
+
+    def __getitem__(self, c: int) -> _Series:
+        return self.series[c]
+
+    def truncate(self, n: int) -> None:
+        for s in self.series:
+            s.truncate(n)
+
+    def append(self, x: np.ndarray, *ys: np.ndarray) -> None:
+        for s, y in zip(self.series, ys, strict=True):
+            s.append(x, y)
+
+    def append_buckets(self, first, count, *lo_hi) -> None:
+        """``lo_hi``: a (lo, hi) pair per series."""
+        for s, (lo, hi) in zip(self.series, lo_hi, strict=True):
+            s.append_buckets(first, count, lo, hi)
+
+
 class _HeadTail:
     """A series drawn as two curves with one pen: settled blocks (head) and the rest (tail).
 
@@ -370,7 +504,7 @@ class _HeadTail:
 
 
 class LossPlot(QWidget):
-    """Err against iteration: batch Err (faint), training and test Err (bold).
+    """Err/N against iteration: batch (faint), training and test set (bold).
 
     Signals
     -------
@@ -387,9 +521,16 @@ class LossPlot(QWidget):
         self._log_y = False
         self._log_chosen = False  # the user decided: no automatic switch until clear()
         self._formula = "Err = Σ(y−ŷ)²"
-        self._batch = _Series()
-        self._train = _Series()
-        self._test = _Series()
+        # Drawn: Err per sample; beside it the engine's Err (a sum) and, for the batch, N.
+        self._batch_cols = _Columns(3)  # per sample, Err, N
+        self._train_cols = _Columns(2)  # per sample, Err
+        self._test_cols = _Columns(2)
+        self._batch = self._batch_cols[0]
+        self._train = self._train_cols[0]
+        self._test = self._test_cols[0]
+        self._n_train = self._n_test = math.nan  # N of the training and test Err
+        self._loss_mean = False  # the loss is a mean already: per sample = Err
+        self._axis_text = axis_label(False)
         self._dirty = False  # anything waiting for a redraw
         self._batch_dirty = False
         self._eval_dirty = False
@@ -409,6 +550,10 @@ class LossPlot(QWidget):
         pi.enableAutoRange()
         # Under the plot, not over the curves (kept runs' ghosts run along the top).
         self._legend = legend_under_plot(pi, LEGEND_COLUMNS)
+        # Under the y axis too: each entry names its N, and a 720p dock is narrow.
+        pi.layout.removeItem(self._legend)
+        pi.layout.addItem(self._legend, 4, 0, 1, 2)
+        pi.layout.setAlignment(self._legend, Qt.AlignmentFlag.AlignHCenter)
         # Each series: settled blocks without a legend entry, then the live tail.
         self._batch_head = pi.plot()
         self._batch_curve = pi.plot(name=_LEGEND_LABELS["batch"][0])
@@ -416,6 +561,8 @@ class LossPlot(QWidget):
         self._train_curve = pi.plot(name=_LEGEND_LABELS["train"][0])
         self._test_head = pi.plot()
         self._test_curve = pi.plot(name=_LEGEND_LABELS["test"][0])
+        # Each curve's N as (min, max) (None: not known yet).
+        self._legend_n: dict[str, tuple[float, float] | None] = dict.fromkeys(_LEGEND_LABELS)
         self._batch_lines = _HeadTail(self._batch_head, self._batch_curve, BLOCK)
         self._train_lines = _HeadTail(self._train_head, self._train_curve, EVAL_BLOCK, True)
         self._test_lines = _HeadTail(self._test_head, self._test_curve, EVAL_BLOCK, True)
@@ -459,19 +606,21 @@ class LossPlot(QWidget):
             pi.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse_moved
         )
 
-        self.readout = QLabel()
-        self.readout.setTextFormat(Qt.TextFormat.PlainText)
-        self.readout.setMinimumWidth(50)
-        self.readout.setWordWrap(True)
+        # The readout: which iteration (level with the log box), then a line per curve
+        # with its Err, N and Err/N, as wide as the plot.
+        self._readout_plain = ""
+        self.readout = _Readout()
         self._log_box = QCheckBox("log scale")
         self._log_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._log_box.setToolTip("Logarithmic Err axis (values ≤ 0 are not drawn)")
         self._log_box.toggled.connect(self.choose_log_y)
-        header = QHBoxLayout()
+        header = QGridLayout()
         header.setContentsMargins(8, 4, 8, 0)
-        header.addWidget(self.readout, 1)
-        # Level with the readout's first line, however many lines it wraps to.
-        header.addWidget(self._log_box, 0, Qt.AlignmentFlag.AlignTop)
+        header.setVerticalSpacing(2)
+        header.addWidget(self.readout, 0, 0)
+        header.addWidget(self._log_box, 0, 1, Qt.AlignmentFlag.AlignTop)
+        header.addWidget(self.readout.table, 1, 0, 1, 2)
+        header.setColumnStretch(0, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
@@ -517,44 +666,64 @@ class LossPlot(QWidget):
         """Append the snapshot's new batch Err and evaluations (no repaint yet).
 
         Batch Err m of ``new_losses`` belongs to iteration
-        ``losses_from + m + 1``. When more points are held than
-        ``losses_from`` (after a step back), the extra ones are dropped first;
-        evaluations likewise with ``eval_from``.
+        ``losses_from + m + 1``; ``new_batch_sizes`` gives its N. When more
+        points are held than ``losses_from`` (after a step back), the extra
+        ones are dropped first; evaluations likewise with ``eval_from``. The
+        curves get Err/N (see :mod:`bpviz.engine.per_sample`).
         """
+        self._set_counts(int(snapshot.n_train), int(snapshot.n_test), bool(snapshot.loss_mean))
+        mean = self._loss_mean
         lf = int(snapshot.losses_from)
         env = getattr(snapshot, "new_batch_envelope", None)
         if env is not None and len(env):
             # Values folded before they reached us: their buckets, then the exact ones.
-            self._batch.truncate(int(env.first[0]) - 1)
-            self._batch.append_buckets(env.first, env.count, env.lo[:, 0], env.hi[:, 0])
+            # The engine's columns: Err, N, Err per sample.
+            self._batch_cols.truncate(int(env.first[0]) - 1)
+            self._batch_cols.append_buckets(
+                env.first,
+                env.count,
+                *((env.lo[:, c], env.hi[:, c]) for c in (2, 0, 1)),
+            )
             self._batch_dirty = True
         if self._batch.points > lf:
-            self._batch.truncate(lf)
+            self._batch_cols.truncate(lf)
             self._batch_dirty = True
         new = np.asarray(snapshot.new_losses, dtype=np.float64)
         if new.size:
-            self._batch.append(lf + 1 + np.arange(new.size, dtype=np.float64), new)
+            sizes = np.asarray(snapshot.new_batch_sizes, dtype=np.float64)
+            x = lf + 1 + np.arange(new.size, dtype=np.float64)
+            self._batch_cols.append(x, per_sample(new, sizes, mean), new, sizes)
             self._batch_dirty = True
         ef = int(snapshot.eval_from)
         env = getattr(snapshot, "new_eval_envelope", None)
         if env is not None and len(env):
             start = ef - int(np.sum(env.count))
-            for c, series in enumerate((self._train, self._test)):
-                series.truncate(start)
-                series.append_buckets(env.first, env.count, env.lo[:, c], env.hi[:, c])
+            for c, (cols, n) in enumerate(
+                ((self._train_cols, self._n_train), (self._test_cols, self._n_test))
+            ):
+                lo, hi = env.lo[:, c], env.hi[:, c]
+                cols.truncate(start)
+                # N > 0 is one number per set: the bucket's extremes per sample are its
+                # extremes over N.
+                cols.append_buckets(
+                    env.first,
+                    env.count,
+                    (per_sample(lo, n, mean), per_sample(hi, n, mean)),
+                    (lo, hi),
+                )
             if not self._has_test and np.any(np.isfinite(env.hi[:, 1])):
                 self._has_test = True
             self._eval_dirty = True
         if self._train.points > ef:
-            self._train.truncate(ef)
-            self._test.truncate(ef)
+            self._train_cols.truncate(ef)
+            self._test_cols.truncate(ef)
             self._eval_dirty = True
         its = np.asarray(snapshot.new_eval_iterations, dtype=np.float64)
         if its.size:
             tr = np.asarray(snapshot.new_train_err, dtype=np.float64)
             te = np.asarray(snapshot.new_test_err, dtype=np.float64)
-            self._train.append(its, tr)
-            self._test.append(its, te)
+            self._train_cols.append(its, per_sample(tr, self._n_train, mean), tr)
+            self._test_cols.append(its, per_sample(te, self._n_test, mean), te)
             if not self._has_test and np.any(np.isfinite(te)):
                 self._has_test = True
             self._eval_dirty = True
@@ -563,17 +732,34 @@ class LossPlot(QWidget):
             self._auto_log_y()
             self._schedule()
 
+    def _set_counts(self, n_train: int, n_test: int, mean: bool) -> None:
+        """N of the training and the test Err, and whether the loss is a mean already."""
+        n_train_f = float(n_train) if n_train > 0 else math.nan
+        if (n_train_f, float(n_test), mean) == (self._n_train, self._n_test, self._loss_mean):
+            return
+        if self._train.points and (n_train_f != self._n_train or n_test != self._n_test):
+            # Other data without a reset (cannot happen in the window): start afresh.
+            self._train_cols.truncate(0)
+            self._test_cols.truncate(0)
+        self._n_train, self._n_test, self._loss_mean = n_train_f, float(n_test), mean
+        self._update_labels()
+
     def _schedule(self) -> None:
         """Redraw within REDRAW_MS (sooner than a later redraw for training/test Err)."""
         if not self._timer.isActive() or self._timer.remainingTime() > REDRAW_MS:
             self._timer.start(REDRAW_MS)
 
-    def append_losses(self, start: int, losses: np.ndarray) -> None:
-        """Append batch Err values of iterations ``start + 1``, … (drops any beyond ``start``)."""
+    def append_losses(self, start: int, losses: np.ndarray, sizes: np.ndarray | int = 1) -> None:
+        """Append batch Err values of iterations ``start + 1``, … (drops any beyond ``start``).
+
+        ``sizes``: the N of each (one number for all; by default 1, one sample each).
+        """
         if self._batch.points > start:
-            self._batch.truncate(start)
+            self._batch_cols.truncate(start)
         losses = np.asarray(losses, dtype=np.float64)
-        self._batch.append(start + 1 + np.arange(losses.size, dtype=np.float64), losses)
+        sizes = np.broadcast_to(np.asarray(sizes, dtype=np.float64), losses.shape)
+        x = start + 1 + np.arange(losses.size, dtype=np.float64)
+        self._batch_cols.append(x, per_sample(losses, sizes, self._loss_mean), losses, sizes)
         self._batch_dirty = self._dirty = True
         self._auto_log_y()
         self._schedule()
@@ -610,6 +796,7 @@ class LossPlot(QWidget):
         if self._batch_dirty:
             self._batch_dirty = False
             self._batch_lines.set_data(self._batch)
+            self._update_labels()
         now = time.monotonic()
         eval_wait = self._eval_at + EVAL_REDRAW_MS / 1000.0 - now
         if self._eval_dirty and (readout_now or eval_wait <= 0):
@@ -689,9 +876,9 @@ class LossPlot(QWidget):
     @Slot()
     def clear(self) -> None:
         """Forget every point, and the user's log-y choice: back to a linear, automatic axis."""
-        self._batch.truncate(0)
-        self._train.truncate(0)
-        self._test.truncate(0)
+        self._batch_cols.truncate(0)
+        self._train_cols.truncate(0)
+        self._test_cols.truncate(0)
         self._has_test = False
         self._log_chosen = False
         self.set_log_y(False)
@@ -713,25 +900,47 @@ class LossPlot(QWidget):
     def latest_eval(self) -> tuple[int, float, float] | None:
         """The newest evaluation held: (iteration, training Err, test Err); None if none.
 
-        After a step back it is the newest one left: evaluations of the
-        iterations undone are dropped with them (see :meth:`show_snapshot`).
+        The engine's Err, sums over :meth:`sample_counts` samples. After a
+        step back it is the newest one left: evaluations of the iterations
+        undone are dropped with them (see :meth:`show_snapshot`).
         """
         n = self._train.n
         if n == 0:
             return None
-        return int(self._train.x[n - 1]), float(self._train.y[n - 1]), float(self._test.y[n - 1])
+        tr, te = self._train_cols[1].y, self._test_cols[1].y
+        return int(self._train.x[n - 1]), float(tr[n - 1]), float(te[n - 1])
+
+    def sample_counts(self) -> tuple[float, float]:
+        """N of the training and the test Err (NaN before the first snapshot)."""
+        return self._n_train, self._n_test
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:
-        """Copies of the batch Err x (iteration) and y (Err) as drawn.
+        """Copies of the batch x (iteration) and y (Err per sample) as drawn.
 
         A long run's oldest values come first as min/max pairs (see
         :class:`_Series`); a short run's are every value.
         """
         return self._batch.xs().copy(), self._batch.ys().copy()
 
+    def batch_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the engine's batch Err and its N, entry for entry as :meth:`data`.
+
+        In the min/max pairs of a long run's oldest values each holds its own
+        min and max (Err, N, Err per sample need not come from one iteration).
+        """
+        return self._batch_cols[1].ys().copy(), self._batch_cols[2].ys().copy()
+
+    def exact_from(self) -> int:
+        """Entries of :meth:`data` held as min/max pairs (the rest are every value)."""
+        return self._batch.n_pairs
+
     def eval_data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Copies of the evaluation iterations, training Err and test Err."""
+        """Copies of the evaluation iterations, training and test Err per sample (as drawn)."""
         return self._train.xs().copy(), self._train.ys().copy(), self._test.ys().copy()
+
+    def eval_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the engine's training and test Err, entry for entry as :meth:`eval_data`."""
+        return self._train_cols[1].ys().copy(), self._test_cols[1].ys().copy()
 
     @Slot(bool)
     def set_log_y(self, on: bool) -> None:
@@ -774,8 +983,8 @@ class LossPlot(QWidget):
         self._log_box.setVisible(on)
 
     def readout_text(self) -> str:
-        """The text of the hover/latest-value readout (plain spaces)."""
-        return self.readout.text().replace("\u00a0", " ")
+        """The hover/latest-value readout as plain text (the batch, then the full sets)."""
+        return self._readout_plain
 
     # -- internals -------------------------------------------------------------
 
@@ -811,7 +1020,30 @@ class LossPlot(QWidget):
         super().changeEvent(event)
 
     def _legend_label(self, key: str) -> str:
-        return _LEGEND_LABELS[key][1 if self._compact_legend else 0]
+        n = self._legend_n[key] or (None, None)
+        return curve_label(key, *n, compact=self._compact_legend)  # "train N=160" when compact
+
+    def _update_labels(self) -> None:
+        """Legend entries with each curve's N, and the y axis, for the data held."""
+        sizes = self._batch_cols[2]
+        lo, hi = sizes.extent()[:2] if sizes.n else (math.nan, math.nan)
+        n_train, n_test = self._n_train, self._n_test
+        legend_n = {
+            "batch": (lo, hi) if math.isfinite(lo) else None,
+            "train": (n_train, n_train) if math.isfinite(n_train) else None,
+            "test": (n_test, n_test) if n_test > 0 else None,
+        }
+        # One sample everywhere (the lecture's example): Err per sample is Err.
+        all_one = n_train == 1 and not n_test > 1 and not hi > 1
+        axis = axis_label(all_one, self._loss_mean)
+        if self._compact_legend:  # a low plot has no room for "(per sample)"
+            axis = axis.partition(" (")[0]
+        if legend_n != self._legend_n:
+            self._legend_n = legend_n
+            self._refresh_legend()
+        if axis != self._axis_text:
+            self._axis_text = axis
+            self._apply_axis_labels()
 
     def _refresh_legend(self) -> None:
         # LegendItem.setLabelTextSize/Color only store the style; re-render the labels.
@@ -827,9 +1059,8 @@ class LossPlot(QWidget):
         self.fit_legend()
 
     def fit_legend(self) -> None:
-        """Lay the legend under the plot out in as many columns as the width allows."""
-        axis = self._pi.getAxis("left").width()
-        fit_legend_columns(self._legend, self.width() - axis - 16, LEGEND_COLUMNS)
+        """Lay the legend under the plot (and its y axis) out in as many columns as fit."""
+        fit_legend_columns(self._legend, self.width() - 16, LEGEND_COLUMNS)
 
     def resizeEvent(self, event) -> None:
         """A compact legend in a low plot (see COMPACT_LEGEND_BELOW)."""
@@ -838,6 +1069,7 @@ class LossPlot(QWidget):
         compact = self._widget.height() < COMPACT_LEGEND_BELOW * max(self._font_scale, 1.0)
         if compact != self._compact_legend:
             self._compact_legend = compact
+            self._update_labels()
             self._apply_fonts()
 
     def legend_labels(self) -> list[str]:
@@ -856,19 +1088,30 @@ class LossPlot(QWidget):
         self._pi.titleLabel.setMaximumHeight(height)
         self._pi.layout.setRowFixedHeight(0, height)
 
+    def _apply_axis_labels(self) -> None:
+        label_pt = 12.0 * self._font_scale
+        for name, text in (("bottom", "iteration"), ("left", self._axis_text)):
+            self._pi.getAxis(name).setLabel(
+                text, **{"font-size": f"{label_pt:g}pt", "color": self._fg.name()}
+            )
+
+    def axis_text(self) -> str:
+        """The y axis's label ("Err / N (per sample)"; "Err" when every N is 1)."""
+        return self._axis_text
+
     def _apply_fonts(self) -> None:
         fs = self._font_scale
         tick = scaled_font(fs)
-        label_pt = 12.0 * fs
-        for name, text in (("bottom", "iteration"), ("left", "Err")):
-            ax = self._pi.getAxis(name)
-            ax.setTickFont(tick)
-            ax.setLabel(text, **{"font-size": f"{label_pt:g}pt", "color": self._fg.name()})
+        for name in ("bottom", "left"):
+            self._pi.getAxis(name).setTickFont(tick)
+        self._apply_axis_labels()
         legend_pt = (9.0 if self._compact_legend else 11.0) * fs
         self._legend.setLabelTextSize(f"{legend_pt:g}pt")
         self._refresh_legend()
         # A low dock (720p) keeps its plot: the readout in smaller type, as the legend.
-        self.readout.setFont(scaled_font(fs * (0.85 if self._compact_legend else 1.0)))
+        font = scaled_font(fs * (0.85 if self._compact_legend else 1.0))
+        self.readout.setFont(font)
+        self.readout.table.setFont(font)
         self._log_box.setFont(scaled_font(fs))
         self._apply_title()
 
@@ -881,69 +1124,100 @@ class LossPlot(QWidget):
         cands = [c for c in (j - 1, j) if 0 <= c < n]
         return min(cands, key=lambda c: abs(xs[c] - x))
 
-    def _text_at(self, x: float | None) -> str:
-        # One line each: the iteration's batch Err, then the full-set Errs. Each
-        # item is kept whole (no-break spaces), so a narrow dock wraps a line
-        # between items, never inside "batch Err = 0.1".
-        def item(text: str) -> str:
-            return text.replace(" ", "\u00a0")
+    def _eval_rows(self, e: int) -> list[_Row]:
+        """Evaluation entry ``e``: the training (and test) row; an old stretch as ranges."""
+        sets = [("training", self._train_cols, self._n_train)]
+        if self._has_test or np.isfinite(self._test.y[e]):
+            sets.append(("test", self._test_cols, self._n_test))
+        if e < self._train.n_pairs:  # old evaluations, kept as min and max
+            k = e - e % 2
+            return [
+                _Row(name, (c[1].y[k + 1], c[1].y[k]), (n, n), (c[0].y[k + 1], c[0].y[k]))
+                for name, c, n in sets
+            ]
+        return [_Row(name, (c[1].y[e],) * 2, (n, n), (c[0].y[e],) * 2) for name, c, n in sets]
 
-        parts = []
+    def latest_eval_text(self, fmt=format_number) -> str | None:
+        """The newest evaluation as the readout words it (the status bar's text); None if none.
+
+        "training Err/N = 19.7/160 = 0.1231, test Err/N = …", numbers written by ``fmt``.
+        """
+        n = self._train.n
+        if n == 0:
+            return None
+        return ", ".join(r.text(self._loss_mean, fmt) for r in self._eval_rows(n - 1))
+
+    def _reading_at(self, x: float | None) -> _Reading | None:
+        """What the readout says at iteration ``x`` (None: the latest values); None if no data.
+
+        The iteration's batch Err, then the full sets' Err of the nearest
+        evaluation, each with its N and its value per sample.
+        """
         b = self._batch
         if x is None:
             if b.n == 0 and self._train.n == 0:
-                return "No iterations yet"
+                return None
             it = b.x[b.n - 1] if b.n else self._train.x[self._train.n - 1]
             prefix = "latest: "
         else:
             it = round(x)
             prefix = ""
+        rows: list[_Row] = []
+        head = ""
         if b.n:
             j = int(np.clip(np.searchsorted(b.xs(), it), 0, b.n - 1))
             if x is not None and j > 0 and abs(b.x[j - 1] - it) < abs(b.x[j] - it):
                 j -= 1
             it = b.x[j]
+            each, err, n = (c.y for c in self._batch_cols.series)
             if j < b.n_pairs:  # an old stretch of a long run, kept as its min and max
                 k = j - j % 2
                 end = int(b.x[k + 2]) - 1 if k + 2 < b.n else int(it)
-                lo, hi = format_number(b.y[k + 1]), format_number(b.y[k])
-                parts.append(
-                    f"{prefix}{item(f'iterations {int(it)}–{end}:')} "
-                    + item(f"batch Err from {lo} to {hi}")
+                head = f"iterations {int(it)}–{end}"
+                rows.append(
+                    _Row("batch", (err[k + 1], err[k]), (n[k + 1], n[k]), (each[k + 1], each[k]))
                 )
             else:
-                parts.append(
-                    f"{prefix}{item(f'iteration {int(it)}:')} "
-                    + item(f"batch Err = {format_number(b.y[j])}")
-                )
+                head = f"iteration {int(it)}"
+                rows.append(_Row("batch", (err[j],) * 2, (n[j],) * 2, (each[j],) * 2))
+        note = ""
         e = self._nearest_eval(it)
-        if e is not None and e < self._train.n_pairs:  # old evaluations, kept as min and max
+        if e is not None and e < self._train.n_pairs:
             k = e - e % 2
-            tr, te_ = self._train.y, self._test.y
-            ev = item(f"training Err from {format_number(tr[k + 1])} to {format_number(tr[k])}")
-            if self._has_test:
-                ev += ", " + item(
-                    f"test Err from {format_number(te_[k + 1])} to {format_number(te_[k])}"
-                )
+            rows += self._eval_rows(k)
             at = int(self._train.x[k])
             end = int(self._train.x[k + 2]) if k + 2 < self._train.n else at
-            span = item(f"(evaluations at iterations {at}–{end})")
-            parts.append(f"{prefix}{ev} {span}" if not parts else f"{ev} {span}")
-            return "\n".join(parts)
-        if e is not None:
-            ev = item(f"training Err = {format_number(self._train.y[e])}")
-            te = self._test.y[e]
-            if np.isfinite(te) or self._has_test:
-                ev += ", " + item(f"test Err = {format_number(te)}")
-            if not parts:
-                parts.append(f"{prefix}{item(f'iteration {int(self._train.x[e])}:')} {ev}")
-            else:
-                at = int(self._train.x[e])
-                parts.append(ev if at == int(it) else f"{ev} {item(f'(at iteration {at})')}")
-        return "\n".join(parts)
+            note = f"evaluations at iterations {at}–{end}"
+        elif e is not None:
+            rows += self._eval_rows(e)
+            at = int(self._train.x[e])
+            if not head:
+                head = f"iteration {at}"
+            elif at != int(it):  # evaluated once an epoch: say for which θ
+                sets = " and ".join(r.name for r in rows if r.name != "batch")
+                note = f"{sets} at iteration {at}"
+        return _Reading(prefix + head, rows, note)
+
+    def _text_at(self, x: float | None) -> str:
+        """The readout as plain text: the batch on the first line, the full sets on the next."""
+        reading = self._reading_at(x)
+        if reading is None:
+            return "No iterations yet"
+        return reading.text(self._loss_mean)
 
     def _update_readout(self, x: float | None = None) -> None:
-        self.readout.setText(self._text_at(x))
+        reading = self._reading_at(x)
+        if reading is None:
+            self.readout.setText("No iterations yet")
+            self.readout.table.setText("")
+            self.readout.table.hide()
+            self._readout_plain = "No iterations yet"
+            return
+        self.readout.setText(reading.head)
+        self.readout.table.setText(reading.html(self._loss_mean))
+        self.readout.table.setVisible(not self.readout.isHidden())
+        self._readout_plain = reading.text(self._loss_mean)
+        self.readout.table.setAccessibleDescription(self._readout_plain)
 
     def hover_at(self, x: float | None) -> str:
         """Show the readout for iteration ``x`` (None: the latest values); returns it."""

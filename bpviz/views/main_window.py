@@ -795,12 +795,14 @@ class MainWindow(QMainWindow):
             return "–" if not np.isfinite(x) else f"{x:.4g}"
 
         # The loss plot's newest evaluation (one source: after a step back, the status bar
-        # cannot keep an Err of an iteration undone that the plot has already dropped).
-        at, train, test = self.loss_plot.latest_eval() or (-1, math.nan, math.nan)
-        errs = f"train Err {f(train)}   ·   test Err {f(test)}"
+        # cannot keep an Err of an iteration undone that the plot has already dropped),
+        # worded as its readout: the engine's Err with its N and its value per sample.
+        at = (self.loss_plot.latest_eval() or (-1,))[0]
+        errs = self.loss_plot.latest_eval_text(f) or "training Err –"
         if 0 <= at != snap.iteration:
             # Evaluated once an epoch on larger sets: say for which θ these are.
-            errs += f", both at iteration {at:,}"
+            both = "both " if self.loss_plot.sample_counts()[1] > 0 else ""
+            errs += f", {both}at iteration {at:,}"
         parts = [
             f"iteration {snap.iteration:,}",
             f"epoch {snap.epoch:,}",

@@ -78,7 +78,7 @@ def _kept(setup: Setup, n: int = 6, layers: int = 3) -> KeptRun:
     err[2] = np.inf  # a diverged Err: written as null, read as NaN
     delta = np.vstack([10.0 ** -(layers - l) * (1.0 + x / 7) for l in range(layers)])
     delta[0, 3] = np.nan
-    return KeptRun(setup, x, err, x, delta, "training Err")
+    return KeptRun(setup, x, err, x, delta, "training Err", np.full(n, 160.0))
 
 
 def _save(tmp_path, setup, comparisons, name="x.json"):
@@ -98,8 +98,9 @@ def test_kept_runs_round_trip_through_the_experiment_file(tmp_path):
     runs = (_kept(PRESETS["vanishing"][1], layers=7), _kept(live.with_(lr=0.3), n=4, layers=7))
     path = _save(tmp_path, live, runs)
     doc = json.loads(path.read_text(encoding="utf-8"))
-    assert doc["version"] == 4  # older bpviz says "update bpviz" instead of "unknown field"
+    assert doc["version"] == 5  # older bpviz says "update bpviz" instead of "unknown field"
     assert doc["comparisons"][0]["loss_err"][2] is None
+    assert doc["comparisons"][0]["loss_n"] == [160] * 6
     assert "label" not in doc["comparisons"][0]  # labels follow the live setup, not the file
     back = load_experiment(path).comparisons
     assert len(back) == 2
@@ -111,6 +112,7 @@ def test_kept_runs_round_trip_through_the_experiment_file(tmp_path):
         fin = np.isfinite(a.loss_y)
         np.testing.assert_array_equal(b.loss_y[fin], a.loss_y[fin])  # bit for bit
         assert np.isnan(b.loss_y[~fin]).all()
+        np.testing.assert_array_equal(b.loss_n, a.loss_n)
     assert [r.label(live) for r in back] == ["σ = sigmoid", "η = 0.3"]
 
 
@@ -152,6 +154,11 @@ _BAD_SECTIONS = [
         lambda c: c[0].update(delta_iteration=[0.0] * (2**20 + 1)) or c,
         "comparisons[0].delta_iteration: at most 1_048_576 points, got 1048577",
     ),
+    (lambda c: c[0]["loss_n"].pop() and c, "comparisons[0].loss_n: expected 6 values"),
+    (
+        lambda c: c[0]["loss_n"].__setitem__(1, 0.5) or c,
+        "comparisons[0].loss_n[1]: expected a number of samples",
+    ),
 ]
 
 
@@ -186,3 +193,45 @@ def test_a_non_finite_iteration_is_not_written(tmp_path):
     with pytest.raises(ExperimentError):
         _save(tmp_path, Setup(), (bad,))
     assert not (tmp_path / "x.json").exists()
+
+
+def test_a_kept_run_is_drawn_per_sample_with_its_own_n():
+    # The same error per sample on 160 and on 40 samples: the same height.
+    big = KeptRun(Setup(), [0, 1], [16.0, 8.0], [0], [[1.0]], "training Err", [160, 160])
+    small = KeptRun(Setup(), [0, 1], [4.0, 2.0], [0], [[1.0]], "training Err", [40, 40])
+    np.testing.assert_array_equal(big.loss_per_sample(), [0.1, 0.05])
+    np.testing.assert_array_equal(small.loss_per_sample(), big.loss_per_sample())
+    unknown = KeptRun(Setup(), [0, 1], [4.0, 2.0], [0], [[1.0]])
+    assert np.isnan(unknown.loss_per_sample()).all()  # N not known: not drawn
+    mean = KeptRun(Setup(loss="mse"), [0], [0.25], [0], [[1.0]], "training Err", [40])
+    assert mean.loss_per_sample().tolist() == [0.25]  # a mean already
+
+
+def test_kept_runs_of_a_version_4_file_get_the_n_of_their_setups(tmp_path):
+    import json
+
+    from bpviz.engine.experiment_io import load_experiment
+
+    live = Setup(dataset="circle", n_samples=200, test_fraction=0.2, batch_size=32)
+    other = live.with_(n_samples=100)
+    batch = KeptRun(other, [1, 2, 3, 4, 5], np.ones(5), [0], [[1.0]], "batch Err")
+    path = _save(tmp_path, live, (_kept(live), batch))
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["version"] = 4
+    for c in doc["comparisons"]:
+        del c["loss_n"]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    back = load_experiment(path).comparisons
+    assert back[0].loss_n.tolist() == [160.0] * 6  # 200 samples, 40 of them for testing
+    # 80 training samples in batches of 32: 32, 32, 16, then the next epoch.
+    assert back[1].loss_n.tolist() == [32.0, 32.0, 16.0, 32.0, 32.0]
+
+
+def test_recorded_runs_of_bpviz_compare_give_err_per_sample():
+    from bpviz.engine.compare import record_run
+    from bpviz.engine.experiment import build
+
+    trainer, data = build(Setup(dataset="circle", n_samples=50, hidden=(3,)))
+    run = record_run(trainer, data.X_train, data.Y_train, 4, 4)
+    assert run.n == trainer.n_train == 40
+    np.testing.assert_array_equal(run.per_sample(), run.err / 40)

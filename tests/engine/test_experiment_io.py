@@ -295,8 +295,10 @@ def test_file_layout(tmp_path):
     text = (tmp_path / "x.json").read_text(encoding="utf-8")
     doc = json.loads(text)
     assert doc["format"] == "bpviz-experiment"
-    # Version 2 while there are no envelopes or kept runs (older bpviz reads it); 3, 4 too.
-    assert doc["version"] == 2 and FORMAT_VERSION == 4
+    # Version 2 while there are no envelopes, kept runs or batch sizes other than the
+    # setup's (older bpviz reads it); 3, 4 and 5 too.
+    assert doc["version"] == 2 and FORMAT_VERSION == 5
+    assert "batch_sizes" not in doc["state"]["history"]
     assert doc["setup"] == setup.to_dict()
     assert doc["dataset"] is None
     state = doc["state"]
@@ -415,8 +417,8 @@ BAD_FIELDS = [
     (("format",), _DELETE, "format: missing; not a bpviz experiment"),
     (
         ("version",),
-        5,
-        "version: the file has format version 5, but this bpviz reads up to version 4",
+        6,
+        "version: the file has format version 6, but this bpviz reads up to version 5",
     ),
     (("version",), "1", "version: expected a positive integer, got '1'"),
     (("title",), 5, "title: expected a string, got 5"),

@@ -157,10 +157,10 @@ def test_a_long_run_round_trips_through_a_file_with_its_envelopes(small, tmp_pat
     path = tmp_path / "long.json"
     save_experiment(path, setup, trainer)
     text = path.read_text(encoding="utf-8")
-    assert '"version": 3' in text and "batch_envelope" in text
+    assert '"version": 5' in text and "batch_envelope" in text and "batch_size_min" in text
     exp = load_experiment(path)
     restored, _ = restore_trainer(exp)
-    for name in ("batch_err", "eval_iteration", "train_err", "test_err"):
+    for name in ("batch_err", "batch_sizes", "eval_iteration", "train_err", "test_err"):
         a, b = getattr(trainer.history, name), getattr(restored.history, name)
         assert np.array_equal(a, b, equal_nan=True), name
     for name in ("batch_envelope", "eval_envelope"):
@@ -188,10 +188,22 @@ def test_the_csv_of_a_long_run_says_it_holds_ranges(small, tmp_path):
     assert all(b + 1 == a for a, b in zip(first[1:], last[:-1], strict=True))  # no gaps
     assert last[-1] == 2500
     h = trainer.history
+    col = {c: i for i, c in enumerate(rows[0])}
     tail = rows[-len(h.batch_err) :]
-    assert [float(r[2]) for r in tail] == h.batch_err.tolist() == [float(r[3]) for r in tail]
+    lo, hi = col["batch_err_sum_min"], col["batch_err_sum_max"]
+    assert [float(r[lo]) for r in tail] == h.batch_err.tolist() == [float(r[hi]) for r in tail]
+    assert [int(r[col["batch_n_min"]]) for r in tail] == h.batch_sizes.tolist()
     # xor4 is evaluated every iteration: each exact row holds its own training Err.
-    assert float(tail[-1][4]) == float(tail[-1][5]) == h.train_err[-1]
+    lo, hi = col["train_err_sum_min"], col["train_err_sum_max"]
+    assert float(tail[-1][lo]) == float(tail[-1][hi]) == h.train_err[-1]
+    each = float(tail[-1][col["train_err_per_sample_max"]])
+    assert each == h.train_err[-1] / 4 and tail[-1][col["train_n"]] == "4"
+    # The folded rows: the batch's range of N and of Err per sample.
+    env = h.batch_envelope
+    row = rows[2]  # the first bucket (row 1 is the initial evaluation)
+    assert int(row[col["iteration_first"]]) == env.first[0]
+    assert float(row[col["batch_err_per_sample_min"]]) == env.lo[0, 2]
+    assert int(row[col["batch_n_max"]]) == env.hi[0, 1]
 
 
 def test_envelope_pairs_follow_peak_order():
@@ -212,3 +224,102 @@ def test_the_trainer_history_stops_growing_once_at_its_bound(small):
         trainer.run(997)
         assert trainer.history.nbytes == size
     assert len(trainer.history) == trainer.iteration
+
+
+# -- N of every Err: the batch's samples (the last batch of an epoch may be smaller) --------
+
+
+def circle_trainer(batch_size: int):
+    """100 training samples (125 with a 20% test split): batches of 32 end an epoch with 4."""
+    from bpviz.engine.experiment import Setup
+
+    setup = Setup(dataset="circle", n_samples=125, hidden=(3,), batch_size=batch_size)
+    return setup, build(setup)[0]
+
+
+def test_the_history_records_each_batchs_n_and_err_per_sample():
+    _, trainer = circle_trainer(32)
+    trainer.run(9)
+    h = trainer.history
+    assert (h.n_train, h.n_test) == (trainer.n_train, trainer.n_test) == (100, 25)
+    assert h.batch_sizes.tolist() == [32, 32, 32, 4] * 2 + [32]
+    np.testing.assert_array_equal(h.batch_per_sample, h.batch_err / h.batch_sizes)
+    trainer.set_batch_size(50)  # takes effect at once, mid-epoch
+    trainer.run(3)
+    assert h.batch_sizes[-3:].tolist() == [50, 18, 50]
+
+
+def test_folded_batch_buckets_keep_the_range_of_n_and_of_err_per_sample(small):
+    _, trainer = circle_trainer(32)
+    err, n = [], []
+    for _ in range(100):
+        trainer.run(5)
+        snap = trainer.snapshot()  # every value once, exactly, before it is folded
+        err += snap.new_losses.tolist()
+        n += snap.new_batch_sizes.tolist()
+    each = np.array(err) / np.array(n)
+    env = trainer.history.batch_envelope
+    assert len(env) and env.lo.shape[1] == 3
+    for first, last, lo, hi in zip(env.first, env.last, env.lo, env.hi, strict=True):
+        part = slice(first - 1, last)
+        assert (lo[1], hi[1]) == (min(n[part]), max(n[part]))
+        assert (lo[2], hi[2]) == (each[part].min(), each[part].max())
+    # Not the bucket's Err over its N: a bucket of 32s and a 4 has its own per-sample range.
+    assert np.any(env.lo[:, 2] != env.lo[:, 0] / env.hi[:, 1])
+
+
+def test_a_run_whose_batch_size_changed_saves_its_batch_sizes(tmp_path):
+    setup, trainer = circle_trainer(32)
+    trainer.run(5)
+    plain = dumps_experiment(setup, trainer)
+    assert '"version": 2' in plain and "batch_sizes" not in plain  # the setup says it all
+    trainer.set_batch_size(50)
+    trainer.run(2)
+    path = tmp_path / "changed.json"
+    save_experiment(path, setup.with_(batch_size=50), trainer)
+    text = path.read_text(encoding="utf-8")
+    assert '"version": 5' in text and "batch_sizes" in text
+    restored, _ = restore_trainer(load_experiment(path))
+    assert restored.history.batch_sizes.tolist() == [32, 32, 32, 4, 32, 50, 18]
+    each = restored.history.batch_per_sample
+    np.testing.assert_array_equal(each, trainer.history.batch_per_sample)
+
+
+def test_a_file_without_batch_sizes_is_read_with_the_setups_batch_size(tmp_path):
+    import json
+
+    setup, trainer = circle_trainer(32)
+    trainer.run(6)
+    doc = json.loads(dumps_experiment(setup, trainer))
+    assert "batch_sizes" not in doc["state"]["history"]
+    restored, _ = restore_trainer(load_experiment(_write(tmp_path, doc)))
+    assert restored.history.batch_sizes.tolist() == [32, 32, 32, 4, 32, 32]
+    assert (restored.history.n_train, restored.history.n_test) == (100, 25)
+
+
+def test_an_old_long_runs_envelope_gets_a_range_of_n_and_bounds_per_sample(small, tmp_path):
+    import json
+
+    setup, trainer = circle_trainer(32)
+    trainer.run(600)
+    doc = json.loads(dumps_experiment(setup, trainer))
+    h = doc["state"]["history"]
+    env = h["batch_envelope"]
+    for c in ("batch_size", "batch_err_per_sample"):  # what a version 3 file holds
+        del env[f"{c}_min"], env[f"{c}_max"]
+    del h["batch_sizes"]
+    doc["version"] = 3
+    restored, _ = restore_trainer(load_experiment(_write(tmp_path, doc)))
+    new, old = trainer.history.batch_envelope, restored.history.batch_envelope
+    np.testing.assert_array_equal(old.lo[:, :2], new.lo[:, :2])  # Err, and N as it was
+    np.testing.assert_array_equal(old.hi[:, :2], new.hi[:, :2])
+    assert np.all(old.lo[:, 2] <= new.lo[:, 2]) and np.all(old.hi[:, 2] >= new.hi[:, 2])
+    np.testing.assert_array_equal(restored.history.batch_sizes, trainer.history.batch_sizes)
+
+
+def _write(tmp_path, doc):
+    import json
+
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path

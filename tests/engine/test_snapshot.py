@@ -344,3 +344,14 @@ def test_reset_restarts_the_loss_cursor():
     snap = tr.snapshot()
     assert snap.losses_from == 0
     assert snap.new_losses.size == 2
+
+
+def test_each_new_loss_comes_with_its_batchs_n_and_the_sets_n():
+    trainer = make_trainer(batch_size=4, n=11)  # batches of 4, 4, 3 each epoch
+    trainer.run(7)
+    snap = trainer.snapshot()
+    assert snap.new_batch_sizes.tolist() == [4, 4, 3, 4, 4, 3, 4]
+    assert not snap.new_batch_sizes.flags.writeable
+    assert (snap.n_train, snap.n_test, snap.loss_mean) == (11, 5, False)
+    trainer.run(2)
+    assert trainer.snapshot().new_batch_sizes.tolist() == [4, 3]

@@ -296,3 +296,20 @@ def test_dialog_builds_the_options_it_shows(qtbot, tmp_path):
     d.steps.setValue(777)
     assert d.options().steps == 777 and not d.options().walk
     assert d.options().seconds == 10.0
+
+
+def test_the_training_caption_gives_the_batch_err_per_sample_as_the_plot_draws_it():
+    from bpviz.animation import _caption
+
+    trainer, _ = _trainer("circle")
+    trainer.run(3)
+    h = trainer.history
+    err, n = float(h.batch_err[-1]), int(h.batch_sizes[-1])
+    assert n > 1
+    assert _caption("circle", trainer) == (
+        f"circle — iteration 3   batch Err/N = {err:.4g}/{n} = {err / n:.4g}"
+    )
+    lecture, _ = _trainer("lecture")
+    lecture.run(2)
+    err = float(lecture.history.batch_err[-1])
+    assert _caption("", lecture) == f"iteration 2   batch Err = {err:.4g} (N = 1)"

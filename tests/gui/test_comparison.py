@@ -49,6 +49,7 @@ def test_keep_adds_one_ghost_per_plot_labelled_by_what_differs(window, qtbot):
     grad_pi = w.gradient_plot.plot.getPlotItem()
     n_loss, n_grad = len(_items(loss_pi)), len(_items(grad_pi))
     w.network_view.setFocus()
+    live_each, live_err = w.loss_plot.eval_data()[1], w.loss_plot.eval_sums()[0]
     QTest.keyClick(w.network_view, Qt.Key.Key_K)  # the K shortcut
     assert len(_items(loss_pi)) == n_loss + 1
     assert len(_items(grad_pi)) == n_grad + 1
@@ -61,9 +62,14 @@ def test_keep_adds_one_ghost_per_plot_labelled_by_what_differs(window, qtbot):
     assert "kept: σ = sigmoid" in _legend_names(grad_pi)
     ghost = w.comparisons.loss_items()[0]
     assert ghost.opts["pen"].color().name().upper() == GHOST_COLORS[0]
-    # Its data are what the plots held when it was kept.
-    x, _y = ghost.getData()
-    assert x.size == w.comparisons.runs()[0].loss_x.size > 0
+    # Its data are what the plots held when it was kept: the engine's Err with its N,
+    # drawn per sample as the live curve was.
+    x, y = ghost.getData()
+    run = w.comparisons.runs()[0]
+    assert x.size == run.loss_x.size > 0
+    np.testing.assert_array_equal(y, live_each)
+    np.testing.assert_array_equal(run.loss_y, live_err)
+    assert set(run.loss_n.tolist()) == {4.0}  # xor4: 4 training samples
     # Hide, show, clear.
     w.comparisons.set_visible(0, False)
     assert not ghost.isVisible() and "kept: σ = sigmoid" not in _legend_names(loss_pi)
@@ -346,6 +352,7 @@ def test_presenter_mode_shows_the_plots_while_runs_are_kept(window, qtbot):
     # (Presenter mode hides the formulas dock's title bar: the panel itself is on screen.)
     assert _on_screen(w.inspector) and w.network_view.isVisible()
     assert not w.loss_plot.readout.isVisible()
+    assert not w.loss_plot.readout.table.isVisible()  # its lines of Err, N and Err/N too
     for plot_item, ghost in (
         (w.loss_plot.plot_item, w.comparisons.loss_items()[0]),
         (w.gradient_plot.plot.getPlotItem(), w.comparisons.delta_items()[0]),
@@ -369,7 +376,7 @@ def test_presenter_mode_shows_the_plots_while_runs_are_kept(window, qtbot):
     # Leaving presenter mode gives the window its own layout back: Loss and Gradients tabbed.
     w.acts.presenter.trigger()
     qtbot.waitUntil(lambda: not w.isFullScreen(), timeout=TIMEOUT)
-    assert w.loss_plot.readout.isVisible()
+    assert w.loss_plot.readout.isVisible() and w.loss_plot.readout.table.isVisible()
     assert w.gradient_dock in w.tabifiedDockWidgets(w.loss_dock)
 
 
@@ -377,10 +384,34 @@ def test_a_kept_run_without_delta_points_is_not_listed_in_the_gradient_legend(wi
     """A run that diverged before its first ‖δ‖ point has only an Err ghost."""
     x = np.arange(5.0)
     run = KeptRun(
-        SMALL.with_(lr=9.0), x, np.linspace(1.0, 5.0, 5), np.empty(0), np.empty((3, 0)), "batch Err"
+        SMALL.with_(lr=9.0),
+        x,
+        np.linspace(1.0, 5.0, 5),
+        np.empty(0),
+        np.empty((3, 0)),
+        "batch Err",
+        np.full(5, 4.0),
     )
     window.comparisons.add(run)
     assert "kept: η = 9" in _legend_names(window.loss_plot.plot_item)
     assert not any(
         name.startswith("kept:") for name in _legend_names(window.gradient_plot.plot.getPlotItem())
     )
+
+
+def test_a_ghost_on_another_number_of_samples_is_drawn_per_sample_as_the_live_run(window, qtbot):
+    """A kept run on 4 samples beside a live one on 160: each Err over its own N."""
+    w = window
+    kept = KeptRun(
+        SMALL.with_(dataset="circle", n_samples=200),
+        np.array([0.0, 10.0]),
+        np.array([16.0, 8.0]),  # the engine's Err over 160 training samples
+        np.empty(0),
+        np.empty((3, 0)),
+        "training Err",
+        np.array([160.0, 160.0]),
+    )
+    w.comparisons.add(kept)
+    _x, y = w.comparisons.loss_items()[0].getData()
+    assert y.tolist() == [0.1, 0.05]
+    assert w.loss_plot.axis_text() == "Err / N (per sample)"  # xor4's N = 4 axis says so

@@ -310,21 +310,54 @@ def test_csv_equals_the_engine_history(tmp_path, name):
     h = trainer.history
     n = export.export_csv(h, tmp_path / "loss.csv")
     header, rows = read_csv(tmp_path / "loss.csv")
-    assert header == list(export.CSV_COLUMNS) == ["iteration", "batch_err", "train_err", "test_err"]
+    assert header == list(export.CSV_COLUMNS)
+    assert header == [
+        "iteration",
+        "batch_n",
+        "batch_err_sum",
+        "batch_err_per_sample",
+        "train_n",
+        "train_err_sum",
+        "train_err_per_sample",
+        "test_n",
+        "test_err_sum",
+        "test_err_per_sample",
+    ]
+    col = {c: i for i, c in enumerate(header)}
     assert n == len(rows) == 251  # iteration 0 (the initial evaluation) and 1 … 250
     its = [int(r[0]) for r in rows]
     assert its == list(range(251))
-    batch = np.array([cell(r[1]) for r in rows])
+    batch = np.array([cell(r[col["batch_err_sum"]]) for r in rows])
     assert math.isnan(batch[0])
     assert np.array_equal(batch[1:], h.batch_err)  # bit for bit: repr round-trips
-    evaluated = [i for i, r in enumerate(rows) if r[2] != ""]
+    sizes = [int(r[col["batch_n"]]) for r in rows[1:]]
+    assert sizes == h.batch_sizes.tolist()
+    each = np.array([cell(r[col["batch_err_per_sample"]]) for r in rows[1:]])
+    assert np.array_equal(each, h.batch_err / h.batch_sizes)
+    evaluated = [i for i, r in enumerate(rows) if r[col["train_err_sum"]] != ""]
     assert evaluated == h.eval_iteration.tolist()
-    train = np.array([cell(rows[i][2]) for i in evaluated])
-    test = np.array([cell(rows[i][3]) for i in evaluated])
+    train = np.array([cell(rows[i][col["train_err_sum"]]) for i in evaluated])
+    test = np.array([cell(rows[i][col["test_err_sum"]]) for i in evaluated])
     assert np.array_equal(train, h.train_err)
     assert np.array_equal(test, h.test_err, equal_nan=True)
+    assert {rows[i][col["train_n"]] for i in evaluated} == {str(trainer.n_train)}
+    train_each = np.array([cell(rows[i][col["train_err_per_sample"]]) for i in evaluated])
+    assert np.array_equal(train_each, h.train_err / trainer.n_train)
     if name == "xor4":
-        assert all(r[3] == "" for r in rows)  # no test set: empty cells, not "nan"
+        assert all(r[col["test_err_sum"]] == "" for r in rows)  # no test set: empty, not "nan"
+        assert {rows[i][col["test_n"]] for i in evaluated} == {"0"}
+    else:
+        test_each = np.array([cell(rows[i][col["test_err_per_sample"]]) for i in evaluated])
+        assert np.array_equal(test_each, h.test_err / trainer.n_test)
+
+
+def test_csv_says_mean_for_a_loss_that_is_a_mean_already(tmp_path):
+    trainer, _ = build(PRESETS["circle"][1].with_(loss="mse"))
+    trainer.run(3)
+    export.export_csv(trainer.history, tmp_path / "loss.csv")
+    header, rows = read_csv(tmp_path / "loss.csv")
+    assert "batch_err_mean" in header and not any("sum" in c for c in header)
+    assert rows[1][header.index("batch_err_mean")] == rows[1][header.index("batch_err_per_sample")]
 
 
 def test_csv_rows_for_unusual_histories():
@@ -335,16 +368,46 @@ def test_csv_rows_for_unusual_histories():
         np.array([0, 2, 2], dtype=np.int64),
         np.array([5.0, 6.0, 7.0]),
         np.array([math.nan, 8.0, 9.0]),
+        batch_sizes=np.array([4.0, 2.0]),
     )
     rows = export.history_rows(h)
     assert [r[0] for r in rows] == [0, 1, 2, 2]
-    assert rows[2][1:] == (2.0, 6.0, 8.0)
-    assert math.isnan(rows[3][1]) and rows[3][2:] == (7.0, 9.0)
+    assert rows[2][1:4] == (2.0, 2.0, 1.0)  # N, Err, Err per sample
+    assert rows[2][5] == 6.0 and rows[2][8] == 8.0
+    assert math.isnan(rows[3][2]) and (rows[3][5], rows[3][8]) == (7.0, 9.0)
+    assert math.isnan(rows[2][4])  # a History knows no N of the training set: not known
 
 
 def test_export_csv_is_atomic_and_overwrites(tmp_path):
     path = tmp_path / "loss.csv"
     path.write_text("old\n", encoding="utf-8")
     export.export_csv(trained("xor4", 3).history, path)
-    assert path.read_text(encoding="utf-8").startswith("iteration,batch_err")
+    assert path.read_text(encoding="utf-8").startswith("iteration,batch_n,batch_err_sum")
     assert [p.name for p in tmp_path.iterdir()] == ["loss.csv"]
+
+
+def test_the_loss_figure_draws_err_per_sample_and_names_each_n(qtbot, circle_trainer):
+    h = circle_trainer.history
+    n_batch, n_train, n_test = int(h.batch_sizes.max()), h.n_train, h.n_test
+    plot = export.make_loss_plot(h, 640, 400)
+    qtbot.addWidget(plot)
+    item = plot.getPlotItem()
+    assert item.getAxis("left").labelText == "Err / N (per sample)"
+    assert not item.getAxis("left").autoSIPrefix  # 0.25 reads 0.25, not "250 (x0.001)"
+    curves = {c.name(): c.getOriginalDataset()[1] for c in item.listDataItems()}
+    batch = f"batch (per iteration), N = {n_batch}"
+    train, test = f"training set, N = {n_train}", f"test set, N = {n_test}"
+    assert [label.text for _, label in item.legend.items] == [batch, train, test]
+    np.testing.assert_array_equal(curves[batch], h.batch_err / h.batch_sizes)
+    np.testing.assert_array_equal(curves[train], h.train_err / n_train)
+    np.testing.assert_array_equal(curves[test], h.test_err / n_test)
+
+
+def test_the_loss_figure_of_one_sample_reads_err(qtbot):
+    h = trained("lecture", 5).history
+    plot = export.make_loss_plot(h, 640, 400)
+    qtbot.addWidget(plot)
+    item = plot.getPlotItem()
+    assert item.getAxis("left").labelText == "Err"
+    names = [label.text for _, label in item.legend.items]
+    assert names == ["batch (per iteration), N = 1", "training set, N = 1"]

@@ -10,12 +10,13 @@ from PySide6.QtCore import QCoreApplication
 
 from bpviz.engine import Network, Trainer
 from bpviz.engine.datasets import make_dataset
+from bpviz.views.colors import format_number
 from bpviz.views.loss_plot import LossPlot
 
 
 @dataclass
 class LossSnap:
-    """Just the loss fields of a Snapshot."""
+    """Just the loss fields of a Snapshot (by default every N is 1: Err per sample is Err)."""
 
     losses_from: int
     new_losses: np.ndarray
@@ -23,6 +24,14 @@ class LossSnap:
     new_eval_iterations: np.ndarray = field(default_factory=lambda: np.zeros(0))
     new_train_err: np.ndarray = field(default_factory=lambda: np.zeros(0))
     new_test_err: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    new_batch_sizes: np.ndarray | None = None
+    n_train: int = 1
+    n_test: int = 1
+    loss_mean: bool = False
+
+    def __post_init__(self) -> None:
+        if self.new_batch_sizes is None:
+            self.new_batch_sizes = np.ones(len(self.new_losses))
 
 
 @pytest.fixture
@@ -56,7 +65,11 @@ def test_holds_exactly_the_losses_appended(plot, trainer):
     assert plot.point_count() == total == len(trainer.history)
     x, y = plot.data()
     np.testing.assert_array_equal(x, np.arange(1, total + 1))  # Err m at losses_from + m + 1
-    np.testing.assert_array_equal(y, trainer.history.batch_err)
+    h = trainer.history
+    np.testing.assert_array_equal(y, h.batch_per_sample)  # drawn: Err/N
+    err, n = plot.batch_sums()
+    np.testing.assert_array_equal(err, h.batch_err)  # the engine's sums, kept beside
+    np.testing.assert_array_equal(n, h.batch_sizes)
     plot.flush()
     assert curve_points(plot._batch_curve) == total
 
@@ -65,9 +78,14 @@ def test_eval_points_follow_eval_from(plot, trainer):
     trainer.run(20)
     plot.show_snapshot(trainer.snapshot())
     its, train, test = plot.eval_data()
-    np.testing.assert_array_equal(its, trainer.history.eval_iteration)
-    np.testing.assert_array_equal(train, trainer.history.train_err)
-    np.testing.assert_array_equal(test, trainer.history.test_err)
+    h = trainer.history
+    np.testing.assert_array_equal(its, h.eval_iteration)
+    np.testing.assert_array_equal(train, h.train_err / trainer.n_train)
+    np.testing.assert_array_equal(test, h.test_err / trainer.n_test)
+    sums = plot.eval_sums()
+    np.testing.assert_array_equal(sums[0], h.train_err)
+    np.testing.assert_array_equal(sums[1], h.test_err)
+    assert plot.sample_counts() == (trainer.n_train, trainer.n_test) == (48, 12)
     assert plot.eval_count() == trainer.history.n_eval
 
 
@@ -84,7 +102,8 @@ def test_step_back_truncates_to_losses_from(plot, trainer):
     trainer.run(3)
     plot.show_snapshot(trainer.snapshot())
     assert plot.point_count() == 11
-    np.testing.assert_array_equal(plot.data()[1], trainer.history.batch_err)
+    np.testing.assert_array_equal(plot.data()[1], trainer.history.batch_per_sample)
+    np.testing.assert_array_equal(plot.batch_sums()[1], trainer.history.batch_sizes)
     np.testing.assert_array_equal(plot.eval_data()[0], trainer.history.eval_iteration)
 
 
@@ -151,18 +170,27 @@ def test_the_readout_gives_batch_err_then_the_full_set_errs(plot, trainer):
     plot.flush()
     lines = plot.readout_text().split("\n")
     assert len(lines) == 2
-    assert lines[0].startswith("latest: iteration 30: batch Err")
-    assert lines[1].startswith("training Err") and "test Err" in lines[1]
-    # Each item is kept whole: a wrap may only fall between items.
-    nb = "\u00a0"
-    raw = plot.readout.text().split("\n")
-    assert raw[0].startswith(f"latest: iteration{nb}30: batch{nb}Err{nb}={nb}")
-    assert raw[1].startswith(f"training{nb}Err{nb}={nb}") and f", test{nb}Err{nb}={nb}" in raw[1]
-    # Wrapped in a narrow dock, the check box stays level with the first line.
+    # The engine's Err (a sum), its N and its value per sample (what the curve shows).
+    h = trainer.history
+    f = format_number
+    err, n = h.batch_err[-1], int(h.batch_sizes[-1])
+    assert lines[0] == f"latest: iteration 30: batch Err/N = {f(err)}/{n} = {f(err / n)}"
+    train, test = h.train_err[-1], h.test_err[-1]
+    assert lines[1] == (
+        f"training Err/N = {f(train)}/48 = {f(train / 48)}, "
+        f"test Err/N = {f(test)}/12 = {f(test / 12)}"
+    )
+    # On screen: which iteration beside the log box, then a line per curve, so worded.
+    assert plot.readout.text() == "latest: iteration 30"
+    table = plot.readout.table.text()
+    assert f"Err/N = {f(err)}/{n} = {f(err / n)}" in table
+    assert f"Err/N = {f(test)}/12 = {f(test / 12)}" in table
+    # In a narrow dock the lines keep to the plot's width, the check box level with the first.
     plot.resize(300, 400)
     plot.layout().activate()
-    assert plot.readout.height() > 2.5 * plot.readout.fontMetrics().lineSpacing()
+    assert plot.readout.table.sizeHint().width() <= plot.width()
     assert abs(plot._log_box.geometry().top() - plot.readout.geometry().top()) <= 4
+    assert plot.readout.table.geometry().top() > plot._log_box.geometry().bottom() - 4
 
 
 def test_clear_forgets_everything(plot, trainer):
@@ -189,10 +217,13 @@ def test_hover_readout_names_iteration_and_err(plot, trainer):
     plot.show_snapshot(trainer.snapshot())
     plot.flush()
     text = plot.hover_at(5.2)
-    assert text.startswith("iteration 5: batch Err = ")
+    assert text.startswith("iteration 5: batch Err/N = ")
     err5 = trainer.history.batch_err[4]
-    assert f"{err5:.4g}".replace("-", "−") in text
-    assert "training Err" in text and "test Err" in text
+    assert f"batch Err/N = {format_number(err5)}/8 = {format_number(err5 / 8)}" in text
+    assert "training Err/N = " in text and "test Err/N = " in text
+    # Evaluated once an epoch (6 batches of 8): the readout says for which θ.
+    assert text.endswith(" (training and test at iteration 6)")
+    assert "(training and test at iteration 6)" in plot.readout.table.text()
     latest = plot.hover_at(None)
     assert latest.startswith("latest: iteration 12")
 
@@ -351,7 +382,7 @@ def test_a_long_stream_is_held_in_bounded_memory_and_drawn_as_every_point(small_
     for i in range(400):
         trainer.run(13)
         snap = trainer.snapshot()
-        every.extend(snap.new_losses.tolist())
+        every.extend((snap.new_losses / snap.new_batch_sizes).tolist())  # drawn per sample
         plot.show_snapshot(snap)
         if i >= 200:
             sizes.add(plot._batch.x.shape[0])
@@ -374,9 +405,15 @@ def test_a_long_stream_is_held_in_bounded_memory_and_drawn_as_every_point(small_
     plot.flush()
     # Hovering over the oldest stretch names its range and its min and max.
     text = plot.hover_at(2.0)
-    assert text.startswith("iterations 1–") and "batch Err from " in text
+    assert text.startswith("iterations 1–") and "batch Err/N from " in text
+    assert ", N = 4)" in text  # xor4 in batches of 4
     # (xor4 is evaluated every iteration: its old evaluations are buckets too.)
-    assert "\ntraining Err from " in text and "(evaluations at iterations 0–" in text
+    assert "\ntraining Err/N from " in text and "(evaluations at iterations 0–" in text
+    lines = text.split("\n")
+    each = lines[0].split("Err/N from ")[1].split(" (")[0]
+    lo, hi = (float(v.replace("−", "-")) for v in each.split(" to "))
+    first = every[: int(plot._batch.bucket_counts()[0])]  # the first bucket's values
+    assert (lo, hi) == (float(format_number(first.min())), float(format_number(first.max())))
 
 
 def test_a_restored_long_run_arrives_as_buckets_then_exact_values(small_bounds, qtbot):
@@ -390,14 +427,16 @@ def test_a_restored_long_run_arrives_as_buckets_then_exact_values(small_bounds, 
     h = trainer.history
     assert plot.point_count() == 3000 and plot.eval_count() == h.n_eval
     x, y = plot.data()
-    ex, ey = h.batch_envelope.pairs()
+    ex, ey = h.batch_envelope.pairs(2)  # the engine's own range of Err per sample
     np.testing.assert_array_equal(x, np.concatenate([ex, np.arange(h.batch_from + 1, 3001)]))
-    np.testing.assert_array_equal(y, np.concatenate([ey, h.batch_err]))
+    np.testing.assert_array_equal(y, np.concatenate([ey, h.batch_per_sample]))
+    _, esum = h.batch_envelope.pairs(0)
+    np.testing.assert_array_equal(plot.batch_sums()[0], np.concatenate([esum, h.batch_err]))
     # Training goes on: exact values append after the buckets.
     trainer.run(5)
     plot.show_snapshot(trainer.snapshot())
     assert plot.point_count() == 3005
-    assert plot.data()[1][-5:].tolist() == h.batch_err[-5:].tolist()
+    assert plot.data()[1][-5:].tolist() == h.batch_per_sample[-5:].tolist()
 
 
 def test_a_million_losses_are_held_in_bounded_buffers(plot):
@@ -464,3 +503,101 @@ def test_a_chosen_log_axis_stays_when_the_err_span_is_small(plot):
     assert plot.log_y()
     plot.clear()
     assert not plot.log_y()
+
+
+# -- Err per sample: sums over different N on one axis would lie ----------------------------
+
+
+def test_the_same_error_per_sample_on_160_and_on_40_samples_is_drawn_at_one_height(plot):
+    # Every sample's squared error 0.1: Err = 16 over the 160 training samples, 4 over
+    # the 40 test samples, 1 over a batch of 10. Drawn as sums, the test curve would sit
+    # at a quarter of the training curve and the batch curve far below both.
+    its = np.array([0.0, 16.0])
+    plot.show_snapshot(
+        LossSnap(
+            0,
+            np.full(16, 1.0),
+            0,
+            its,
+            np.full(2, 16.0),
+            np.full(2, 4.0),
+            new_batch_sizes=np.full(16, 10.0),
+            n_train=160,
+            n_test=40,
+        )
+    )
+    plot.flush()
+    _, train, test = plot.eval_data()
+    _, batch = plot.data()
+    assert train.tolist() == test.tolist() == [0.1, 0.1]
+    assert set(batch.tolist()) == {0.1}
+    # And the curves as drawn, not just the data held.
+    for item in (plot._train_curve, plot._test_curve, plot._batch_curve):
+        assert set(item.getOriginalDataset()[1].tolist()) == {0.1}
+    assert plot.axis_text() == "Err / N (per sample)"
+    assert plot.plot_item.getAxis("left").labelText == "Err / N (per sample)"
+    assert plot.legend_labels() == [
+        "batch (per iteration), N = 10",
+        "training set, N = 160",
+        "test set, N = 40",
+    ]
+    assert plot.hover_at(16.0).split("\n") == [
+        "iteration 16: batch Err/N = 1/10 = 0.1",
+        "training Err/N = 16/160 = 0.1, test Err/N = 4/40 = 0.1",
+    ]
+    assert plot.latest_eval() == (16, 16.0, 4.0)  # the engine's Err
+    assert plot.latest_eval_text() == "training Err/N = 16/160 = 0.1, test Err/N = 4/40 = 0.1"
+
+
+def test_the_batch_mean_divides_by_the_smaller_last_batch(plot):
+    # 100 training samples in batches of 32: each epoch ends with a batch of 4.
+    ds = make_dataset("circle", n_samples=125, seed=1)
+    trainer = Trainer(Network([2, 4, 1], seed=0), ds.X_train, ds.Y_train, batch_size=32)
+    trainer.run(8)
+    plot.show_snapshot(trainer.snapshot())
+    plot.flush()
+    err = trainer.history.batch_err
+    _, drawn = plot.data()
+    np.testing.assert_array_equal(drawn, err / np.array([32, 32, 32, 4] * 2))
+    assert drawn[3] != err[3] / 32
+    text = plot.hover_at(4.0)
+    assert f"batch Err/N = {format_number(err[3])}/4 = {format_number(err[3] / 4)}" in text
+    assert plot.legend_labels()[0] == "batch (per iteration), N = 4–32"
+
+
+def test_one_sample_everywhere_reads_err_as_it_is(plot):
+    # The lecture's example: one training sample, no test set. Err/N is Err.
+    plot.show_snapshot(
+        LossSnap(0, np.array([0.5, 0.25]), 0, np.array([0.0, 1.0, 2.0]), np.array([0.6, 0.5, 0.2]),
+                 np.full(3, np.nan), n_train=1, n_test=0)
+    )  # fmt: skip
+    plot.flush()
+    assert plot.axis_text() == "Err"
+    assert plot.legend_labels() == ["batch (per iteration), N = 1", "training set, N = 1"]
+    assert plot.hover_at(2.0).split("\n") == [
+        "iteration 2: batch Err = 0.25 (N = 1)",
+        "training Err = 0.2 (N = 1)",
+    ]
+
+
+def test_a_loss_that_is_a_mean_already_is_drawn_as_it_is(plot):
+    plot.show_snapshot(
+        LossSnap(0, np.array([0.5]), 0, np.array([1.0]), np.array([0.4]), np.array([0.3]),
+                 new_batch_sizes=np.array([8.0]), n_train=160, n_test=40, loss_mean=True)
+    )  # fmt: skip
+    plot.flush()
+    assert plot.data()[1].tolist() == [0.5] and plot.eval_data()[1].tolist() == [0.4]
+    assert plot.axis_text() == "Err (a mean over the samples)"
+    assert plot.hover_at(1.0).startswith("iteration 1: batch Err = 0.5 (mean over N = 8)")
+
+
+def test_the_compact_legend_still_names_each_n(plot, qtbot):
+    plot.show_snapshot(
+        LossSnap(0, np.ones(3), 0, np.array([3.0]), np.ones(1), np.ones(1),
+                 new_batch_sizes=np.full(3, 10.0), n_train=160, n_test=40)
+    )  # fmt: skip
+    plot.flush()
+    plot.resize(600, 300)  # a dock on a 720-pixel screen
+    qtbot.waitUntil(lambda: plot._compact_legend)
+    assert plot.legend_labels() == ["batch N=10", "train N=160", "test N=40"]
+    assert plot.axis_text() == "Err / N"  # no room for "(per sample)"

@@ -881,9 +881,10 @@ def test_a_hand_typed_weight_updates_every_err_readout(window, qtbot):
     snap = wait_snapshot(qtbot, window, lambda s: s.weights[0][0, 0] == 3.0)
     err = engine_train_err(SMALL, snap)
     assert err != old_err
-    shown = f"training Err = {format_number(err)}"
+    shown = f"training Err/N = {format_number(err)}/"
     qtbot.waitUntil(lambda: shown in window.loss_plot.readout_text(), timeout=TIMEOUT)
-    qtbot.waitUntil(lambda: f"train Err {err:.4g}" in window.status_label.text(), timeout=TIMEOUT)
+    status = f"training Err/N = {err:.4g}/"  # worded as the readout: over its N, per sample
+    qtbot.waitUntil(lambda: status in window.status_label.text(), timeout=TIMEOUT)
     # The inspector offers no u, o, δ of the iteration before the edit as current.
     assert format_number(float(old.u[1][0, 0])) not in window.inspector.text()
 
@@ -1023,7 +1024,10 @@ def test_status_bar_err_after_a_step_back_is_the_newest_evaluation_left(make_win
     assert w.loss_plot.latest_eval() == first
     qtbot.waitUntil(lambda: "iteration 15 " in w.status_label.text(), timeout=TIMEOUT)
     text = w.status_label.text()
-    assert f"train Err {first[1]:.4g}" in text and "both at iteration 0" in text, text
+    # The engine's Err over the 160 training samples, and per sample as the plot draws it.
+    train = f"training Err/N = {first[1]:.4g}/160 = {first[1] / 160:.4g}"
+    assert train in text and "both at iteration 0" in text, text
+    assert w.loss_plot.latest_eval_text(lambda v: f"{v:.4g}") in text
 
 
 def _walk_to(qtbot, w: MainWindow, title: str) -> None:

@@ -94,7 +94,8 @@ def check(h: InProcess) -> None:
     if "both at iteration" not in text:  # else it names the (earlier) θ it was evaluated for
         err = tr.evaluate()[0]
         want = "–" if not math.isfinite(err) else f"{err:.4g}"
-        assert f"train Err {want}" in text, (text, err)
+        shown = f"training Err = {want} (N = 1)" if tr.n_train == 1 else f"training Err/N = {want}/"
+        assert shown in text, (text, err)
 
 
 def _random_change(rng: random.Random, h: InProcess) -> None:
