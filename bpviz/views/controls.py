@@ -462,6 +462,10 @@ class ControlPanel(QWidget):
         self.bias = QCheckBox("biases θ_i0 (o_0 = 1)")
         form.addRow("", self.bias)
         self.seed = _IntSpin("Seed", 0, 2**31 - 1)
+        self.seed.setToolTip(
+            "Seed of the initialiser's random θ and of the samples' order in each epoch; "
+            "a new seed draws new θ (also in place of given ones)"
+        )
         form.addRow("Seed", self.seed)
         layout.addWidget(netbox)
 
