@@ -60,6 +60,7 @@ __all__ = [
     "DATASET_LABELS",
     "DATASET_NAMES",
     "DATASET_NOTES",
+    "FIXED_DATASETS",
     "Dataset",
     "DatasetError",
     "finite_range",
@@ -469,6 +470,11 @@ DATASET_NAMES: tuple[str, ...] = tuple(_BUILT_INS)
 DATASET_LABELS: dict[str, str] = {name: spec.label for name, spec in _BUILT_INS.items()}
 #: One line on what each built-in dataset is (the dataset menu's tooltips).
 DATASET_NOTES: dict[str, str] = {name: spec.note for name, spec in _BUILT_INS.items()}
+#: The built-in sets of fixed points, with how many: they use neither ``n_samples``,
+#: ``noise``, ``test_fraction`` nor the seed (no test split).
+FIXED_DATASETS: dict[str, int] = {
+    name: len(spec.fixed_X) for name, spec in _BUILT_INS.items() if spec.generate is None
+}
 
 
 def make_dataset(

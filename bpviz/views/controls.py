@@ -32,9 +32,22 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine import ACTIVATIONS, INITIALIZERS, LOSSES
-from ..engine.datasets import DATASET_LABELS, DATASET_NAMES, DATASET_NOTES, MAX_SAMPLES
+from ..engine.datasets import (
+    DATASET_LABELS,
+    DATASET_NAMES,
+    DATASET_NOTES,
+    FIXED_DATASETS,
+    MAX_SAMPLES,
+)
 
-__all__ = ["MAX_HIDDEN_LAYERS", "MAX_NEURONS", "PACES", "ArchitectureEditor", "ControlPanel"]
+__all__ = [
+    "GIVEN_THETA",
+    "MAX_HIDDEN_LAYERS",
+    "MAX_NEURONS",
+    "PACES",
+    "ArchitectureEditor",
+    "ControlPanel",
+]
 
 MAX_HIDDEN_LAYERS = 8
 MAX_NEURONS = 128
@@ -48,6 +61,16 @@ PACES: dict[str, float] = {
     "1 / s": 1.0,
 }
 
+
+#: The initialiser box's entry while the start θ are given numbers (``Setup.params``), drawn
+#: by no initialiser: :meth:`ControlPanel.shown_setup` reports it as the ``init``.
+GIVEN_THETA = "given"
+GIVEN_THETA_TEXT = "none (θ given)"
+GIVEN_THETA_TIP = (
+    "No initialiser: the start θ are given numbers (typed in the experiment file, or made "
+    "the start with Train ▸ Set these θ as the start or Type start weights), and Reset "
+    "returns to them. Choosing an initialiser draws new θ instead (from the seed)."
+)
 
 #: Why softmax (and its loss) cannot be chosen for data with one output column.
 SOFTMAX_NEEDS_TWO = (
@@ -226,9 +249,11 @@ class _IntSpin(QSpinBox):
 
 
 class ArchitectureEditor(QWidget):
-    """Hidden layers as a row of spin boxes with +/− buttons for layers.
+    """Hidden layers: one spin box per layer holding its number of neurons, +/− for layers.
 
-    Emits :attr:`hidden_changed` with the new tuple of hidden sizes.
+    Beside the form's label "Hidden layers": "neurons in each:", the boxes,
+    how many layers that is, then the buttons. Emits :attr:`hidden_changed`
+    with the new tuple of hidden sizes.
     """
 
     hidden_changed = Signal(tuple)
@@ -242,17 +267,23 @@ class ArchitectureEditor(QWidget):
         buttons = QHBoxLayout()
         self.add_layer = QPushButton("+ layer")
         self.remove_layer = QPushButton("− layer")
-        self.add_layer.setToolTip("Add a hidden layer (copies the last one's size)")
+        self.add_layer.setToolTip("Add a hidden layer (as many neurons as the last one)")
         self.remove_layer.setToolTip("Remove the last hidden layer")
+        self.add_layer.setAccessibleName("Add a hidden layer")
+        self.remove_layer.setAccessibleName("Remove the last hidden layer")
         self.add_layer.clicked.connect(self._add)
         self.remove_layer.clicked.connect(self._remove)
         buttons.addWidget(self.add_layer)
         buttons.addWidget(self.remove_layer)
-        outer.addLayout(buttons)
+        # Says what the boxes hold (a number of neurons, not of layers) without
+        # widening the form's label column.
+        self._caption = QLabel("neurons in each:")
+        outer.addWidget(self._caption)
         self._grid = QGridLayout()
         outer.addLayout(self._grid)
         self._label = QLabel()
         outer.addWidget(self._label)
+        outer.addLayout(buttons)
 
     def hidden(self) -> tuple[int, ...]:
         """The hidden sizes shown."""
@@ -275,6 +306,7 @@ class ArchitectureEditor(QWidget):
         spin = _IntSpin(f"Neurons in hidden layer {len(self._spins) + 1}", 1, MAX_NEURONS)
         spin.show_value(n)
         spin.setToolTip(spin.label)
+        spin.setAccessibleName(spin.label)
         spin.valueChanged.connect(self._emit)
         spin.out_of_range.connect(self.message)
         idx = len(self._spins)
@@ -282,9 +314,15 @@ class ArchitectureEditor(QWidget):
         self._spins.append(spin)
 
     def _refresh(self) -> None:
+        # Tab goes through the boxes, then the buttons, as they are shown.
+        previous: QWidget = self
+        for widget in (*self._spins, self.add_layer, self.remove_layer):
+            QWidget.setTabOrder(previous, widget)
+            previous = widget
         self.add_layer.setEnabled(len(self._spins) < MAX_HIDDEN_LAYERS)
         self.remove_layer.setEnabled(len(self._spins) > 0)
         n = len(self._spins)
+        self._caption.setVisible(n > 0)
         self._label.setText("no hidden layer" if n == 0 else f"{n} hidden layer{'s' * (n > 1)}")
 
     def _add(self) -> None:
@@ -340,6 +378,8 @@ class ControlPanel(QWidget):
         self._updating = False
         self._setup: Any = None
         self._n_outputs: int | None = None
+        self._n_train: int | None = None  # the data in force (set_data)
+        self._n_all: int | None = None
         layout = QVBoxLayout(self)
 
         if transport:
@@ -363,7 +403,14 @@ class ControlPanel(QWidget):
         form.addRow("η (learning rate)", self.lr)
         self.batch_size = _IntSpin("Batch size", 1, 2**31 - 1)
         self.batch_size.setToolTip("Samples per iteration: 1 = one-sample SGD")
-        form.addRow("Batch size", self.batch_size)
+        # Beside the box when the training set is smaller: what an iteration really uses.
+        self.batch_note = QLabel()
+        self.batch_note.hide()
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.batch_size, 1)
+        row.addWidget(self.batch_note)
+        form.addRow("Batch size", row)
         self.pace = QComboBox()
         self.pace.addItems(list(PACES))
         self.pace.setToolTip("Iterations per second while playing")
@@ -415,6 +462,10 @@ class ControlPanel(QWidget):
         self.bias = QCheckBox("biases θ_i0 (o_0 = 1)")
         form.addRow("", self.bias)
         self.seed = _IntSpin("Seed", 0, 2**31 - 1)
+        self.seed.setToolTip(
+            "Seed of the initialiser's random θ and of the samples' order in each epoch; "
+            "a new seed draws new θ (also in place of given ones)"
+        )
         form.addRow("Seed", self.seed)
         layout.addWidget(netbox)
 
@@ -438,6 +489,14 @@ class ControlPanel(QWidget):
         form.addRow("Samples", self.n_samples)
         self.data_seed = _IntSpin("Data seed", 0, 2**31 - 1)
         form.addRow("Data seed", self.data_seed)
+        self.noise.setToolTip("Noise added to the generated points (0 to 1)")
+        self.test_fraction.setToolTip("Share of the samples held out as the test set")
+        self.n_samples.setToolTip("Samples generated (training and test together)")
+        self.data_seed.setToolTip("Seed of the generated points and of the test split")
+        self._data_tips = {
+            box: box.toolTip()
+            for box in (self.noise, self.test_fraction, self.n_samples, self.data_seed)
+        }
         layout.addWidget(data)
         layout.addStretch(1)
 
@@ -458,9 +517,7 @@ class ControlPanel(QWidget):
             getattr(self, name).valueChanged.connect(lambda v, n=name: self._report({n: int(v)}))
         for name in ("activation", "output_activation", "loss", "init", "dataset"):
             combo = getattr(self, name)
-            combo.currentIndexChanged.connect(
-                lambda _i, n=name, c=combo: self._report({n: c.currentData()})
-            )
+            combo.currentIndexChanged.connect(lambda _i, n=name, c=combo: self._chosen(n, c))
             # The combo's tooltip is its current item's (the loss's formula, …).
             combo.currentIndexChanged.connect(lambda i, c=combo: _tooltip_from_item(c, i))
             _tooltip_from_item(combo, combo.currentIndex())
@@ -470,6 +527,11 @@ class ControlPanel(QWidget):
         for box in (*self.findChildren(_Spin), *self.findChildren(_IntSpin)):
             box.out_of_range.connect(self.message)
         self.architecture.message.connect(self.message)
+
+    def _chosen(self, name: str, combo: QComboBox) -> None:
+        """A combo box's entry changed: report its setting (the given-θ entry is no choice)."""
+        if combo.currentData() != GIVEN_THETA:
+            self._report({name: combo.currentData()})
 
     def _report(self, change: dict[str, Any]) -> None:
         if not self._updating:
@@ -518,13 +580,30 @@ class ControlPanel(QWidget):
             tip = base if ok else f"{base}   Not available: {SOFTMAX_NEEDS_TWO}"
             combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
 
+    def set_data(self, dataset: Any) -> None:
+        """The data now trained on (a :class:`~bpviz.engine.datasets.Dataset`).
+
+        The panel then shows what the engine makes of the setup with these
+        data: a batch larger than the training set says that it uses all of
+        it, and the boxes of settings these data do not use show the data's
+        own numbers. Call before :meth:`set_setup` with the same run's setup.
+        """
+        self._n_train = int(dataset.X_train.shape[0])
+        self._n_all = self._n_train + int(dataset.X_test.shape[0])
+        self.set_outputs(dataset.n_outputs)
+
     def revert(self) -> None:
         """Show the setup in force again (after a change the engine refused)."""
         if self._setup is not None:
             self.set_setup(self._setup)
 
     def shown_setup(self) -> dict[str, Any]:
-        """What every control shows, read back from its text, as Setup fields."""
+        """What every control shows, read back from its text, as Setup fields.
+
+        ``init`` is :data:`GIVEN_THETA` while the start θ are given numbers;
+        a disabled data box reads what the data are (e.g. 4 samples for the
+        4-point XOR, which uses neither its sample count nor noise).
+        """
         d: dict[str, Any] = {}
         for name in ("lr", "momentum", "l1", "l2", "noise", "test_fraction"):
             d[name] = getattr(self, name).shown()
@@ -554,6 +633,8 @@ class ControlPanel(QWidget):
             for name in ("activation", "output_activation", "loss", "init", "dataset"):
                 combo: QComboBox = getattr(self, name)
                 idx = combo.findData(getattr(setup, name))
+                if name == "init":
+                    idx = self._show_given_theta(setup.params is not None, idx)
                 if name == "dataset" and setup.dataset == "csv":
                     # One CSV entry, naming the file now loaded (the whole path in its tooltip).
                     if idx < 0:
@@ -566,8 +647,66 @@ class ControlPanel(QWidget):
                 _tooltip_from_item(combo, idx)
             self.bias.setChecked(bool(setup.bias))
             self.architecture.set_hidden(setup.hidden)
+            self._show_data_in_force(setup)
         finally:
             self._updating = False
+
+    def _show_given_theta(self, given: bool, idx: int) -> int:
+        """Add (or remove) the initialiser entry for given θ; the index to show."""
+        at = self.init.findData(GIVEN_THETA)
+        if not given:
+            if at >= 0:
+                self.init.removeItem(at)  # the last entry: ``idx`` stays right
+            return idx
+        if at < 0:
+            self.init.addItem(GIVEN_THETA_TEXT, GIVEN_THETA)
+            at = self.init.count() - 1
+            self.init.setItemData(at, GIVEN_THETA_TIP, Qt.ItemDataRole.ToolTipRole)
+            self.init.model().item(at).setEnabled(False)  # shown, never chosen
+        return at
+
+    def _show_data_in_force(self, setup: Any) -> None:
+        """Batch note and data boxes: what the engine does with ``setup`` on these data."""
+        n_train = self._n_train
+        if n_train is not None and setup.batch_size > n_train:
+            self.batch_note.setText(f"= all {n_train:,}")
+            self.batch_note.setToolTip(
+                f"The training set has {n_train:,} sample{'s' * (n_train != 1)}: each "
+                "iteration uses all of them (a full batch)"
+            )
+            self.batch_note.show()
+        else:
+            self.batch_note.hide()
+        fixed = FIXED_DATASETS.get(setup.dataset)
+        csv = setup.dataset == "csv"
+        label = DATASET_LABELS.get(setup.dataset, "this data")
+        unused: dict[Any, str] = {}
+        if fixed is not None:
+            why = f"not used: {label} has {fixed} fixed point{'s' * (fixed != 1)}"
+            unused = {
+                self.noise: f"Noise {why} (no noise)",
+                self.test_fraction: f"Test fraction {why} (no test set)",
+                self.n_samples: f"Samples {why}",
+                self.data_seed: f"Data seed {why} (nothing is drawn)",
+            }
+            self.noise.show_value(0.0)
+            self.test_fraction.show_value(0.0)
+            self.n_samples.setRange(1, MAX_SAMPLES)
+            self.n_samples.show_value(fixed)
+        elif csv:
+            unused = {
+                self.noise: "Noise not used: the data are the CSV file's (no noise)",
+                self.n_samples: "Samples: the CSV file's rows (training and test together)",
+            }
+            self.noise.show_value(0.0)
+            if self._n_all is not None:
+                self.n_samples.setRange(1, MAX_SAMPLES)
+                self.n_samples.show_value(self._n_all)
+        else:
+            self.n_samples.setRange(2, MAX_SAMPLES)
+        for box, tip in self._data_tips.items():
+            box.setEnabled(box not in unused)
+            box.setToolTip(unused.get(box, tip))
 
     def set_pace(self, pace: float) -> None:
         """Select the pace entry closest to ``pace`` without emitting."""

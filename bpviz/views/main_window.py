@@ -618,7 +618,7 @@ class MainWindow(QMainWindow):
         self._stopped_by_divergence = False
         self._selection = None
         self._sample = 0
-        self.controls.set_outputs(info.dataset.n_outputs)
+        self.controls.set_data(info.dataset)
         self._clear_gradcheck()  # it was about another network or other data
         self.controls.set_setup(info.setup)
         self._guard.guard_inputs()  # the architecture editor made new spin boxes

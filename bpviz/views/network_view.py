@@ -21,7 +21,10 @@ Neuron numbers in the picture and the tooltips are the formula panel's
 layers, input first, so every neuron has its own number and 0 is the bias
 input (θ₃₀ is the bias of neuron 3). The signals and methods use the
 engine's indices: layer l and 0-based i within it, ``weights[k][i, src]``,
-src = −1 for the bias.
+src = −1 for the bias. A number goes under its neuron when there is room,
+else inside it, else (small neurons in tight rows: a 720p projector) beside
+it on the left; no text is drawn smaller than :data:`MIN_LABEL_PT`, and
+:meth:`NetworkView.text_boxes` lists every text with its box and size.
 """
 
 from __future__ import annotations
@@ -75,6 +78,11 @@ VALUES_MAX_NEURONS = 40
 MAX_SHOWN = 64
 #: ... halved until the drawn edges stay below this.
 MAX_EDGES = 8000
+#: No text in the picture is drawn smaller than this (points): a label that
+#: would need less is placed elsewhere, or left out.
+MIN_LABEL_PT = 6.5
+#: Between a neuron's rim and its number beside it: clear of the selection ring.
+NUMBER_GAP = 8.0
 
 _NORMAL, _DIM, _EMPH = 0, 1, 2
 
@@ -85,6 +93,17 @@ def _static_text(text: str, font: QFont) -> QStaticText:
     st.setPerformanceHint(QStaticText.PerformanceHint.AggressiveCaching)
     st.prepare(font=font)
     return st
+
+
+def _fit_height(font: QFont, height: float) -> QFont:
+    """``font``, made smaller if need be so that a line of it is at most ``height`` high."""
+    out = QFont(font)
+    pt = max(font.pointSizeF() * min(1.0, height / QFontMetricsF(font).height()), 1.0)
+    out.setPointSizeF(pt)
+    while pt > 1.0 and QFontMetricsF(out).height() > height:  # hinting: a little off
+        pt *= 0.97
+        out.setPointSizeF(pt)
+    return out
 
 
 def _mix(a: QColor, b: QColor, amount: float) -> QColor:
@@ -506,32 +525,64 @@ class NetworkView(QWidget):
         slots = max(
             n + (1 if self._bias_shown and l < L - 1 else 0) for l, n in enumerate(self._shown)
         )
-        dy = min((H - top - bottom) / max(slots, 1), 170.0)
-        dy = max(dy, 1.0)
         # Number labels: as many lines as the vertical spacing allows.
         lh = self._lh
-        lines = 3 if dy >= 3 * lh + 6 else 2 if dy >= 2 * lh + 4 else 1 if dy >= 1.15 * lh else 0
-        values_possible = (
-            self._show_values
-            and not self._degraded
-            and len(self._node_keys) <= VALUES_MAX_NEURONS
-            and lines > 0
-        )
         sample_text = {3: "δ=−0.000123", 2: "δ=−0.000123", 1: "o=−0.123 δ=−0.0123"}
-        value_w = fm_s.horizontalAdvance(sample_text.get(lines, "")) + 16
-        left = r_max + 14
-        right = r_max + 14
-        dx = (W - left - right - value_w) / max(L - 1, 1)
-        r = max(min(dy * 0.32, dx * 0.16, r_max), 2.5)
-        values_fit = values_possible and dx >= 2 * r + value_w + 10
+        # Neuron numbers under the neurons need room below the lowest row as well:
+        # without it, lay out again keeping that room, else put them elsewhere.
+        for attempt in (0, 1, 2):
+            dy = max(min((H - top - bottom) / max(slots, 1), 170.0), 1.0)
+            lines = (
+                3 if dy >= 3 * lh + 6 else 2 if dy >= 2 * lh + 4 else 1 if dy >= 1.15 * lh else 0
+            )
+            values_possible = (
+                self._show_values
+                and not self._degraded
+                and len(self._node_keys) <= VALUES_MAX_NEURONS
+                and lines > 0
+            )
+            value_w = fm_s.horizontalAdvance(sample_text.get(lines, "")) + 16
+            left = right = r_max + 14
+            dx, r = self._columns(W, L, left + right + value_w, dy, r_max)
+            values_fit = values_possible and dx >= 2 * r + value_w + 10
+            if not values_fit:
+                dx, r = self._columns(W, L, left + right, dy, r_max)
+            # Neuron numbers: under the neuron when there is room, else inside it, else
+            # (a small neuron in a tight column) beside it on the left.
+            place, self._index_font = self._place_numbers(r, dy, f_small, below=attempt < 2)
+            if place == "beside":
+                fm_n = QFontMetricsF(self._index_font)
+                num_w = max(fm_n.horizontalAdvance(str(n)) for n in self._numbers) + 6
+                inputs = self._numbers[: self._shown[0]]
+                w_in = max(fm_n.horizontalAdvance(str(n)) for n in inputs) + 6
+                left = max(left, r + NUMBER_GAP + w_in + 2)
+                dx, r = self._columns(W, L, left + right + value_w * values_fit, dy, r_max)
+                # Between two columns: one's values (if shown), the next one's numbers.
+                gap = num_w + NUMBER_GAP
+                if values_fit and dx < 2 * r + value_w + 10 + gap:
+                    values_fit = False
+                    dx, r = self._columns(W, L, left + right, dy, r_max)
+                if L > 1 and dx < 2 * r + gap + 4:
+                    place = None
+            if place == "below":
+                lowest = top + (H - top - bottom) / 2 + (slots - 1) / 2 * dy
+                over = lowest + r + 6 + lh + 2 - H
+                if over > 0:
+                    bottom += over + 2 if attempt == 0 else 0
+                    continue
+            break
         if values_fit:
             right += value_w
-        else:
-            dx = (W - left - right) / max(L - 1, 1)
-            r = max(min(dy * 0.32, dx * 0.16, r_max), 2.5)
+        self._index_place = place
         self._values_fit = values_fit
         self._values_lines = lines
         self._r, self._dx, self._dy = r, dx, dy
+        # Bias squares: large enough for their "1" in MIN_LABEL_PT at least, as far
+        # as the row spacing allows (else the "1" is left out).
+        f_bias = self._fonts()[2]
+        fm_b = QFontMetricsF(f_bias)
+        side_for_min = fm_b.height() * MIN_LABEL_PT / f_bias.pointSizeF() / 0.8 + 0.5
+        side = max(r * 1.4, 8.0, min(side_for_min, 0.8 * dy))
         y_mid = top + (H - top - bottom) / 2
         xs = np.empty(len(self._node_keys))
         ys = np.empty(len(self._node_keys))
@@ -566,7 +617,7 @@ class NetworkView(QWidget):
         vx, vy = tx - sx, ty - sy
         length = np.maximum(np.hypot(vx, vy), 1e-9)
         ux, uy = vx / length, vy / length
-        start_cut = np.where(is_bias, max(r * 1.4, 8.0) / 2, r) * 0.9
+        start_cut = np.where(is_bias, side / 2, r) * 0.9
         end_cut = np.minimum(r * 0.9, length / 2)
         start_cut = np.minimum(start_cut, length / 2)
         ax, ay = sx + ux * start_cut, sy + uy * start_cut
@@ -578,25 +629,12 @@ class NetworkView(QWidget):
         ]
         self._line_array = np.empty(len(self._lines), dtype=object)
         self._line_array[:] = self._lines
-        # Neuron numbers: under the neuron when there is room, else inside it in
-        # a font shrunk to fit (but not below 6.5 pt); the bias "1" likewise.
-        self._index_inside = dy - 2 * r < self._lh + 8
-        self._index_font = QFont(f_small)
-        self._index_fit = not self._degraded
-        if self._index_inside and self._index_fit:
-            longest = max((str(n) for n in self._numbers), key=len)
-            need = max(fm_s.horizontalAdvance(longest), fm_s.height() * 0.85)
-            pt = f_small.pointSizeF() * min(1.0, 1.7 * r / need)
-            self._index_font.setPointSizeF(pt)
-            self._index_fit = pt >= 6.5
         self._index_static: dict[str, tuple[QStaticText, float]] = {}
-        f_bias = self._fonts()[2]
-        side = max(r * 1.4, 8.0)
-        fm_b = QFontMetricsF(f_bias)
+        self._index_boxes, self._index_pos = self._number_boxes()
         self._bias_font = QFont(f_bias)
         bias_pt = f_bias.pointSizeF() * min(1.0, 0.8 * side / fm_b.height())
         self._bias_font.setPointSizeF(bias_pt)
-        self._bias_label = bias_pt >= 6.5
+        self._bias_label = bias_pt >= MIN_LABEL_PT - 1e-9
         self._bias_rects = [
             QRectF(bx - side / 2, by - side / 2, side, side)
             for bx, by in zip(bias_x, bias_y, strict=True)
@@ -650,6 +688,57 @@ class NetworkView(QWidget):
             item.set_rect(full_rect)
         self._update_band()
         self._restyle()
+
+    @staticmethod
+    def _columns(W: float, L: int, margins: float, dy: float, r_max: float) -> tuple[float, float]:
+        """Column spacing and neuron radius, ``margins`` pixels of the width kept free."""
+        dx = (W - margins) / max(L - 1, 1)
+        return dx, max(min(dy * 0.32, dx * 0.16, r_max), 2.5)
+
+    def _place_numbers(
+        self, r: float, dy: float, font: QFont, below: bool = True
+    ) -> tuple[str | None, QFont]:
+        """Where the neuron numbers go for radius ``r`` and row spacing ``dy``, and their font.
+
+        "below" the neuron in ``font`` when there is room (and ``below``); else "inside" it in a
+        font shrunk to fit, while that is at least :data:`MIN_LABEL_PT` and half
+        the size the numbers would have beside it; else "beside" it on the
+        left, as large as the rows allow. None: no room anywhere (or a network
+        too big for numbers).
+        """
+        if self._degraded:
+            return None, QFont(font)
+        fm = QFontMetricsF(font)
+        if below and dy - 2 * r >= fm.height() + 8:
+            return "below", QFont(font)
+        longest = max((str(n) for n in self._numbers), key=len)
+        need = max(fm.horizontalAdvance(longest), fm.height() * 0.85)
+        inside = QFont(font)
+        inside.setPointSizeF(font.pointSizeF() * min(1.0, 1.7 * r / need))
+        beside = _fit_height(font, dy - 3)
+        if inside.pointSizeF() >= MIN_LABEL_PT and inside.pointSizeF() >= 0.5 * beside.pointSizeF():
+            return "inside", inside
+        if beside.pointSizeF() >= MIN_LABEL_PT:
+            return "beside", beside
+        return None, inside
+
+    def _number_boxes(self) -> tuple[list[QRectF], list[QPointF]]:
+        """Beside placement: each number's background box and its text's top-left corner.
+
+        Right-aligned at :data:`NUMBER_GAP` left of the neuron's rim, centred on
+        its row; laid out once per layout (the numbers never change).
+        """
+        if self._index_place != "beside":
+            return [], []
+        fm = QFontMetricsF(self._index_font)
+        h, r = fm.height(), self._r
+        boxes, corners = [], []
+        for text, x, y in zip(self._number_texts, self._nx_list, self._ny_list, strict=True):
+            w = fm.horizontalAdvance(text)
+            right = x - r - NUMBER_GAP
+            boxes.append(QRectF(right - w - 6, y - h / 2, w + 6, h))
+            corners.append(QPointF(right - w - 3, y - h / 2))
+        return boxes, corners
 
     def _layer_names(self, short: int) -> list[str]:
         L = len(self.sizes)
@@ -1061,7 +1150,7 @@ class NetworkView(QWidget):
             and engine.type() == QPaintEngine.Type.Raster
             and device is not None
         )
-        numbers_in_sprites = sprites and self._index_fit and self._index_inside
+        numbers_in_sprites = sprites and self._index_place == "inside"
         if sprites:
             dpr = device.devicePixelRatioF()
             levels = self._node_levels.tolist()
@@ -1086,26 +1175,38 @@ class NetworkView(QWidget):
                 p.setPen(QPen(fg, 3.5))
                 p.drawEllipse(c, r + 6.0, r + 6.0)
         # Neuron numbers (cached text layouts: the numbers never change).
-        if self._index_fit and not numbers_in_sprites:
+        place = self._index_place
+        if place is not None and not numbers_in_sprites:
             p.setFont(self._index_font)
             fm = QFontMetricsF(self._index_font)
             th = fm.height()
             numbers = self._number_texts
-            inside = self._index_inside
-            dim_pen, muted_pen = QPen(self._dimmed_outline), QPen(self._muted)
+            dim_pen = QPen(self._dimmed_outline)
+            # Under a neuron they are muted; beside it, smaller, in the text colour.
+            plain_pen = QPen(self._fg if place == "beside" else self._muted)
+            if place == "beside":  # on a background of their own, over the edges
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(self._label_brush)
+                p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+                p.drawRects(self._index_boxes)
+                p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+                corners = self._index_pos
             current = None
             for j in range(len(xs)):
                 st, w = self._static(numbers[j], fm, self._index_static)
-                if inside:
+                if place == "inside":
                     pen = self._text_on(rgba[j])
-                    top = ys[j] - th / 2
+                    corner = QPointF(xs[j] - w / 2, ys[j] - th / 2)
                 else:
-                    pen = dim_pen if states[j] == _DIM else muted_pen
-                    top = ys[j] + r + 6
+                    pen = dim_pen if states[j] == _DIM else plain_pen
+                    if place == "beside":
+                        corner = corners[j]
+                    else:
+                        corner = QPointF(xs[j] - w / 2, ys[j] + r + 6)
                 if pen is not current:
                     p.setPen(pen)
                     current = pen
-                p.drawStaticText(QPointF(xs[j] - w / 2, top), st)
+                p.drawStaticText(corner, st)
         p.setFont(f_small)
         # Value labels.
         if self._values_fit and self._snapshot is not None:
@@ -1448,6 +1549,53 @@ class NetworkView(QWidget):
     def overlay_lines(self) -> int:
         """Number of lines in the selection overlay (0 when no edge is selected)."""
         return sum(len(lines) for _, lines in self._overlay.groups())
+
+    def number_placement(self) -> str | None:
+        """Where the neuron numbers are drawn: "below", "inside", "beside", or None (not at all)."""
+        return self._index_place
+
+    def text_boxes(self) -> list[tuple[str, str, QRectF, float]]:
+        """Every text the picture draws: (kind, text, box in layout pixels, point size).
+
+        Kinds: "layer" (names at the top), "number" (neuron numbers), "bias"
+        (the "1" in a bias square) and "value" (u, o, δ beside a neuron; one
+        box per neuron, its lines joined by newlines). Layout pixels are those
+        of :meth:`shapes`.
+        """
+        out: list[tuple[str, str, QRectF, float]] = []
+        pt_layer = self._font_layer.pointSizeF()
+        for text, rect in zip(self._layer_text, self._layer_rects, strict=True):
+            if text:
+                out.append(("layer", text, QRectF(rect), pt_layer))
+        place = self._index_place
+        if place is not None:
+            fm = QFontMetricsF(self._index_font)
+            th, pt = fm.height(), self._index_font.pointSizeF()
+            for j, text in enumerate(self._number_texts):
+                x, y, w = self._nx_list[j], self._ny_list[j], fm.horizontalAdvance(text)
+                if place == "beside":
+                    box = QRectF(self._index_boxes[j])
+                elif place == "inside":
+                    box = QRectF(x - w / 2, y - th / 2, w, th)
+                else:
+                    box = QRectF(x - w / 2, y + self._r + 6, w, th)
+                out.append(("number", text, box, pt))
+        if self._bias_shown and self._bias_label:
+            pt = self._bias_font.pointSizeF()
+            out.extend(("bias", "1", QRectF(rect), pt) for rect in self._bias_rects)
+        if self._values_fit and self._snapshot is not None:
+            rects, texts = self._value_labels(self._nx_list, self._ny_list)
+            pt = self._font_small.pointSizeF()
+            for rect in rects:
+                lines = [t for pos, t, _ in texts if rect.contains(pos)]
+                out.append(("value", "\n".join(lines), QRectF(rect), pt))
+        return out
+
+    def shapes(self) -> tuple[list[tuple[float, float, float]], list[QRectF]]:
+        """The neurons as (x, y, radius) and the bias squares, in layout pixels."""
+        r = self._r
+        discs = [(x, y, r) for x, y in zip(self._nx_list, self._ny_list, strict=True)]
+        return discs, [QRectF(b) for b in self._bias_rects]
 
     def _to_viewport(self, x: float, y: float) -> QPoint:
         scene_pt = self._vb.mapViewToScene(QPointF(x, y))

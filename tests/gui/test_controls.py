@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QAbstractSpinBox
 
+from bpviz.engine import INITIALIZERS
 from bpviz.engine.datasets import DATASET_NOTES
-from bpviz.engine.experiment import Setup
-from bpviz.views.controls import ControlPanel
+from bpviz.engine.experiment import PRESETS, Setup, build
+from bpviz.views.controls import GIVEN_THETA, ControlPanel
+
+TIMEOUT_MS = 20_000
 
 
 @pytest.fixture
@@ -160,3 +165,143 @@ def test_the_largest_seed_a_file_may_hold_is_shown_exactly(panel):
 
     panel.set_setup(Setup(seed=MAX_SEED, data_seed=MAX_SEED))
     assert panel.shown_setup()["seed"] == MAX_SEED == panel.shown_setup()["data_seed"]
+
+
+# -- the lecturer's audit: every box says what it holds and what the engine does ----------
+
+
+def _tab_chain(start, stop) -> list:
+    """The focusable widgets Tab visits from ``start`` up to ``stop`` (both included)."""
+    chain, w = [start], start
+    while w is not stop:
+        w = w.nextInFocusChain()
+        inner = isinstance(w.parentWidget(), QAbstractSpinBox)  # a box's own line edit
+        if w.focusPolicy() & Qt.FocusPolicy.TabFocus and w.isEnabled() and not inner:
+            chain.append(w)
+        assert w is not start, "stop is not after start"
+    return chain
+
+
+def test_the_hidden_layer_boxes_say_they_hold_neurons(panel):
+    panel.set_setup(Setup(hidden=(8, 5, 3)))
+    panel.show()
+    ed = panel.architecture
+    assert ed._caption.isVisible() and "neurons in each" in ed._caption.text()
+    names = [s.accessibleName() for s in ed._spins]
+    assert names == [f"Neurons in hidden layer {n}" for n in (1, 2, 3)]
+    assert [s.toolTip() for s in ed._spins] == names
+    assert "3 hidden layers" in ed._label.text()
+    assert ed.add_layer.accessibleName() == "Add a hidden layer"
+    # Tab: the boxes in the order shown, then the buttons below them.
+    assert _tab_chain(ed._spins[0], ed.remove_layer) == [*ed._spins, ed.add_layer, ed.remove_layer]
+    panel.set_setup(Setup(hidden=()))
+    assert not ed._caption.isVisible() and ed._label.text() == "no hidden layer"
+
+
+def test_the_hidden_layer_caption_does_not_widen_the_panel(panel):
+    panel.set_setup(Setup(hidden=(128, 128, 128, 128)))
+    panel.show()
+    caption = panel.architecture._caption
+    with_caption = panel.minimumSizeHint().width()
+    caption.hide()
+    assert panel.minimumSizeHint().width() == with_caption
+    form = panel.architecture.parentWidget().layout()
+    assert form.labelForField(panel.architecture).text() == "Hidden layers"
+
+
+def test_given_theta_show_no_initialiser_and_an_initialiser_draws_them_again(panel, qtbot):
+    lecture = PRESETS["lecture"][1]
+    assert lecture.params is not None and lecture.init == "xavier"  # init: never used
+    panel.set_setup(lecture)
+    combo = panel.init
+    assert combo.currentData() == GIVEN_THETA and combo.currentText() == "none (θ given)"
+    assert "experiment file" in combo.toolTip() and "Reset" in combo.toolTip()
+    assert panel.shown_setup()["init"] == GIVEN_THETA
+    given = combo.findData(GIVEN_THETA)
+    assert not combo.model().item(given).isEnabled()  # shown, never chosen
+    with qtbot.waitSignal(panel.changed) as blocker:
+        combo.setCurrentIndex(combo.findData("he"))
+    assert blocker.args[0] == {"init": "he"}
+    assert lecture.with_(init="he").params is None  # the engine then draws θ
+    panel.set_setup(lecture.with_(init="he"))
+    assert combo.currentData() == "he" and combo.findData(GIVEN_THETA) == -1
+    assert panel.shown_setup()["init"] == "he"
+    panel.set_setup(lecture)  # e.g. Train ▸ Set these θ as the start
+    assert combo.currentData() == GIVEN_THETA
+    assert combo.count() == len(INITIALIZERS) + 1  # one such entry, not two
+
+
+def _data(setup: Setup):
+    from bpviz.engine.experiment import load_dataset
+
+    return load_dataset(setup)
+
+
+def test_a_batch_larger_than_the_training_set_says_it_uses_all_of_it(panel):
+    setup = Setup(dataset="xor", n_samples=40, test_fraction=0.2, batch_size=500)
+    panel.set_data(_data(setup))  # 32 training samples
+    panel.set_setup(setup)
+    assert panel.batch_size.value() == 500  # the setting, as typed ...
+    assert not panel.batch_note.isHidden() and panel.batch_note.text() == "= all 32"
+    assert "32 samples" in panel.batch_note.toolTip()  # ... and what an iteration uses
+    panel.set_setup(setup.with_(batch_size=32))
+    assert panel.batch_note.isHidden()
+
+
+@pytest.mark.parametrize(("name", "count"), [("xor4", 4), ("lecture", 1)])
+def test_data_settings_fixed_points_do_not_use_show_the_data_disabled(panel, name, count):
+    setup = Setup(dataset=name, n_samples=200, noise=0.3, test_fraction=0.2, data_seed=7)
+    panel.set_data(_data(setup))
+    panel.set_setup(setup)
+    for box in (panel.noise, panel.test_fraction, panel.n_samples, panel.data_seed):
+        assert not box.isEnabled() and "not used" in box.toolTip(), box.label
+    shown = panel.shown_setup()
+    assert (shown["n_samples"], shown["noise"], shown["test_fraction"]) == (count, 0, 0)
+    back = Setup(dataset="circle", n_samples=200, noise=0.3, test_fraction=0.2, data_seed=7)
+    panel.set_data(_data(back))
+    panel.set_setup(back)
+    for box in (panel.noise, panel.test_fraction, panel.n_samples, panel.data_seed):
+        assert box.isEnabled() and "not used" not in box.toolTip(), box.label
+    shown = panel.shown_setup()
+    assert (shown["n_samples"], shown["noise"], shown["test_fraction"]) == (200, 0.3, 0.2)
+    assert panel.n_samples.minimum() == 2  # 1 was shown for the lecture, not allowed here
+
+
+def test_a_csv_file_shows_its_row_count_and_no_noise(panel, tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("x1,x2,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(25)))
+    setup = Setup(dataset="csv", csv_path=str(path), n_samples=200, noise=0.3)
+    panel.set_data(_data(setup))
+    panel.set_setup(setup)
+    assert panel.shown_setup()["n_samples"] == 25 and not panel.n_samples.isEnabled()
+    assert panel.shown_setup()["noise"] == 0 and not panel.noise.isEnabled()
+    assert panel.test_fraction.isEnabled() and panel.data_seed.isEnabled()  # the split
+
+
+def test_the_window_never_names_an_initialiser_it_did_not_use(make_window, qtbot):
+    lecture = PRESETS["lecture"][1]
+    w = make_window(lecture)
+    combo = w.controls.init
+    assert combo.currentData() == GIVEN_THETA
+    assert _shows(w, build(lecture)[0].net)  # the file's θ
+    combo.setCurrentIndex(combo.findData("he"))  # the user chooses an initialiser ...
+    drawn = build(lecture.with_(init="he"))[0].net  # ... and He draws θ
+    assert not np.array_equal(drawn.params, np.asarray(lecture.params))
+    qtbot.waitUntil(lambda: _shows(w, drawn), timeout=TIMEOUT_MS)
+    assert combo.currentData() == "he" and combo.findData(GIVEN_THETA) == -1
+    w.session.step()
+    qtbot.waitUntil(lambda: w._latest.iteration == 1, timeout=TIMEOUT_MS)
+    w.acts.reset.trigger()  # back to the θ He drew, not to the file's
+    qtbot.waitUntil(lambda: w._latest.iteration == 0, timeout=TIMEOUT_MS)
+    assert _shows(w, drawn)
+    w.set_start()  # these θ are now given: no initialiser is claimed for them any more
+    qtbot.waitUntil(lambda: combo.currentData() == GIVEN_THETA, timeout=TIMEOUT_MS)
+    assert w._setup.params is not None
+
+
+def _shows(w, net) -> bool:
+    """The window's latest snapshot holds ``net``'s θ."""
+    snap = w._latest
+    return snap is not None and all(
+        np.array_equal(a, b) for a, b in zip(snap.weights, net.weights, strict=True)
+    )

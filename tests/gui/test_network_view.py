@@ -421,7 +421,7 @@ def test_numbers_inside_small_neurons_are_part_of_their_pictures(view, snap):
     QApplication.processEvents()
     view.show_snapshot(snap)
     view.grab()
-    assert view._index_inside and view._index_fit
+    assert view.number_placement() == "inside"
     texts = {key[-1][0] for key in view._sprite_cache if key[-1] is not None}
     assert {"1", "2", "3"} <= texts
 

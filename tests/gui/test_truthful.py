@@ -17,6 +17,7 @@ import pytest
 
 from bpviz.engine.experiment import Setup
 from bpviz.training_process import TrainingLoop
+from bpviz.views.controls import GIVEN_THETA
 from bpviz.views.main_window import MainWindow
 
 START = Setup(dataset="xor", n_samples=40, hidden=(3,), batch_size=8, lr=0.1)
@@ -73,17 +74,36 @@ def harness(qtbot):
 
 def check(h: InProcess) -> None:
     w, loop = h.w, h.loop
-    tr, setup = loop._trainer, loop._setup
-    shown = w.controls.shown_setup()
+    tr, setup, data = loop._trainer, loop._setup, loop._dataset
+    c = w.controls
+    shown = c.shown_setup()
+    # Data settings these data do not use (4 fixed points, a CSV file's rows) show the data.
+    unused = {n for n in ("noise", "test_fraction", "n_samples", "data_seed") if not
+              getattr(c, n).isEnabled()}  # fmt: skip
+    given = setup.params is not None  # θ typed or made the start: drawn by no initialiser
     for name, value in shown.items():
-        assert value == getattr(setup, name), (name, value, getattr(setup, name))
+        if name not in unused:
+            want = GIVEN_THETA if name == "init" and given else getattr(setup, name)
+            assert value == want, (name, value, want)
+    n_all = len(data.X_train) + len(data.X_test)
+    assert "n_samples" not in unused or shown["n_samples"] == n_all
+    assert "test_fraction" not in unused or shown["test_fraction"] == 0 == len(data.X_test)
+    assert "noise" not in unused or shown["noise"] == 0
     rule = tr.rule
     for name in ("lr", "momentum", "l1", "l2", "clip_value", "clip_norm"):
         assert shown[name] == getattr(rule, name), name
-    assert tr.batch_size == min(shown["batch_size"], tr.n_train)  # larger = full batch
+    assert tr.batch_size == min(shown["batch_size"], tr.n_train)  # larger = full batch ...
+    if shown["batch_size"] > tr.n_train:  # ... and the panel says so
+        assert not c.batch_note.isHidden() and f"all {tr.n_train:,}" in c.batch_note.text()
+    else:
+        assert c.batch_note.isHidden()
     cfg = tr.net.config()
-    for name in ("activation", "output_activation", "loss", "init", "bias", "seed"):
+    for name in ("activation", "output_activation", "loss", "bias", "seed"):
         assert shown[name] == cfg[name], name
+    if given:
+        np.testing.assert_array_equal(tr.start_params, setup.params)
+    else:
+        assert shown["init"] == cfg["init"]
     assert list(shown["hidden"]) == list(cfg["sizes"][1:-1])
     # The θ shown are the engine's, and so is the Err shown for them.
     snap = w._latest
