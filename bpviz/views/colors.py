@@ -476,6 +476,7 @@ class ColorBarLegend(QWidget):
         self._font_scale = 1.0
         self._high_contrast = False
         self._note = ""
+        self._compact = False
         self._picture: QPixmap | None = None  # the legend as last drawn ...
         self._picture_key: tuple | None = None  # ... and what it showed
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -524,6 +525,17 @@ class ColorBarLegend(QWidget):
         self._high_contrast = bool(on)
         self.update()
 
+    def set_compact(self, on: bool) -> None:
+        """One line fewer (presenter mode): the end captions share the range's line,
+        e.g. "−1.5 blue = negative … 0 … red = positive +1.5"."""
+        self._compact = bool(on)
+        self._update_height()
+        self.update()
+
+    def is_compact(self) -> bool:
+        """Whether the end captions share the range's line."""
+        return self._compact
+
     # -- Qt ----------------------------------------------------------------------
 
     def _fonts(self) -> tuple[QFont, QFont]:
@@ -536,7 +548,7 @@ class ColorBarLegend(QWidget):
         h = (
             QFontMetricsF(title).height()
             + 14 * self._font_scale
-            + 2 * QFontMetricsF(small).height()
+            + (1 if self._compact else 2) * QFontMetricsF(small).height()
             + 10
         )
         self.setFixedHeight(math.ceil(h))
@@ -571,6 +583,7 @@ class ColorBarLegend(QWidget):
             self._font_scale,
             self._high_contrast,
             self._note,
+            self._compact,
             self._title,
             pal.color(QPalette.ColorRole.WindowText).rgba(),
             pal.color(QPalette.ColorRole.Window).rgba(),
@@ -631,7 +644,7 @@ class ColorBarLegend(QWidget):
             ends_w = fm_s.horizontalAdvance(neg) + fm_s.horizontalAdvance(pos)
             if pad + title_w + 16 + need + pad <= w:
                 neutral_at = (w - pad - need, y)
-            elif ends_w + need + 32 + 2 * pad <= w:
+            elif not self._compact and ends_w + need + 32 + 2 * pad <= w:
                 neutral_at = (-1.0, -1.0)  # placed on the captions line below
         y += title_h + 2
         # The bar.
@@ -658,14 +671,27 @@ class ColorBarLegend(QWidget):
         line_h = fm_s.height()
         left = format_number(-r, 3)
         right = "+" + format_number(r, 3)
-        p.drawText(QRectF(pad, y, w / 3, line_h), Qt.AlignmentFlag.AlignLeft, left)
-        p.drawText(QRectF(w / 3, y, w / 3, line_h), Qt.AlignmentFlag.AlignHCenter, "0")
-        p.drawText(QRectF(2 * w / 3 - pad, y, w / 3, line_h), Qt.AlignmentFlag.AlignRight, right)
-        y += line_h
         neg, pos = self.end_texts()
-        if fm_s.horizontalAdvance(neg) + fm_s.horizontalAdvance(pos) + 16 > w - 2 * pad:
-            neg_name, pos_name = self._scale.end_names()
-            neg, pos = f"{neg_name} < 0", f"{pos_name} > 0"
+        neg_name, pos_name = self._scale.end_names()
+        if self._compact:
+            # The captions share the range's line, on the sides away from the 0.
+            zero_w = fm_s.horizontalAdvance("0")
+            room = (w - 2 * pad - zero_w) / 2 - 12
+            neg, pos = f"{left}  {neg}", f"{pos}  {right}"
+            if max(fm_s.horizontalAdvance(neg), fm_s.horizontalAdvance(pos)) > room:
+                neg, pos = f"{left}  {neg_name} < 0", f"{pos_name} > 0  {right}"
+            if max(fm_s.horizontalAdvance(neg), fm_s.horizontalAdvance(pos)) > room:
+                neg, pos = left, right
+            p.drawText(QRectF(w / 3, y, w / 3, line_h), Qt.AlignmentFlag.AlignHCenter, "0")
+        else:
+            p.drawText(QRectF(pad, y, w / 3, line_h), Qt.AlignmentFlag.AlignLeft, left)
+            p.drawText(QRectF(w / 3, y, w / 3, line_h), Qt.AlignmentFlag.AlignHCenter, "0")
+            p.drawText(
+                QRectF(2 * w / 3 - pad, y, w / 3, line_h), Qt.AlignmentFlag.AlignRight, right
+            )
+            y += line_h
+            if fm_s.horizontalAdvance(neg) + fm_s.horizontalAdvance(pos) + 16 > w - 2 * pad:
+                neg, pos = f"{neg_name} < 0", f"{pos_name} > 0"
         p.drawText(QRectF(pad, y, w / 2, line_h), Qt.AlignmentFlag.AlignLeft, neg)
         p.drawText(QRectF(w / 2 - pad, y, w / 2, line_h), Qt.AlignmentFlag.AlignRight, pos)
         if neutral_at is not None:

@@ -1403,6 +1403,8 @@ class NetworkView(QWidget):
         self.delta_scale.set_high_contrast(on)
         self.theta_legend.set_high_contrast(on)
         self.delta_legend.set_high_contrast(on)
+        self.theta_legend.set_compact(on)  # a line fewer: the graph gets it
+        self.delta_legend.set_compact(on)
         self._apply_palette()
         self._relayout()
 

@@ -4,18 +4,31 @@
 
 main-window.png: the circle example after a couple of seconds of training.
 lecture-mode.png: the lecture example, stopped on a hidden δ with a neuron selected.
-presenter-mode.png: the same in presenter mode (large fonts, side panels hidden).
+presenter-mode.png: the same in presenter mode (large fonts, side panels hidden) on a
+    1280x720 projector, a second screen of the offscreen platform.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Two screens: the desk (1600x1000) for the window, a 720p projector for presenter mode.
+SCREENS = {
+    "screens": [
+        {"name": "desk", "x": 0, "y": 0, "width": 1600, "height": 1000},
+        {"name": "projector", "x": 1600, "y": 0, "width": 1280, "height": 720},
+    ]
+}
+for screen in SCREENS["screens"]:
+    screen.update(logicalDpiX=96, logicalDpiY=96, dpr=1)
+_config = Path(tempfile.mkdtemp()) / "screens.json"
+_config.write_text(json.dumps(SCREENS))
+os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={_config}")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
@@ -64,6 +77,7 @@ def main(out: Path = HERE) -> list[Path]:
     for _ in range(200):
         w.session.step()
     until(app, lambda: w._latest.iteration >= 200)
+    wait(app, 0.5)  # iteration 200 on screen before the walk begins (its θ scale)
     for _ in range(5):  # forward 1, forward 2, Err, output δ, hidden δ of layer 1
         w.session.step_phase()
     until(app, lambda: w._latest.phase is not None and w._latest.phase.kind == "hidden_delta")
@@ -73,8 +87,11 @@ def main(out: Path = HERE) -> list[Path]:
     w.grab().save(str(path))
     written.append(path)
 
+    w.setScreen(app.screens()[-1])  # the projector
+    w.move(app.screens()[-1].geometry().topLeft())
     w.acts.presenter.trigger()
-    wait(app, 0.5)
+    until(app, lambda: w.isFullScreen() and w.width() == app.screens()[-1].geometry().width())
+    wait(app, 0.8)
     path = out / "presenter-mode.png"
     w.grab().save(str(path))
     written.append(path)

@@ -338,6 +338,39 @@ def test_presenter_mode_scales_fonts_and_keeps_working(view, snap):
     assert not view.theta_scale.high_contrast
 
 
+def _ink_rows(legend) -> list[int]:
+    """The rows of the legend's picture where anything differs from its background."""
+    img = legend.grab().toImage()
+    bg = img.pixelColor(img.width() - 1, img.height() - 1)
+    return [
+        y
+        for y in range(img.height())
+        if any(img.pixelColor(x, y) != bg for x in range(0, img.width(), 2))
+    ]
+
+
+def test_presenter_legends_give_a_line_to_the_graph_and_clip_nothing(view, snap):
+    # In presenter mode the end captions share the range's line ("−1.5  blue = negative
+    # … 0 … red = positive  +1.5"): a line less for the colour bars, more for the graph.
+    view.resize(1280, 330)
+    view.show_snapshot(snap)
+    view.set_font_scale(1.8)
+    tall = view.theta_legend.height()
+    view.show()
+    QApplication.processEvents()
+    graph = view.canvas.height()
+    view.set_high_contrast(True)
+    for legend in (view.theta_legend, view.delta_legend):
+        assert legend.is_compact()
+        assert legend.height() < tall - 15
+        rows = _ink_rows(legend)
+        assert rows and rows[-1] < legend.height() - 2, (rows[-1], legend.height())  # not cut
+    QApplication.processEvents()
+    assert view.canvas.height() > graph + 15
+    view.set_high_contrast(False)
+    assert not view.theta_legend.is_compact() and view.theta_legend.height() == tall
+
+
 def test_keys_are_left_to_the_window_shortcuts(view):
     assert view.focusPolicy() == Qt.FocusPolicy.StrongFocus
     for key in (Qt.Key.Key_Space, Qt.Key.Key_Right, Qt.Key.Key_Left):
