@@ -797,14 +797,19 @@ class MainWindow(QMainWindow):
         # The loss plot's newest evaluation (one source: after a step back, the status bar
         # cannot keep an Err of an iteration undone that the plot has already dropped),
         # worded as its readout: the engine's Err with its N and its value per sample.
+        # The iteration as the phase indicator counts it: while a walk is in an
+        # iteration's phases, the one being walked (the update's snapshot already
+        # counts it as completed); between iterations, the last one completed.
+        ph = snap.phase
+        shown = snap.iteration if ph is None or ph.is_last else snap.iteration + 1
         at = (self.loss_plot.latest_eval() or (-1,))[0]
         errs = self.loss_plot.latest_eval_text(f) or "training Err –"
-        if 0 <= at != snap.iteration:
+        if 0 <= at != shown:
             # Evaluated once an epoch on larger sets: say for which θ these are.
             both = "both " if self.loss_plot.sample_counts()[1] > 0 else ""
             errs += f", {both}at iteration {at:,}"
         parts = [
-            f"iteration {snap.iteration:,}",
+            f"iteration {shown:,}",
             f"epoch {snap.epoch:,}",
             errs,
             f"{self._rate:,.0f} it/s" if self.session_playing else "paused",

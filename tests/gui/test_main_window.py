@@ -1113,3 +1113,35 @@ def test_up_and_down_scroll_the_formulas_but_a_focused_box_keeps_them(make_windo
             event = QKeyEvent(QEvent.Type.ShortcutOverride, key, Qt.KeyboardModifier.NoModifier)
             QApplication.sendEvent(widget, event)
             assert event.isAccepted()
+
+
+def test_status_bar_counts_the_iteration_the_way_the_phase_indicator_does(make_window, qtbot):
+    # Walking iteration 1 of the lecture example, both say "iteration 1"; after the update
+    # (phase 7 of 7) too; between iterations both name the last one completed.
+    import re
+
+    from bpviz.examples import example_paths
+
+    w = make_window()
+    w.open_experiment(str(example_paths()["lecture"]))
+    wait_snapshot(qtbot, w, lambda s: w._config.get("bias") is False)
+
+    def numbers() -> tuple[int, int]:
+        status = re.search(r"iteration ([\d,]+)", w.status_label.text())
+        shown = re.search(r"iteration ([\d,]+)", w.phase_indicator.count_text())
+        return int(status.group(1).replace(",", "")), int(shown.group(1).replace(",", ""))
+
+    seen = []
+    for _ in range(8):  # the seven phases of iteration 1, then the forward pass of iteration 2
+        n = w._latest.phase.index if w._latest.phase is not None else -1
+        w.acts.step_phase.trigger()
+        wait_snapshot(qtbot, w, lambda s, n=n: s.phase is not None and s.phase.index != n)
+        k = f"Phase {w._latest.phase.index + 1}/"
+        qtbot.waitUntil(lambda k=k: w.status_label.text().startswith(k), timeout=TIMEOUT)
+        assert w.phase_indicator.count_text().startswith(k.lower().replace("/", " of"))
+        status, shown = numbers()
+        assert status == shown, (w.status_label.text(), w.phase_indicator.count_text())
+        seen.append(status)
+    assert seen == [1] * 7 + [2]
+    # Walking iteration 2, the Err shown is the one taken before it: the status bar says so.
+    assert "at iteration 1" in w.status_label.text()
