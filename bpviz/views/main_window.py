@@ -816,7 +816,27 @@ class MainWindow(QMainWindow):
         ]
         if snap.phase is not None:
             parts.insert(0, phase_label(snap.phase))
-        self.status_label.setText("   ·   ".join(parts))
+        self.status_label.setText(self._fit_status(parts))
+
+    def _fit_status(self, parts: list[str]) -> str:
+        """The status parts as one line that fits the status bar (a 720p window's too).
+
+        When the whole line is too wide, first the separators narrow, then the epoch and
+        the phase (which the phase indicator names) are left out; the tooltip keeps all.
+        """
+        full = "   ·   ".join(parts)
+        self.status_label.setToolTip(full)
+        fm = self.status_label.fontMetrics()
+        room = self.statusBar().width() - 24
+        if fm.horizontalAdvance(full) <= room:
+            return full
+        parts = list(parts)
+        for drop in ("epoch ", "Phase "):
+            text = " · ".join(parts)
+            if fm.horizontalAdvance(text) <= room:
+                return text
+            parts = [p for p in parts if not p.startswith(drop)]
+        return " · ".join(parts)
 
     session_playing = False
     #: The run diverged (until it plays again or another run is built): a replay plays.
@@ -1614,6 +1634,12 @@ class MainWindow(QMainWindow):
             self.gradient_plot,
             self.hidden_maps,
         )
+
+    def resizeEvent(self, event) -> None:
+        """The status line is fitted to the window's width again."""
+        super().resizeEvent(event)
+        if getattr(self, "_latest", None) is not None:
+            self._update_status()
 
     def showEvent(self, event: QShowEvent) -> None:
         """Once shown: presenter text follows the window to another screen."""

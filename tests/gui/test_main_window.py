@@ -1145,3 +1145,29 @@ def test_status_bar_counts_the_iteration_the_way_the_phase_indicator_does(make_w
     assert seen == [1] * 7 + [2]
     # Walking iteration 2, the Err shown is the one taken before it: the status bar says so.
     assert "at iteration 1" in w.status_label.text()
+
+
+def test_the_status_line_fits_a_720p_window_and_keeps_all_in_its_tooltip(make_window, qtbot):
+    # The default example's status while walking: phase, iteration, epoch, two Err with
+    # their N and the iteration they were taken at. In a 1280-px window it is one line
+    # that fits; narrower, the epoch and the phase go first, the numbers stay.
+    from bpviz.engine.experiment import PRESETS
+
+    w = make_window()
+    w.resize(1920, 1000)
+    w.load_setup(PRESETS["circle"][1])
+    wait_snapshot(qtbot, w, lambda s: w._setup == PRESETS["circle"][1])
+    w.acts.step_phase.trigger()
+    wait_snapshot(qtbot, w, lambda s: s.phase is not None)
+    qtbot.waitUntil(lambda: w.status_label.text().startswith("Phase 1/"), timeout=TIMEOUT)
+    full = w.status_label.text()
+    assert "epoch" in full and w.status_label.toolTip() == full
+    for width, kept in ((1280, ("iteration 1", "Err")), (1000, ("iteration 1", "test Err"))):
+        w.resize(width, 720)
+        qtbot.waitUntil(lambda width=width: w.statusBar().width() <= width, timeout=TIMEOUT)
+        text = w.status_label.text()
+        fm = w.status_label.fontMetrics()
+        assert fm.horizontalAdvance(text) <= w.statusBar().width() - 24, text
+        assert all(k in text for k in kept), text
+        assert w.status_label.toolTip() == full
+    assert "epoch" not in text and not text.startswith("Phase")
