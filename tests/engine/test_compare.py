@@ -42,6 +42,19 @@ def test_live_without_clipping_is_said_so():
     assert difference_label(Setup(), live) == "no clipping"
 
 
+def test_the_initialiser_is_no_difference_when_every_run_starts_from_given_theta():
+    # The lecture example's θ are given: its initialiser drew nothing, so a run saved with
+    # the same θ and another initialiser's name differs in nothing a student could see.
+    lecture = PRESETS["lecture"][1]
+    assert lecture.params is not None
+    other = lecture.with_(init="large", params=lecture.params)
+    assert difference_label(other, lecture) == "same setup"
+    assert difference_label(other.with_(lr=0.3), lecture) == "η = 0.3"
+    # One of them drawn by its initialiser (what changing it does): both differences show.
+    drawn = difference_label(lecture.with_(init="large"), lecture)
+    assert "init: large" in drawn and "start θ from seed" in drawn
+
+
 def test_run_labels_for_several_runs_name_only_what_differs():
     a = Setup(activation="sigmoid")
     b = a.with_(activation="relu")
