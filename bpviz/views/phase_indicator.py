@@ -82,12 +82,12 @@ class PhaseIndicator(QWidget):
         stage = None if ph is None else ph.stage
         if ph is None:
             title_html = ""
-            count_text = f"between iterations · iteration {snapshot.iteration}"
+            count_text = f"between iterations · iteration {snapshot.iteration:,}"
         else:
             title_html = formulas.notation_html(ph.title)
             # The update's snapshot already counts its iteration as completed.
             current = snapshot.iteration if ph.is_last else snapshot.iteration + 1
-            count_text = f"phase {ph.index + 1} of {ph.count} · iteration {current}"
+            count_text = f"phase {ph.index + 1} of {ph.count} · iteration {current:,}"
         restyle = stage != self._stage
         if not restyle and (title_html, count_text) == (self._title_html, self._count_text):
             return  # nothing changed

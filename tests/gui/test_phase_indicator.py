@@ -67,6 +67,16 @@ def test_iteration_number_counts_the_one_being_walked(indicator):
     assert indicator.count_text() == "phase 1 of 7 · iteration 2"
 
 
+def test_a_large_iteration_count_is_grouped_as_in_the_status_bar(indicator):
+    trainer = make_trainer([2, 3, 1])
+    trainer.run(12_345)
+    indicator.show_snapshot(trainer.snapshot())
+    assert indicator.count_text() == "between iterations · iteration 12,345"
+    trainer.step_phase()
+    indicator.show_snapshot(trainer.snapshot())
+    assert indicator.count_text() == "phase 1 of 7 · iteration 12,346"
+
+
 def test_between_iterations_none_is_lit(indicator):
     trainer = make_trainer([2, 3, 1])
     trainer.run(3)
