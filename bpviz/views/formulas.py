@@ -326,11 +326,18 @@ def _dsigma_rows(v: Worked, l: int, i: int, color: str) -> list[tuple]:
 
 
 def _loss_line(h: _Html, loss: Any) -> None:
+    # A narrow panel wraps between the two formulas, never inside one. Qt's nowrap only
+    # makes the spaces non-breaking: a word joiner holds σ′ to its "(u" (a line may
+    # otherwise break between a prime and a parenthesis).
+    def whole(html: str) -> str:
+        html = html.replace("′(", "′\u2060(")
+        return f'<span style="white-space:nowrap">{html}</span>'
+
     h.para(
         h.muted("Loss in use: ")
-        + notation_html(loss.formula)
+        + whole(notation_html(loss.formula))
         + h.muted(" &nbsp;·&nbsp; its output δ: ")
-        + notation_html(loss.delta_formula)
+        + whole(notation_html(loss.delta_formula))
     )
 
 

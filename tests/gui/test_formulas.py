@@ -814,3 +814,46 @@ def test_highlight_ignores_a_selection_outside_hidden_delta():
             continue
         plain = highlight_for(phase, None, sizes, True)
         assert highlight_for(phase, ("neuron", 1, 0), sizes, True) == plain
+
+
+def test_a_narrow_panel_wraps_the_loss_line_around_its_formulas_not_inside_one(qtbot):
+    # At 720p the panel is ~450 px wide: "δₖ = −2(y−ŷ)·σ′(uₖ)" broke after "=".
+    from PySide6.QtGui import QFont, QFontMetricsF, QTextDocument
+
+    trainer = make_trainer(CASES[0])
+    trainer.run(1)
+    cfg = trainer.net.config()
+    html = explain_phase(trainer.snapshot(), cfg)
+    doc = QTextDocument()
+
+    def loss_lines(width: int) -> list[str]:
+        doc.setTextWidth(width)
+        doc.documentLayout().documentSize()  # lays the text out at this width
+        block = doc.begin()
+        while block.isValid() and "its output δ" not in block.text().replace("\xa0", " "):
+            block = block.next()
+        assert block.isValid()
+        layout = block.layout()
+        return [
+            block.text()[line.textStart() : line.textStart() + line.textLength()]
+            .replace("\xa0", " ")
+            .replace("\u2060", "")
+            .strip()
+            for line in (layout.lineAt(k) for k in range(layout.lineCount()))
+        ]
+
+    for points in (7, 9, 12):  # the panel's text follows the window and presenter mode
+        font = QFont()
+        font.setPointSizeF(points)
+        doc.setDefaultFont(font)
+        doc.setHtml(html)
+        (whole,) = loss_lines(4000)
+        err, delta = whole.removeprefix("Loss in use: ").split("  ·  its output δ: ")
+        widest = max(QFontMetricsF(font).horizontalAdvance(f) for f in (err, delta))
+        breaks = 0
+        for width in range(math.ceil(widest * 1.25), 900, 5):  # (no narrower than a formula)
+            texts = loss_lines(width)
+            breaks += len(texts) > 1
+            for formula in (err, delta):
+                assert any(formula in t for t in texts), (points, width, texts)  # whole
+        assert breaks > 0  # narrow widths did wrap the line (around the formulas)
