@@ -600,7 +600,7 @@ def _assert_all_panels_show(window, snap):
     assert window.output_view._last_snapshot is snap
     assert f"{n:,}" in window.status_label.text()
     current = n if snap.phase is None or snap.phase.is_last else n + 1
-    assert window.phase_indicator.count_text().endswith(f"iteration {current}")
+    assert window.phase_indicator.count_text().endswith(f"iteration {current:,}")
     assert window.loss_plot.point_count() == window.loss_plot.drawn_batch_points() == n
 
 
