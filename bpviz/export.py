@@ -181,13 +181,20 @@ def _view_of(item: QGraphicsItem | QGraphicsScene) -> QGraphicsView | None:
     return views[0] if views else None
 
 
+#: A figure is laid out on at least this many pixels (a 640 × 400 plot) before it is
+#: scaled to the image: a small dock's title, axes and legend, scaled up to a large
+#: 16:9 image, would leave the curves a strip between them.
+MIN_EXPORT_AREA = 640 * 400
+
+
 @contextmanager
 def _aspect(item: QGraphicsItem | QGraphicsScene, width: int, height: int) -> Iterator[None]:
     """Temporarily give the view holding ``item`` the aspect ratio width : height.
 
     Only when ``item`` fills its view (a scene, or a PlotWidget's PlotItem):
-    the view keeps its area (so text and plot keep their proportions) and
-    takes the new aspect ratio, then gets its old size back. No events other
+    the view keeps its area (so text and plot keep their proportions), at
+    least :data:`MIN_EXPORT_AREA`, and takes the new aspect ratio, then gets
+    its old size back. No events other
     than layout requests are processed, so nothing flickers on screen.
     """
     view = _view_of(item)
@@ -197,7 +204,7 @@ def _aspect(item: QGraphicsItem | QGraphicsScene, width: int, height: int) -> It
         yield
         return
     old = view.size()
-    area = max(1, old.width()) * max(1, old.height())
+    area = max(max(1, old.width()) * max(1, old.height()), MIN_EXPORT_AREA)
     w = max(1, round(math.sqrt(area * width / height)))
     h = max(1, round(w * height / width))
     if (w, h) == (old.width(), old.height()):

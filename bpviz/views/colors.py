@@ -161,7 +161,17 @@ def style_legend(legend: pg.LegendItem, bg: QColor, fg: QColor) -> None:
 
 
 class _LaidOutLegend(pg.LegendItem):
-    """A legend placed by its plot's layout (pyqtgraph's own moves itself to (0, 0))."""
+    """A legend placed by its plot's layout (pyqtgraph's own moves itself to (0, 0)).
+
+    pyqtgraph's legend ignores transformations (it floats over a zoomable
+    view); one laid out with the axes scales with them instead, so that an
+    exported image of any size draws it at the size (and the place) the
+    layout gave it, rather than at screen size in the corner of its cell.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.setFlag(self.GraphicsItemFlag.ItemIgnoresTransformations, False)
 
     def updateSize(self) -> None:
         """Let the plot's layout place and size it (from the legend's own grid)."""

@@ -43,7 +43,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QVBoxLayout, QWidget
 
@@ -549,11 +549,13 @@ class LossPlot(QWidget):
         pi.showButtons()
         pi.enableAutoRange()
         # Under the plot, not over the curves (kept runs' ghosts run along the top).
+        # Centred under the view box, as the title is above it; under the y axis too only
+        # when it fits nowhere else (each entry names its N, and a 720p dock is narrow).
         self._legend = legend_under_plot(pi, LEGEND_COLUMNS)
-        # Under the y axis too: each entry names its N, and a 720p dock is narrow.
-        pi.layout.removeItem(self._legend)
-        pi.layout.addItem(self._legend, 4, 0, 1, 2)
-        pi.layout.setAlignment(self._legend, Qt.AlignmentFlag.AlignHCenter)
+        self._legend_span = 1  # layout columns it spans: 1 (the view box's) or 2
+        # The columns follow the plot's own width: an export lays it out at its aspect
+        # ratio (bpviz.export) without resizing this widget.
+        self._widget.installEventFilter(self)
         # Each series: settled blocks without a legend entry, then the live tail.
         self._batch_head = pi.plot()
         self._batch_curve = pi.plot(name=_LEGEND_LABELS["batch"][0])
@@ -1059,13 +1061,34 @@ class LossPlot(QWidget):
         self.fit_legend()
 
     def fit_legend(self) -> None:
-        """Lay the legend under the plot (and its y axis) out in as many columns as fit."""
-        fit_legend_columns(self._legend, self.width() - 16, LEGEND_COLUMNS)
+        """Lay the legend out in as many columns as fit under the view box, centred under it.
+
+        Under the y axis too (centred under both) only when one column is
+        wider than the view box.
+        """
+        width = self._widget.width() - 16
+        under_box = width - self._pi.getAxis("left").width()
+        fit_legend_columns(self._legend, under_box, LEGEND_COLUMNS)
+        hint = self._legend.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize).width()
+        span = 1 if hint <= under_box else 2
+        if span == 2:
+            fit_legend_columns(self._legend, width, LEGEND_COLUMNS)
+        if span != self._legend_span:
+            layout = self._pi.layout
+            layout.removeItem(self._legend)
+            layout.addItem(self._legend, 4, 2 - span, 1, span)
+            layout.setAlignment(self._legend, Qt.AlignmentFlag.AlignHCenter)
+            self._legend_span = span
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        """Fit the legend to the plot's width whenever the plot is resized."""
+        if obj is self._widget and event.type() == QEvent.Type.Resize:
+            self.fit_legend()
+        return super().eventFilter(obj, event)
 
     def resizeEvent(self, event) -> None:
         """A compact legend in a low plot (see COMPACT_LEGEND_BELOW)."""
         super().resizeEvent(event)
-        self.fit_legend()
         compact = self._widget.height() < COMPACT_LEGEND_BELOW * max(self._font_scale, 1.0)
         if compact != self._compact_legend:
             self._compact_legend = compact

@@ -411,3 +411,55 @@ def test_the_loss_figure_of_one_sample_reads_err(qtbot):
     assert item.getAxis("left").labelText == "Err"
     names = [label.text for _, label in item.legend.items]
     assert names == ["batch (per iteration), N = 1", "training set, N = 1"]
+
+
+# ---------------------------------------------------------------------------
+# The window's loss plot exported at a chosen size
+# ---------------------------------------------------------------------------
+
+MARK_LEGEND, MARK_VIEW = QColor("#ff00ff"), QColor("#00ff00")
+
+
+def _bbox(image: QImage, colour: QColor) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the pixels of exactly ``colour``."""
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    w, h = image.width(), image.height()
+    arr = np.frombuffer(image.constBits(), dtype=np.uint32, count=image.bytesPerLine() // 4 * h)
+    arr = arr.reshape(h, image.bytesPerLine() // 4)[:, :w]
+    ys, xs = np.nonzero(arr == np.uint32(colour.rgb()))
+    assert xs.size, f"no {colour.name()} pixels"
+    return int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 720), (800, 600), (1920, 1080)])
+@pytest.mark.parametrize("dock", [(452, 537), (358, 326)])  # the dock at 720p, two layouts
+def test_the_exported_loss_plots_legend_is_centred_under_the_plot_and_scaled_with_it(
+    qtbot, tmp_path, circle_trainer, width, height, dock
+):
+    from bpviz.views.loss_plot import LossPlot
+
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(*dock)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.show_snapshot(circle_trainer.snapshot(advance=False))
+    plot.flush()
+    qtbot.waitUntil(lambda: len(plot.legend_labels()) == 3)
+    # Only colours change: the legend's frame and the view box's border, to find them.
+    plot.plot_item.legend.setPen(pg.mkPen(MARK_LEGEND, width=0, cosmetic=True))
+    plot.plot_item.vb.setBorder(pg.mkPen(MARK_VIEW, width=0, cosmetic=True))
+    path = tmp_path / "loss.png"
+    export.export_png(plot.plot_item, path, width, height, antialias=False)
+    image = QImage(str(path))
+    left, top, right, bottom = _bbox(image, MARK_LEGEND)
+    v_left, _, v_right, v_bottom = _bbox(image, MARK_VIEW)
+    # Centred under the view box (as the title is above it), within a few pixels.
+    assert abs((left + right) / 2 - (v_left + v_right) / 2) <= 3, (left, right, v_left, v_right)
+    # Whole and under the plot, drawn at the size the layout gave it: it ends near the
+    # image's bottom (a legend left at screen size leaves a blank band under it).
+    assert left > 0 and right < width - 1, (left, right, width)
+    assert v_bottom < top and bottom < height - 1, (v_bottom, top, bottom, height)
+    assert height - bottom <= 0.03 * height, (bottom, height)
+    # The plot fills the width, not a strip of it.
+    assert v_right - v_left > 0.6 * width
