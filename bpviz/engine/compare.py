@@ -152,7 +152,9 @@ class KeptRun:
     not known, e.g. a kept run of an old file trained on another CSV file).
     The ghost is drawn per sample (:meth:`loss_per_sample`), as the live
     curves are. ``delta_x`` (n,) and ``delta`` (n_layers, n): ‖δ_l‖ per
-    neuron layer.
+    neuron layer. ``diverged_at``: the iteration whose Err or θ became inf or
+    NaN, which ended the run (the trainer kept the θ of the one before); None
+    for a run that did not diverge.
     """
 
     setup: Setup
@@ -162,8 +164,14 @@ class KeptRun:
     delta: np.ndarray
     loss_kind: str = "training Err"
     loss_n: np.ndarray | None = None
+    diverged_at: int | None = None
 
     def __post_init__(self) -> None:
+        if self.diverged_at is not None:
+            at = self.diverged_at
+            if isinstance(at, bool) or not float(at).is_integer() or at < 1:
+                raise ValueError("a kept run diverges at an iteration ≥ 1")
+            object.__setattr__(self, "diverged_at", int(at))
         if self.loss_n is None:
             object.__setattr__(self, "loss_n", np.full(np.shape(self.loss_x), np.nan))
         for name in ("loss_x", "loss_y", "loss_n", "delta_x", "delta"):
@@ -176,10 +184,22 @@ class KeptRun:
             raise ValueError("a kept run's loss needs one N per Err value")
         if self.delta.ndim != 2 or self.delta.shape[1] != self.delta_x.size:
             raise ValueError("a kept run's ‖δ‖ needs one row per layer, one column per iteration")
+        if self.diverged_at is not None and self.diverged_at <= self.last_iteration():
+            raise ValueError("a kept run diverges after the last iteration it drew")
 
     def label(self, live: Setup) -> str:
         """What differs from the live run."""
         return difference_label(self.setup, live)
+
+    def last_iteration(self) -> float:
+        """The last iteration the run drew (Err or ‖δ‖; −1 when it drew none)."""
+        return float(max(np.max(self.loss_x, initial=-1.0), np.max(self.delta_x, initial=-1.0)))
+
+    def end_text(self) -> str | None:
+        """How the run ended, e.g. "diverged at iteration 3" (None: it did not diverge)."""
+        if self.diverged_at is None:
+            return None
+        return f"diverged at iteration {self.diverged_at:,}"
 
     @property
     def loss_mean(self) -> bool:

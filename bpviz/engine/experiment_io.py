@@ -6,7 +6,7 @@ parameters), the data itself for CSV datasets, and optionally the state of a
 run: the current θ, the counters and the loss history. Pure Python and NumPy.
 
 Format (version 2; 3 with a long run's envelopes, 4 with kept runs, 5 with
-each batch's N or kept runs' N)::
+each batch's N or kept runs' N, 6 with a kept run that diverged)::
 
     {
       "format": "bpviz-experiment",
@@ -25,7 +25,8 @@ each batch's N or kept runs' N)::
                         "loss_kind": "training Err" | "batch Err",
                         "loss_iteration": [...], "loss_err": [...],
                         "loss_n": [N of each Err ...],              (optional)
-                        "delta_iteration": [...], "delta": [[‖δ_l‖ ...] per layer]} ]
+                        "delta_iteration": [...], "delta": [[‖δ_l‖ ...] per layer],
+                        "diverged_at": iteration} ]                 (optional)
     }
 
 Every Err is the engine's, a sum over its samples (see
@@ -43,7 +44,10 @@ are not stored: they say what differs from the live run, worked out when shown.
 Err and ‖δ‖ that are NaN or ±inf (a diverged run) are written as ``null`` and
 read back as NaN (neither is drawn); iterations are finite and ≥ 0.
 ``loss_n`` is the N of each ``loss_err`` (``null``: not known); a version 4
-file has none, and its kept runs' N is worked out from their setups. At most
+file has none, and its kept runs' N is worked out from their setups.
+``diverged_at`` is the iteration whose Err or θ became inf or NaN, which ended
+a kept run (after every iteration it drew); written only for such a run, in a
+version 6 file. At most
 :data:`~bpviz.engine.compare.MAX_KEPT` runs of :data:`MAX_KEPT_POINTS` points
 per curve.
 
@@ -123,7 +127,7 @@ __all__ = [
 ]
 
 FORMAT_NAME = "bpviz-experiment"
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 #: Bounds for integers read from files (seeds, counters, batch sizes).
 #: Seeds up to 2³¹ − 1: what the window's seed boxes can hold (Qt spin boxes are 32-bit);
@@ -898,7 +902,7 @@ def _parse_kept(v: object, where: str) -> KeptRun:
         d,
         where,
         ("setup", "loss_kind", "loss_iteration", "loss_err", "delta_iteration", "delta"),
-        ("loss_n",),
+        ("loss_n", "diverged_at"),
     )
     found = _Collect()
     setup = kind = None
@@ -942,9 +946,21 @@ def _parse_kept(v: object, where: str) -> KeptRun:
                     f"expected {delta_x.size} values (one per iteration), got {y.size}",
                 )
             rows.append(y)
+    diverged_at = None
+    if d.get("diverged_at") is not None:
+        with found.check():
+            w = f"{where}.diverged_at"
+            diverged_at = _int(d["diverged_at"], w, lo=1)
+            drawn = [a for a in (loss_x, delta_x) if a is not None and a.size]
+            last = max((float(a.max()) for a in drawn), default=0.0)
+            if diverged_at <= last:
+                raise _fail(
+                    w,
+                    f"expected an iteration after the last one drawn ({last:g}), got {diverged_at}",
+                )
     found.raise_any()
     delta = np.array(rows).reshape(len(rows), delta_x.size)
-    return KeptRun(setup, loss_x, loss_y, delta_x, delta, kind, loss_n)
+    return KeptRun(setup, loss_x, loss_y, delta_x, delta, kind, loss_n, diverged_at)
 
 
 def _with_counts(run: KeptRun, live: Setup, live_data: Dataset | None) -> KeptRun:
@@ -989,7 +1005,7 @@ def _parse_comparisons(v: object, found: _Collect) -> tuple[KeptRun, ...]:
 
 
 def _kept_dict(run: KeptRun) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "setup": run.setup.to_dict(),
         "loss_kind": run.loss_kind,
         "loss_iteration": run.loss_x.tolist(),
@@ -998,6 +1014,9 @@ def _kept_dict(run: KeptRun) -> dict[str, Any]:
         "delta_iteration": run.delta_x.tolist(),
         "delta": [_finite_or_none(row) for row in run.delta],
     }
+    if run.diverged_at is not None:
+        out["diverged_at"] = run.diverged_at
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -1463,6 +1482,8 @@ def dumps_experiment(
     if comparisons:
         doc["comparisons"] = [_kept_dict(run) for run in comparisons]
         doc["version"] = 5  # kept runs with their N: older bpviz cannot read them
+        if any(run.diverged_at is not None for run in comparisons):
+            doc["version"] = 6  # where a kept run diverged: older bpviz cannot read it
     try:
         text = _dumps(doc)
         text.encode("utf-8")

@@ -7,6 +7,14 @@ setup: keep a sigmoid run, switch to ReLU, and the ghost reads "σ = sigmoid".
 A ghost's Err is drawn per sample, Err/N, as the live curves are (see
 :mod:`bpviz.engine.per_sample`): a kept run on 200 samples and a live one on
 100 share the axis honestly.
+
+A kept run that ended by divergence (the exploding example blows up at its
+third iteration) says so: a dotted line in its colour stands at that iteration
+in both plots, labelled "diverged at iteration 3" at the top (where a falling
+curve has left room), and it is listed in both legends, also in the Gradients
+plot when it drew no ‖δ‖ there. A ghost of a few points draws each point as a
+dot: two points beside a 20,000-iteration replay would otherwise be a speck of
+dashes.
 """
 
 from __future__ import annotations
@@ -15,13 +23,14 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtCore import QObject, QPointF, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import QMenu
 
 from ..actions import act
 from ..engine.compare import MAX_KEPT, KeptRun, replay_options
 from ..engine.experiment import Setup
+from .colors import scaled_font
 
 __all__ = ["GHOST_COLORS", "REMEDY_KEY", "XAVIER_KEY", "Comparisons", "replay_keys"]
 
@@ -30,6 +39,19 @@ __all__ = ["GHOST_COLORS", "REMEDY_KEY", "XAVIER_KEY", "Comparisons", "replay_ke
 GHOST_COLORS = ("#E69F00", "#CC79A7", "#009E73", "#56B4E9")
 #: Ghosts are faint: drawn with this opacity (0–255), dashed.
 GHOST_ALPHA = 200
+#: A ghost curve with at most this many points draws a dot at each (pixels across).
+FEW_POINTS, DOT_PX = 50, 9
+#: A kept Err curve of at most this many points is drawn whole. pyqtgraph's automatic
+#: peak downsampling takes a curve's x as evenly spaced over the view and keeps
+#: len(x) // factor pairs: two points beside a 20,000-iteration replay came to none.
+EXACT_POINTS = 20_000
+#: Where the top of the first kept run's "diverged at" label sits along its line (0 bottom,
+#: 1 top); each further colour's a step lower, so that two such labels do not cover each other.
+END_LABEL_AT, END_LABEL_STEP = 0.99, 0.2
+#: The gap between a "diverged at" label and its line, as a fraction of the label's width.
+END_LABEL_GAP = 0.07
+#: The opacity (0–255) of the card behind a "diverged at" label.
+END_CARD_ALPHA = 170
 
 
 #: The key of the first remedy a setup offers (ReLU on the vanishing-gradients example,
@@ -85,12 +107,25 @@ def _pen(color: str) -> Any:
     return pg.mkPen(c, width=2.5, style=Qt.PenStyle.DashLine)
 
 
+def _dots(item: pg.PlotDataItem, color: str, n_points: int) -> None:
+    """A dot at each point of ``item`` when it has few (none otherwise)."""
+    if 0 < n_points <= FEW_POINTS:
+        item.setSymbol("o")
+        item.setSymbolSize(DOT_PX)
+        item.setSymbolBrush(pg.mkBrush(color))
+        item.setSymbolPen(pg.mkPen(color))
+    else:
+        item.setSymbol(None)
+
+
 class _Ghost:
-    """One kept run: its record, colour and its items in the two plots."""
+    """One kept run: its record, colour, its items in the two plots and, for a run
+    that diverged, a line at that iteration in each."""
 
     def __init__(self, run: KeptRun, color: str, loss_item: Any, delta_item: Any) -> None:
         self.run, self.color = run, color
         self.loss_item, self.delta_item = loss_item, delta_item
+        self.end_lines: list[pg.InfiniteLine] = []
         self.visible = True
 
 
@@ -113,6 +148,9 @@ class Comparisons(QObject):
         self._loss_plot, self._gradient_plot = loss_plot, gradient_plot
         self._ghosts: list[_Ghost] = []
         self._live = Setup()
+        #: The iteration at which the live run diverged, while it stands there (else None).
+        self._live_diverged_at: int | None = None
+        self._font_scale = 1.0
         self.keep_action = act(
             self,
             "&Keep this run for comparison",
@@ -138,6 +176,8 @@ class Comparisons(QObject):
         #: Called with (changes) by a replay entry; the window sets it.
         self.replay = None
         self._fill_menu()
+        for plot_item in self._plot_items():  # a narrow plot wraps the "diverged at" labels
+            plot_item.getViewBox().sigResized.connect(self._fit_end_labels)
 
     def window_actions(self) -> list[QAction]:
         """The actions whose shortcuts the window must know (keep, clear, each replay)."""
@@ -146,12 +186,35 @@ class Comparisons(QObject):
     # -- state -------------------------------------------------------------------------
 
     def set_live(self, setup: Setup) -> None:
-        """The live run's setup: the ghosts' labels say what differs from it."""
+        """The live run's setup: the ghosts' labels say what differs from it.
+
+        Another setup (η changed, say) is another run: it has not diverged.
+        """
+        if setup != self._live:
+            self._live_diverged_at = None
         self._live = setup
         for g in self._ghosts:
             self._set_name(g)
         self._fill_menu()
         self.changed.emit()
+
+    def set_live_diverged(self, iteration: int | None) -> None:
+        """The live run diverged at ``iteration`` (None: it has not, or moved on since).
+
+        A run kept from now on records it, and its ghost says so.
+        """
+        self._live_diverged_at = None if iteration is None else int(iteration)
+
+    def live_diverged_at(self) -> int | None:
+        """The iteration at which the live run diverged, while it stands there."""
+        return self._live_diverged_at
+
+    def follow_iteration(self, iteration: int) -> None:
+        """The live run stands at ``iteration``: a divergence before it no longer ends it
+        (the run was reset or stepped back) unless it stands just before it still."""
+        at = self._live_diverged_at
+        if at is not None and iteration != at - 1:
+            self._live_diverged_at = None
 
     def runs(self) -> list[KeptRun]:
         """The kept runs, oldest first."""
@@ -190,7 +253,11 @@ class Comparisons(QObject):
         dx, delta = self._gradient_plot.data()
         if lx.size == 0 and dx.size == 0:
             return None
-        return KeptRun(self._live, lx, ly, dx, delta, kind, ln)
+        at = self._live_diverged_at
+        last = max(np.max(lx, initial=-1.0), np.max(dx, initial=-1.0))
+        if at is not None and at <= last:  # (the plots hold later points: not this run's end)
+            at = None
+        return KeptRun(self._live, lx, ly, dx, delta, kind, ln, at)
 
     def keep(self) -> KeptRun | None:
         """Keep the live run as a ghost (the oldest goes when :data:`MAX_KEPT` are kept)."""
@@ -252,14 +319,98 @@ class Comparisons(QObject):
         self._fill_menu()
         self.changed.emit()
 
+    def _plot_items(self) -> tuple[Any, Any]:
+        return self._loss_plot.plot_item, self._gradient_plot.plot.getPlotItem()
+
     def _set_data(self, g: _Ghost, run: KeptRun) -> None:
-        """Draw ``run``'s curves in ghost ``g``'s items."""
+        """Draw ``run``'s curves in ghost ``g``'s items (and where it diverged)."""
         g.run = run
-        g.loss_item.setData(run.loss_x, run.loss_per_sample())  # as the live curves: Err/N
+        y = run.loss_per_sample()  # as the live curves: Err/N
+        if y.size <= EXACT_POINTS:
+            g.loss_item.setDownsampling(ds=1, auto=False)
+        else:
+            g.loss_item.setDownsampling(auto=True, method="peak")
+        g.loss_item.setData(run.loss_x, y)
+        _dots(g.loss_item, g.color, int(np.isfinite(y).sum()))
         x, y = run.delta_polyline()
         with np.errstate(invalid="ignore"):
             y = np.where(y > 0, y, np.nan)
         g.delta_item.setData(x, y)
+        _dots(g.delta_item, g.color, run.delta.shape[1])
+        self._set_end(g)
+
+    def _set_end(self, g: _Ghost) -> None:
+        """A dotted line at the iteration where ``g``'s run diverged, in each plot."""
+        for line, plot_item in zip(g.end_lines, self._plot_items(), strict=False):
+            plot_item.removeItem(line)
+        g.end_lines = []
+        if g.run.diverged_at is None:
+            return
+        pal = self._loss_plot.palette()  # the plots' colours: text on the base colour
+        fg = pal.color(QPalette.ColorRole.Text)
+        card = QColor(pal.color(QPalette.ColorRole.Base))
+        card.setAlpha(END_CARD_ALPHA)  # the curves under it show through, faded
+        c = QColor(g.color)
+        slot = GHOST_COLORS.index(g.color) if g.color in GHOST_COLORS else 0
+        for plot_item in self._plot_items():
+            line = pg.InfiniteLine(
+                pos=g.run.diverged_at,
+                angle=90,
+                pen=pg.mkPen(c, width=2.5, style=Qt.PenStyle.DotLine),
+                label="",
+                labelOpts={
+                    "position": END_LABEL_AT - END_LABEL_STEP * slot,
+                    # Hanging from that point, on the side of the line the view has room,
+                    # a little away from it: the run's last dots stay in sight.
+                    "anchors": [(-END_LABEL_GAP, 0), (1 + END_LABEL_GAP, 0)],
+                    "color": fg,
+                    "fill": pg.mkBrush(card),
+                    "border": pg.mkPen(c, width=2.5),
+                },
+            )
+            line.setZValue(1)  # its label over every curve (their parts under it fade)
+            line.setVisible(g.visible)
+            # (Its y "bounds" would pull a log axis to 1; the curves set the range.)
+            plot_item.addItem(line, ignoreBounds=True)
+            g.end_lines.append(line)
+        self._set_end_text(g)
+
+    def _set_end_text(self, g: _Ghost) -> None:
+        """The end lines' labels: how the run ended (its legend entries say which run)."""
+        for line in g.end_lines:
+            line.label.setFont(scaled_font(self._font_scale, bold=True))
+            line.label.setFormat(g.run.end_text() or "")
+        self._fit_end_labels()
+
+    def _fit_end_labels(self) -> None:
+        """Wrap a "diverged at" label that is wider than its plot (none is cut off)."""
+        for g in self._ghosts:
+            for line, plot_item in zip(g.end_lines, self._plot_items(), strict=False):
+                view = plot_item.getViewBox()
+                x = view.mapViewToScene(QPointF(line.value(), 0.0)).x()
+                box = view.sceneBoundingRect()
+                # The label hangs on the side of its line with more room (InfLineLabel's choice).
+                side = max(box.right() - x, x - box.left())
+                room = side / (1 + END_LABEL_GAP) - 4
+                label = line.label
+                label.setTextWidth(-1)
+                wide = label.textItem.boundingRect().width()
+                label.setTextWidth(room if wide > room > 0 else -1)
+                label.updatePosition()
+
+    def end_labels(self) -> list[list[str]]:
+        """Each kept run's "diverged at" labels, one per plot (none for a run that did not)."""
+        return [[line.label.toPlainText() for line in g.end_lines] for g in self._ghosts]
+
+    def end_lines(self) -> list[list[Any]]:
+        """Each kept run's "diverged at" lines (loss plot, gradient plot), or none."""
+        return [list(g.end_lines) for g in self._ghosts]
+
+    def set_font_scale(self, scale: float) -> None:
+        """Scale the end labels' text as the plots' (presenter mode)."""
+        self._font_scale = max(float(scale), 0.5)
+        for g in self._ghosts:
+            self._set_end_text(g)
 
     def _legends(self) -> tuple[Any, Any]:
         return self._loss_plot.plot_item.legend, self._gradient_plot.plot.getPlotItem().legend
@@ -267,15 +418,17 @@ class Comparisons(QObject):
     def _set_name(self, g: _Ghost) -> None:
         """(Re)enter the ghost in both legends under its current label.
 
-        A plot where the kept run drew nothing (e.g. a run that diverged before
-        its first ‖δ‖ point) does not list it.
+        A plot where the kept run drew nothing does not list it: a run kept
+        before its first ‖δ‖ point, unless it diverged, whose line at the
+        iteration it diverged is drawn in both plots.
         """
+        # Short: at 720p a longer entry would take the legend to one column, the plot a row.
         name = f"kept: {g.run.label(self._live)}"
         for legend, item in zip(self._legends(), (g.loss_item, g.delta_item), strict=True):
             item.opts["name"] = name
             if legend is not None:
                 legend.removeItem(item)
-                if g.visible and _draws_something(item):
+                if g.visible and (_draws_something(item) or g.end_lines):
                     legend.addItem(item, name)
         self._fit_legends()
 
@@ -291,6 +444,8 @@ class Comparisons(QObject):
         g.visible = bool(on)
         g.loss_item.setVisible(g.visible)
         g.delta_item.setVisible(g.visible)
+        for line in g.end_lines:
+            line.setVisible(g.visible)
         self._set_name(g)
         self.changed.emit()
 
@@ -304,6 +459,8 @@ class Comparisons(QObject):
                 legend.removeItem(item)
         self._loss_plot.plot_item.removeItem(g.loss_item)
         self._gradient_plot.plot.getPlotItem().removeItem(g.delta_item)
+        for line, plot_item in zip(g.end_lines, self._plot_items(), strict=False):
+            plot_item.removeItem(line)
         self._ghosts.remove(g)
         self._fit_legends()
 
@@ -346,7 +503,10 @@ class Comparisons(QObject):
         self.menu.addMenu(self.replay_menu)
         self.menu.addSeparator()
         for i, g in enumerate(self._ghosts):
-            a = self.menu.addAction(f"Show kept: {g.run.label(self._live)}")
+            end = g.run.end_text()
+            a = self.menu.addAction(
+                f"Show kept: {g.run.label(self._live)}" + (f" ({end})" if end else "")
+            )
             a.setCheckable(True)
             a.setChecked(g.visible)
             a.toggled.connect(lambda on, i=i: self.set_visible(i, on))

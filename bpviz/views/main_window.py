@@ -616,6 +616,7 @@ class MainWindow(QMainWindow):
         self._setup = info.setup
         self._config = info.config
         self._stopped_by_divergence = False
+        self.comparisons.set_live_diverged(None)  # a new run
         self._selection = None
         self._sample = 0
         self.controls.set_data(info.dataset)
@@ -680,6 +681,7 @@ class MainWindow(QMainWindow):
         self._check_gradcheck_stale(snap)
         self.loss_plot.show_snapshot(snap)
         self.gradient_plot.show_snapshot(snap)
+        self.comparisons.follow_iteration(snap.iteration)  # (a step back: no longer diverged)
         self._latest = snap
         self._dirty = True
         now = self._clock()
@@ -847,6 +849,7 @@ class MainWindow(QMainWindow):
         self.session_playing = playing
         if playing:
             self._stopped_by_divergence = False
+            self.comparisons.set_live_diverged(None)
         self.acts.play_pause.setText("&Pause" if playing else "&Play")
         if playing:
             self._rate_mark = None
@@ -942,6 +945,10 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_diverged(self, message: str) -> None:
         self._stopped_by_divergence = True
+        # The training process sent the snapshot of the θ it kept (iteration n − 1) just
+        # before this message about iteration n: a run kept now says where it ended.
+        if self._latest is not None:
+            self.comparisons.set_live_diverged(self._latest.iteration + 1)
         self.show_banner(f"<b>Training diverged.</b> {message}")
 
     @Slot(str)
@@ -1274,6 +1281,7 @@ class MainWindow(QMainWindow):
 
     def _reset(self) -> None:
         self.hide_banner()
+        self.comparisons.set_live_diverged(None)
         self.loss_plot.clear()
         self.gradient_plot.clear()
         self.session.reset()
@@ -1620,6 +1628,7 @@ class MainWindow(QMainWindow):
         scale = self.font_scale()
         for view in self._scaled_views():
             view.set_font_scale(scale)
+        self.comparisons.set_font_scale(scale)  # its "diverged at" labels in the plots
         self.gradcheck_label.setFont(scaled_font(scale))
 
     def _scaled_views(self) -> tuple[QWidget, ...]:

@@ -82,6 +82,19 @@ def test_kept_run_is_frozen_and_draws_layers_as_one_broken_line():
         KeptRun(Setup(), [0], [1.0], [0, 1], [[1.0]])
 
 
+def test_a_kept_run_that_diverged_says_at_which_iteration():
+    run = KeptRun(Setup(), [1, 2], [8.0, 9.0], [], np.empty((3, 0)), "batch Err", [10, 10], 3)
+    assert run.diverged_at == 3 and run.end_text() == "diverged at iteration 3"
+    assert KeptRun(Setup(), [1, 2], [8.0, 9.0], [], np.empty((3, 0))).end_text() is None
+    # The trainer keeps the θ of the iteration before: nothing drawn at or after it.
+    with pytest.raises(ValueError, match="after the last iteration it drew"):
+        KeptRun(Setup(), [1, 2], [8.0, 9.0], [], np.empty((3, 0)), diverged_at=2)
+    with pytest.raises(ValueError, match="after the last iteration it drew"):
+        KeptRun(Setup(), [1], [8.0], [0, 5], np.ones((1, 2)), diverged_at=4)
+    with pytest.raises(ValueError, match="≥ 1"):
+        KeptRun(Setup(), [], [], [], np.empty((1, 0)), diverged_at=0)
+
+
 # -- kept runs in experiment files ----------------------------------------------------
 
 
@@ -129,6 +142,29 @@ def test_kept_runs_round_trip_through_the_experiment_file(tmp_path):
     assert [r.label(live) for r in back] == ["σ = sigmoid", "η = 0.3"]
 
 
+def test_where_a_kept_run_diverged_round_trips_in_a_version_6_file(tmp_path):
+    import json
+
+    from bpviz.engine.experiment_io import load_experiment
+
+    live = PRESETS["exploding"][1].with_(clip_norm=1.0)
+    diverged = KeptRun(
+        PRESETS["exploding"][1], [1, 2], [7.7e9, 2.2e56], [], np.empty((5, 0)), "batch Err",
+        [10, 10], 3,
+    )  # fmt: skip
+    path = _save(tmp_path, live, (diverged, _kept(live)))
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["version"] == 6  # older bpviz says "update bpviz" instead of "unknown field"
+    assert doc["comparisons"][0]["diverged_at"] == 3
+    assert "diverged_at" not in doc["comparisons"][1]
+    back = load_experiment(path).comparisons
+    assert [r.diverged_at for r in back] == [3, None]
+    assert back[0].end_text() == "diverged at iteration 3"
+    # Without a kept run that diverged the file stays version 5, as before.
+    path = _save(tmp_path, live, (_kept(live),), name="y.json")
+    assert json.loads(path.read_text(encoding="utf-8"))["version"] == 5
+
+
 def test_a_file_without_kept_runs_stays_version_2_and_loads_none(tmp_path):
     import json
 
@@ -166,6 +202,14 @@ _BAD_SECTIONS = [
     (
         lambda c: c[0].update(delta_iteration=[0.0] * (2**20 + 1)) or c,
         "comparisons[0].delta_iteration: at most 1_048_576 points, got 1048577",
+    ),
+    (
+        lambda c: c[0].update(diverged_at=5) or c,
+        "comparisons[0].diverged_at: expected an iteration after the last one drawn (5), got 5",
+    ),
+    (
+        lambda c: c[0].update(diverged_at="3") or c,
+        "comparisons[0].diverged_at: expected a positive integer, got '3'",
     ),
     (lambda c: c[0]["loss_n"].pop() and c, "comparisons[0].loss_n: expected 6 values"),
     (

@@ -296,8 +296,8 @@ def test_file_layout(tmp_path):
     doc = json.loads(text)
     assert doc["format"] == "bpviz-experiment"
     # Version 2 while there are no envelopes, kept runs or batch sizes other than the
-    # setup's (older bpviz reads it); 3, 4 and 5 too.
-    assert doc["version"] == 2 and FORMAT_VERSION == 5
+    # setup's (older bpviz reads it); 3, 4, 5 and 6 too.
+    assert doc["version"] == 2 and FORMAT_VERSION == 6
     assert "batch_sizes" not in doc["state"]["history"]
     assert doc["setup"] == setup.to_dict()
     assert doc["dataset"] is None
@@ -417,8 +417,8 @@ BAD_FIELDS = [
     (("format",), _DELETE, "format: missing; not a bpviz experiment"),
     (
         ("version",),
-        6,
-        "version: the file has format version 6, but this bpviz reads up to version 5",
+        7,
+        "version: the file has format version 7, but this bpviz reads up to version 6",
     ),
     (("version",), "1", "version: expected a positive integer, got '1'"),
     (("title",), 5, "title: expected a string, got 5"),

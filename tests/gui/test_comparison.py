@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -415,3 +415,121 @@ def test_a_ghost_on_another_number_of_samples_is_drawn_per_sample_as_the_live_ru
     _x, y = w.comparisons.loss_items()[0].getData()
     assert y.tolist() == [0.1, 0.05]
     assert w.loss_plot.axis_text() == "Err / N (per sample)"  # xor4's N = 4 axis says so
+
+
+def _diverge_exploding(qtbot) -> tuple[MainWindow, int]:
+    """The exploding example, played until it diverges; returns the window and the
+    iteration the engine's message names."""
+    import re
+
+    from bpviz.engine.experiment import PRESETS
+
+    w = MainWindow(PRESETS["exploding"][1], restore=False)
+    qtbot.addWidget(w)
+    w.resize(1280, 720)
+    w.show()
+    qtbot.waitUntil(lambda: w._latest is not None and bool(w._config), timeout=TIMEOUT)
+    diverged: list[str] = []
+    w.session.worker.diverged.connect(diverged.append)
+    w.session.play()
+    qtbot.waitUntil(lambda: bool(diverged) and not w.session_playing, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: "Training diverged" in w.banner.text(), timeout=TIMEOUT)
+    return w, int(re.search(r"at iteration (\d+)", diverged[0]).group(1))
+
+
+def _view_contains(plot_item, item, across_only: bool = False) -> bool:
+    view, rect = plot_item.getViewBox().sceneBoundingRect(), item.sceneBoundingRect()
+    if across_only:
+        return view.left() <= rect.left() and rect.right() <= view.right()
+    return view.contains(rect)
+
+
+def test_a_kept_run_that_diverged_is_drawn_with_dots_and_marked_where_it_ended(qtbot, tmp_path):
+    w, at = _diverge_exploding(qtbot)
+    assert at == 3  # the example's story: it blows up at its third iteration
+    clip = next(a for a, _c in w.comparisons._replay_entries() if a.shortcut().toString() == "C")
+    clip.trigger()  # C: keep the run, replay it with clipping (which plays)
+    qtbot.waitUntil(lambda: w._setup.clip_norm == 1.0 and w.session_playing, timeout=TIMEOUT)
+    (run,) = w.comparisons.runs()
+    assert run.diverged_at == at and w.comparisons.labels() == ["no clipping"]
+    # The replay runs on to thousands of iterations beside the kept run's two Err points.
+    qtbot.waitUntil(lambda: w._latest.iteration > 5000, timeout=TIMEOUT)
+    w.session.pause()
+    qtbot.waitUntil(lambda: not w.session_playing, timeout=TIMEOUT)
+    w.loss_plot.flush()
+    loss_pi, grad_pi = w.loss_plot.plot_item, w.gradient_plot.plot.getPlotItem()
+    # Each of the kept run's points is drawn, as a dot (not thinned away by downsampling).
+    ghost = w.comparisons.loss_items()[0]
+    x, _y = ghost.getData()
+    assert x.tolist() == run.loss_x.tolist() == [1.0, 2.0]
+    assert ghost.opts["symbol"] == "o"
+    assert QColor(ghost.opts["symbolBrush"].color()).name() == GHOST_COLORS[0].lower()
+    # Where it ended: a line at iteration 3 in the ghost's colour in both plots, labelled,
+    # and the kept run listed in both legends (though it drew no ‖δ‖).
+    assert w.comparisons.end_labels() == [[f"diverged at iteration {at}"] * 2]
+    for plot_item, line in zip((loss_pi, grad_pi), w.comparisons.end_lines()[0], strict=True):
+        assert line in plot_item.items and line.isVisible()
+        assert line.value() == at and line.angle == 90
+        assert line.pen.color().name() == GHOST_COLORS[0].lower()
+        assert line.label.isVisible()
+        assert "kept: no clipping" in _legend_names(plot_item)
+    # (The Gradients plot is a tab behind the Loss plot: laid out in presenter mode, below.)
+    assert _view_contains(loss_pi, w.comparisons.end_lines()[0][0].label)
+    assert "(diverged at iteration 3)" in " ".join(a.text() for a in w.comparisons.menu.actions())
+    # Presenter mode: the labels grow with the text and stay inside the plots (wrapped if
+    # need be; this offscreen screen, 800 × 600, leaves the plots too low to say more).
+    small = w.comparisons.end_lines()[0][0].label.textItem.font().pointSizeF()
+    w.acts.presenter.trigger()
+    qtbot.waitUntil(
+        lambda: _on_screen(w.loss_dock) and _on_screen(w.gradient_dock), timeout=TIMEOUT
+    )
+    for plot_item, line in zip((loss_pi, grad_pi), w.comparisons.end_lines()[0], strict=True):
+        assert line.label.textItem.font().pointSizeF() > small
+        qtbot.waitUntil(
+            lambda pi=plot_item, ln=line: _view_contains(pi, ln.label, across_only=True),
+            timeout=TIMEOUT,
+        )
+    w.acts.presenter.trigger()
+    qtbot.waitUntil(lambda: not w.isFullScreen(), timeout=TIMEOUT)
+    # Saved and opened in another window, the kept run still says where it ended.
+    path = str(tmp_path / "exploding.bpviz.json")
+    _save(qtbot, w, path)
+    fresh = MainWindow(SMALL, restore=False)
+    qtbot.addWidget(fresh)
+    qtbot.waitUntil(lambda: fresh._latest is not None and bool(fresh._config), timeout=TIMEOUT)
+    fresh.open_experiment(path)
+    qtbot.waitUntil(lambda: len(fresh.comparisons.runs()) == 1, timeout=TIMEOUT)
+    assert fresh.comparisons.runs()[0].diverged_at == at
+    assert fresh.comparisons.end_labels() == [[f"diverged at iteration {at}"] * 2]
+    fresh.close()
+    # Hidden from the menu, the marks go with the curves; cleared, they are gone.
+    w.comparisons.set_visible(0, False)
+    assert not any(line.isVisible() for line in w.comparisons.end_lines()[0])
+    w.comparisons.clear()
+    assert not any(getattr(i, "label", None) is not None for i in loss_pi.items + grad_pi.items)
+    w.close()
+
+
+def test_a_run_kept_without_diverging_has_no_end_mark(window, qtbot):
+    w = window
+    _train(qtbot, w, 3)
+    w.comparisons.keep()
+    (run,) = w.comparisons.runs()
+    assert run.diverged_at is None
+    assert w.comparisons.end_lines() == [[]] and w.comparisons.end_labels() == [[]]
+    items = w.loss_plot.plot_item.items + w.gradient_plot.plot.getPlotItem().items
+    assert not any(getattr(i, "label", None) is not None for i in items)  # no labelled line
+    assert _legend_names(w.loss_plot.plot_item).count("kept: same setup") == 1
+
+
+def test_a_diverged_run_stepped_back_is_kept_without_the_mark(qtbot):
+    # After a step back the run stands at iteration 1, not at the end of a divergence.
+    w, at = _diverge_exploding(qtbot)
+    assert w.comparisons.live_diverged_at() == at
+    w.session.step_back()
+    qtbot.waitUntil(lambda: w._latest.iteration == at - 2, timeout=TIMEOUT)
+    assert w.comparisons.live_diverged_at() is None
+    w.comparisons.keep()
+    assert w.comparisons.runs()[0].diverged_at is None
+    assert w.comparisons.end_lines() == [[]]
+    w.close()
