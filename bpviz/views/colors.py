@@ -204,6 +204,40 @@ def fit_legend_columns(legend: pg.LegendItem, width: float, most: int) -> None:
             return
 
 
+#: A plot lower than this (pixels; a dock on a 720-pixel screen) is "low": its legend
+#: saves rows before it centres, and the loss plot's is compact.
+LOW_PLOT_PX = 360
+
+
+def place_legend(item: pg.PlotItem, width: float, most: int, low: bool) -> None:
+    """Lay out the legend of :func:`legend_under_plot` in a plot ``width`` pixels wide.
+
+    As many columns (up to ``most``) as fit under the view box, centred under
+    it as the title is over it; under the y axis too (centred under both) when
+    one column is wider than the view box, or, in a ``low`` plot, when that
+    saves a row: in a 720p dock a row of legend is a fifth of the plot's height.
+    """
+    legend = item.legend
+    under_box = width - item.getAxis("left").width()
+    entries = max(1, len(legend.items))
+
+    def fit(room: float) -> tuple[int, bool]:  # rows, and whether it fits
+        fit_legend_columns(legend, room, most)
+        hint = legend.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize).width()
+        return -(-entries // legend.columnCount), hint <= room
+
+    rows_wide = fit(width)[0] if low else entries
+    rows, fits = fit(under_box)
+    span = 1 if fits and rows <= rows_wide else 2
+    if span == 2:
+        fit(width)
+    if span != getattr(legend, "span", 1):
+        item.layout.removeItem(legend)
+        item.layout.addItem(legend, 4, 2 - span, 1, span)
+        item.layout.setAlignment(legend, Qt.AlignmentFlag.AlignHCenter)
+        legend.span = span
+
+
 def scaled_font(scale: float = 1.0, extra_pt: float = 0.0, bold: bool = False) -> QFont:
     """The views' base font (≥ 11 pt) times ``scale`` (presenter mode)."""
     font = QFont()

@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QTimer, Slot
+from PySide6.QtCore import QEvent, QObject, QTimer, Slot
 from PySide6.QtGui import QFont, QFontMetricsF, QPalette, QPen, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from .auto_range import RangeHint, nice_ceil_fine
-from .colors import fit_legend_columns, legend_under_plot, scaled_font, style_legend
+from .colors import LOW_PLOT_PX, legend_under_plot, place_legend, scaled_font, style_legend
 
 __all__ = ["GradientPlot", "layer_delta_norms"]
 
@@ -80,6 +80,8 @@ class GradientPlot(QWidget):
         # Under the plot: inside, it covered the layers' curves (and kept runs' ghosts).
         self._legend = legend_under_plot(item, LEGEND_COLUMNS)
         self._font_scale = 1.0
+        # Refitted to the plot's own size: an export lays it out at its aspect ratio.
+        self.plot.installEventFilter(self)
         self._curves: list[pg.PlotDataItem] = []
         self._apply_palette()
         # Row 0: iteration; row 1 + l: ‖δ‖ of curve l. Columns [0, _n) are filled.
@@ -281,10 +283,16 @@ class GradientPlot(QWidget):
         if self._dirty:
             QTimer.singleShot(0, self, self.flush)
 
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        """Fit the legend to the plot whenever the plot is resized."""
+        if obj is self.plot and event.type() == QEvent.Type.Resize and hasattr(self, "_legend"):
+            self.fit_legend()
+        return super().eventFilter(obj, event)
+
     def fit_legend(self) -> None:
-        """Lay the legend under the plot out in as many columns as the width allows."""
-        axis = self.plot.getPlotItem().getAxis("left").width()
-        fit_legend_columns(self._legend, self.width() - axis - 16, LEGEND_COLUMNS)
+        """Lay the legend out under the plot (see :func:`~bpviz.views.colors.place_legend`)."""
+        low = self.plot.height() < LOW_PLOT_PX * max(self._font_scale, 1.0)
+        place_legend(self.plot.getPlotItem(), self.plot.width() - 16, LEGEND_COLUMNS, low)
 
     def point_count(self) -> int:
         """Iterations plotted."""

@@ -58,9 +58,10 @@ from ..engine.per_sample import (
 )
 from .auto_range import RangeHint, nice_ceil_fine, nice_step
 from .colors import (
-    fit_legend_columns,
+    LOW_PLOT_PX,
     format_number,
     legend_under_plot,
+    place_legend,
     scaled_font,
     style_legend,
 )
@@ -87,7 +88,7 @@ _LOG_STEP = 0.25
 AUTO_LOG_SPAN = 100.0
 #: In a plot lower than this (pixels; a dock on a 720-pixel screen) the legend is compact:
 #: short labels in smaller text, so that it does not cover the curves it names.
-COMPACT_LEGEND_BELOW = 360
+COMPACT_LEGEND_BELOW = LOW_PLOT_PX
 #: Columns of the legend under the plot, at most (fewer when the plot is narrow).
 LEGEND_COLUMNS = 4
 #: Legend labels: (full, compact), each followed by its N (:func:`~bpviz.engine.per_sample.
@@ -552,7 +553,6 @@ class LossPlot(QWidget):
         # Centred under the view box, as the title is above it; under the y axis too only
         # when it fits nowhere else (each entry names its N, and a 720p dock is narrow).
         self._legend = legend_under_plot(pi, LEGEND_COLUMNS)
-        self._legend_span = 1  # layout columns it spans: 1 (the view box's) or 2
         # The columns follow the plot's own width: an export lays it out at its aspect
         # ratio (bpviz.export) without resizing this widget.
         self._widget.installEventFilter(self)
@@ -1061,24 +1061,13 @@ class LossPlot(QWidget):
         self.fit_legend()
 
     def fit_legend(self) -> None:
-        """Lay the legend out in as many columns as fit under the view box, centred under it.
+        """Lay the legend out under the plot (see :func:`~bpviz.views.colors.place_legend`).
 
-        Under the y axis too (centred under both) only when one column is
-        wider than the view box.
+        An exported figure is laid out higher than a 720p dock: its legend
+        stays centred under the view box.
         """
-        width = self._widget.width() - 16
-        under_box = width - self._pi.getAxis("left").width()
-        fit_legend_columns(self._legend, under_box, LEGEND_COLUMNS)
-        hint = self._legend.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize).width()
-        span = 1 if hint <= under_box else 2
-        if span == 2:
-            fit_legend_columns(self._legend, width, LEGEND_COLUMNS)
-        if span != self._legend_span:
-            layout = self._pi.layout
-            layout.removeItem(self._legend)
-            layout.addItem(self._legend, 4, 2 - span, 1, span)
-            layout.setAlignment(self._legend, Qt.AlignmentFlag.AlignHCenter)
-            self._legend_span = span
+        low = self._widget.height() < COMPACT_LEGEND_BELOW * max(self._font_scale, 1.0)
+        place_legend(self._pi, self._widget.width() - 16, LEGEND_COLUMNS, low)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         """Fit the legend to the plot's width whenever the plot is resized."""
@@ -1107,7 +1096,10 @@ class LossPlot(QWidget):
         if fg:
             args["color"] = fg
         self._pi.setTitle(self._formula, **args)
-        height = int(pt * 2.0 + 10)
+        # pyqtgraph's title row is 30 px at any size; a low plot keeps just the line's.
+        height = int(
+            pt * (1.6 if self._compact_legend else 2.0) + (4 if self._compact_legend else 10)
+        )
         self._pi.titleLabel.setMaximumHeight(height)
         self._pi.layout.setRowFixedHeight(0, height)
 

@@ -188,3 +188,27 @@ def test_log_axis_labels_read_the_true_values(plot, qtbot):
     for v in values:
         assert 10.0**lo * 0.999 <= v <= 10.0**hi * 1.001, (v, lo, hi)
     assert 10.0**lo <= np.nanmax(ys) <= 10.0**hi
+
+
+def test_a_low_plot_spends_fewer_rows_on_its_legend(plot, qtbot):
+    from PySide6.QtCore import QRectF
+
+    # The vanishing example's layers and output δ, and a kept run, in a 720p dock.
+    plot.set_layers(7)
+    item = plot.plot.getPlotItem()
+    item.plot([0, 1], [1, 2], name="kept: same setup")
+    legend = plot._legend
+
+    def rows() -> int:
+        return len({round(label.sceneBoundingRect().top()) for _s, label in legend.items})
+
+    plot.resize(358, 326)
+    qtbot.waitUntil(lambda: plot.plot.height() < 360)
+    assert len(legend.items) == 7 and legend.items[-1][1].text == "kept: same setup"
+    # Three rows, under the y axis too (under the view box alone it takes four), and
+    # everything inside the widget: nothing pushed out past its right edge.
+    qtbot.waitUntil(lambda: rows() == 3)
+    shown = QRectF(0, 0, plot.plot.width(), plot.plot.height())
+    assert shown.contains(item.vb.sceneBoundingRect())
+    for _sample, label in legend.items:
+        assert shown.contains(label.sceneBoundingRect()), label.text

@@ -601,3 +601,38 @@ def test_the_compact_legend_still_names_each_n(plot, qtbot):
     qtbot.waitUntil(lambda: plot._compact_legend)
     assert plot.legend_labels() == ["batch N=10", "train N=160", "test N=40"]
     assert plot.axis_text() == "Err / N"  # no room for "(per sample)"
+
+
+def test_a_low_plot_gives_its_curves_the_height_a_title_and_legend_would_waste(plot, qtbot):
+    # The Loss dock of a 1280×720 window: 358 × 326 with the readout over the plot.
+    plot.show_snapshot(
+        LossSnap(0, np.ones(3), 0, np.array([3.0]), np.ones(1), np.ones(1),
+                 new_batch_sizes=np.full(3, 10.0), n_train=160, n_test=40)
+    )  # fmt: skip
+    plot.flush()
+    plot.resize(358, 326)
+    plot.show()
+    qtbot.waitExposed(plot)
+    qtbot.waitUntil(lambda: plot._compact_legend)
+    pi = plot.plot_item
+    legend = pi.legend
+
+    # Three entries in one row, under the y axis too (centred under the view box they
+    # would take two); every entry whole inside the plot.
+    def rows() -> int:
+        return len({round(label.sceneBoundingRect().top()) for _s, label in legend.items})
+
+    assert len(plot.legend_labels()) == 3
+    qtbot.waitUntil(lambda: rows() == 1)
+    scene = pi.scene().sceneRect()
+    for _sample, label in legend.items:
+        assert scene.contains(label.sceneBoundingRect()), label.text
+    # The title takes its line, not pyqtgraph's 30 px row; the curves get the rest.
+    assert pi.titleLabel.sceneBoundingRect().height() <= 24
+    assert pi.vb.sceneBoundingRect().height() >= 0.5 * plot.plot_widget.height()
+    # A high plot keeps its legend centred under the view box (as the title is over it).
+    plot.resize(900, 700)
+    qtbot.waitUntil(lambda: not plot._compact_legend)
+    box, leg = pi.vb.sceneBoundingRect(), legend.sceneBoundingRect()
+    qtbot.waitUntil(lambda: abs(legend.sceneBoundingRect().center().x() - box.center().x()) < 3)
+    assert leg.left() >= box.left() - 1
