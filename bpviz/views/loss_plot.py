@@ -1188,12 +1188,12 @@ class LossPlot(QWidget):
             if j < b.n_pairs:  # an old stretch of a long run, kept as its min and max
                 k = j - j % 2
                 end = int(b.x[k + 2]) - 1 if k + 2 < b.n else int(it)
-                head = f"iterations {int(it)}–{end}"
+                head = f"iterations {int(it):,}–{end:,}"
                 rows.append(
                     _Row("batch", (err[k + 1], err[k]), (n[k + 1], n[k]), (each[k + 1], each[k]))
                 )
             else:
-                head = f"iteration {int(it)}"
+                head = f"iteration {int(it):,}"
                 rows.append(_Row("batch", (err[j],) * 2, (n[j],) * 2, (each[j],) * 2))
         note = ""
         e = self._nearest_eval(it)
@@ -1202,15 +1202,15 @@ class LossPlot(QWidget):
             rows += self._eval_rows(k)
             at = int(self._train.x[k])
             end = int(self._train.x[k + 2]) if k + 2 < self._train.n else at
-            note = f"evaluations at iterations {at}–{end}"
+            note = f"evaluations at iterations {at:,}–{end:,}"
         elif e is not None:
             rows += self._eval_rows(e)
             at = int(self._train.x[e])
             if not head:
-                head = f"iteration {at}"
+                head = f"iteration {at:,}"
             elif at != int(it):  # evaluated once an epoch: say for which θ
                 sets = " and ".join(r.name for r in rows if r.name != "batch")
-                note = f"{sets} at iteration {at}"
+                note = f"{sets} at iteration {at:,}"
         return _Reading(prefix + head, rows, note)
 
     def _text_at(self, x: float | None) -> str:

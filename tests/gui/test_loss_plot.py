@@ -636,3 +636,14 @@ def test_a_low_plot_gives_its_curves_the_height_a_title_and_legend_would_waste(p
     box, leg = pi.vb.sceneBoundingRect(), legend.sceneBoundingRect()
     qtbot.waitUntil(lambda: abs(legend.sceneBoundingRect().center().x() - box.center().x()) < 3)
     assert leg.left() >= box.left() - 1
+
+
+def test_the_readout_groups_iterations_as_the_status_bar_does(plot):
+    # Iterations 12,341 … 12,350 of a long run, the full sets evaluated at 12,344.
+    plot.show_snapshot(
+        LossSnap(12_340, np.full(10, 0.5), 0, np.array([12_344.0]), np.ones(1), np.ones(1))
+    )
+    plot.flush()
+    assert plot.hover_at(None).startswith("latest: iteration 12,350: batch Err")
+    assert plot.hover_at(None).endswith("(training and test at iteration 12,344)")
+    assert plot.hover_at(12_341.0).startswith("iteration 12,341: ")
