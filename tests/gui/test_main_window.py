@@ -1059,9 +1059,15 @@ def test_presenter_mode_fits_the_formulas_of_the_longest_phase(make_window, qtbo
     bar = w.inspector._scroll.verticalScrollBar()
     for title in ("Gradients", "Update"):
         _walk_to(qtbot, w, title)
-        with qtbot.waitSignal(w.inspector.formulas_changed, timeout=TIMEOUT):
-            pass
-        qtbot.waitUntil(lambda: bar.maximum() == 0, timeout=TIMEOUT)
+        snap = w._latest
+        # Shown (a signal for it may come before a wait could start), then fitted.
+        qtbot.waitUntil(
+            lambda s=snap: w.inspector._scrolled_for[0] == (s.iteration, s.phase.index),
+            timeout=TIMEOUT,
+        )
+        qtbot.waitUntil(
+            lambda t=title: bar.maximum() == 0 and t in w.inspector.text(), timeout=TIMEOUT
+        )
         assert "θ<sub>42</sub>" in w.inspector.text()
         assert w.network_view.height() >= w.height() / 3 - 6  # (a dock separator or so)
     tall = w.inspector_dock.height()
@@ -1084,11 +1090,16 @@ def test_presenter_mode_keeps_a_third_of_the_screen_for_the_graph(make_window, q
     qtbot.waitUntil(w.isFullScreen, timeout=TIMEOUT)
     bar = w.inspector._scroll.verticalScrollBar()
     _walk_to(qtbot, w, "Gradients")
-    with qtbot.waitSignal(w.inspector.formulas_changed, timeout=TIMEOUT):
-        pass
-    qtbot.waitUntil(lambda: w.network_view.height() < w.height() / 3 + 40, timeout=TIMEOUT)
+    snap = w._latest
+    # The formulas of that phase are shown (a signal for it may come before a wait could start).
+    qtbot.waitUntil(
+        lambda: w.inspector._scrolled_for[0] == (snap.iteration, snap.phase.index), timeout=TIMEOUT
+    )
+    qtbot.waitUntil(
+        lambda: w.network_view.height() < w.height() / 3 + 40 and bar.maximum() > 0,  # scrolls
+        timeout=TIMEOUT,
+    )
     assert w.network_view.height() >= w.height() / 3 - 6  # (a dock separator or so)
-    assert bar.maximum() > 0  # the rest scrolls
 
 
 def test_up_and_down_scroll_the_formulas_but_a_focused_box_keeps_them(make_window, qtbot):
