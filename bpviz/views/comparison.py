@@ -176,8 +176,11 @@ class Comparisons(QObject):
         #: Called with (changes) by a replay entry; the window sets it.
         self.replay = None
         self._fill_menu()
-        for plot_item in self._plot_items():  # a narrow plot wraps the "diverged at" labels
+        # A narrow plot wraps the "diverged at" labels; as the range grows (a replay plays
+        # on) the line moves across the view and the side with room changes: refit.
+        for plot_item in self._plot_items():
             plot_item.getViewBox().sigResized.connect(self._fit_end_labels)
+            plot_item.getViewBox().sigXRangeChanged.connect(self._fit_end_labels)
 
     def window_actions(self) -> list[QAction]:
         """The actions whose shortcuts the window must know (keep, clear, each replay)."""

@@ -388,6 +388,8 @@ class MainWindow(QMainWindow):
         self.network_view.neuron_selected.connect(lambda l, i: self.select(("neuron", l, i)))
         self.network_view.edge_selected.connect(lambda k, i, s: self.select(("edge", k, i, s)))
         self.network_view.weight_edited.connect(self.session.set_weight)
+        # θ edited by hand: the run standing at a divergence is another run now.
+        self.network_view.weight_edited.connect(lambda *_: self.comparisons.set_live_diverged(None))
         self.inspector.sample_changed.connect(self._on_sample_changed)
 
         self._guard = _ShortcutGuard(self, a)

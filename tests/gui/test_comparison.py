@@ -533,3 +533,14 @@ def test_a_diverged_run_stepped_back_is_kept_without_the_mark(qtbot):
     assert w.comparisons.runs()[0].diverged_at is None
     assert w.comparisons.end_lines() == [[]]
     w.close()
+
+
+def test_a_diverged_run_with_a_theta_edited_by_hand_is_kept_without_the_mark(qtbot):
+    # Another θ at the same iteration is another run: it need not diverge at 3.
+    w, at = _diverge_exploding(qtbot)
+    assert w.comparisons.live_diverged_at() == at
+    w.network_view.weight_edited.emit(0, 0, 0, 0.0)
+    assert w.comparisons.live_diverged_at() is None
+    w.comparisons.keep()
+    assert w.comparisons.runs()[0].diverged_at is None
+    w.close()

@@ -633,9 +633,13 @@ def test_a_low_plot_gives_its_curves_the_height_a_title_and_legend_would_waste(p
     # A high plot keeps its legend centred under the view box (as the title is over it).
     plot.resize(900, 700)
     qtbot.waitUntil(lambda: not plot._compact_legend)
-    box, leg = pi.vb.sceneBoundingRect(), legend.sceneBoundingRect()
-    qtbot.waitUntil(lambda: abs(legend.sceneBoundingRect().center().x() - box.center().x()) < 3)
-    assert leg.left() >= box.left() - 1
+    qtbot.waitUntil(
+        lambda: (
+            abs(legend.sceneBoundingRect().center().x() - pi.vb.sceneBoundingRect().center().x())
+            < 3
+        )
+    )
+    assert legend.sceneBoundingRect().left() >= pi.vb.sceneBoundingRect().left() - 1
 
 
 def test_the_readout_groups_iterations_as_the_status_bar_does(plot):
