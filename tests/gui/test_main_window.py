@@ -1059,15 +1059,9 @@ def test_presenter_mode_fits_the_formulas_of_the_longest_phase(make_window, qtbo
     bar = w.inspector._scroll.verticalScrollBar()
     for title in ("Gradients", "Update"):
         _walk_to(qtbot, w, title)
-        snap = w._latest
-        # Shown (a signal for it may come before a wait could start), then fitted.
-        qtbot.waitUntil(
-            lambda s=snap: w.inspector._scrolled_for[0] == (s.iteration, s.phase.index),
-            timeout=TIMEOUT,
-        )
-        qtbot.waitUntil(
-            lambda t=title: bar.maximum() == 0 and t in w.inspector.text(), timeout=TIMEOUT
-        )
+        with qtbot.waitSignal(w.inspector.formulas_changed, timeout=TIMEOUT):
+            pass
+        qtbot.waitUntil(lambda: bar.maximum() == 0, timeout=TIMEOUT)
         assert "θ<sub>42</sub>" in w.inspector.text()
         assert w.network_view.height() >= w.height() / 3 - 6  # (a dock separator or so)
     tall = w.inspector_dock.height()
